@@ -1,0 +1,163 @@
+//! `skill bench start`: cold start (process spawn → `/readyz` 200) and idle memory (RSS after
+//! the server has been idle), measured on a fresh SQLite database each run.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::Subcommand;
+use serde::Serialize;
+
+use crate::exit::CliError;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Cold start time and idle RSS of `skill serve`.
+    Start {
+        /// Number of runs (each on a fresh database).
+        #[arg(long, default_value_t = 5)]
+        runs: u32,
+        /// Seconds to stay idle before reading memory.
+        #[arg(long, default_value_t = 2)]
+        idle_secs: u64,
+    },
+}
+
+#[derive(Debug, Serialize)]
+struct Run {
+    cold_start_ms: f64,
+    idle_rss_kib: u64,
+    peak_rss_kib: u64,
+    shutdown_ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    runs: Vec<Run>,
+    cold_start_ms_median: f64,
+    idle_rss_mib_median: f64,
+}
+
+pub async fn run(cmd: &BenchCommand) -> Result<(), CliError> {
+    let BenchCommand::Start { runs, idle_secs } = cmd;
+    let exe =
+        std::env::current_exe().map_err(|e| CliError::failure(format!("current exe: {e}")))?;
+    let mut results = Vec::new();
+    for i in 0..(*runs).max(1) {
+        let r = one_run(&exe, Duration::from_secs(*idle_secs)).await?;
+        eprintln!(
+            "run {}: cold start {:.1} ms, idle RSS {:.1} MiB (peak {:.1} MiB), shutdown {:.1} ms",
+            i + 1,
+            r.cold_start_ms,
+            r.idle_rss_kib as f64 / 1024.0,
+            r.peak_rss_kib as f64 / 1024.0,
+            r.shutdown_ms
+        );
+        results.push(r);
+    }
+    let mut starts: Vec<f64> = results.iter().map(|r| r.cold_start_ms).collect();
+    let mut rss: Vec<f64> = results
+        .iter()
+        .map(|r| r.idle_rss_kib as f64 / 1024.0)
+        .collect();
+    let report = Report {
+        cold_start_ms_median: median(&mut starts),
+        idle_rss_mib_median: median(&mut rss),
+        runs: results,
+    };
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).map_err(|e| CliError::failure(e.to_string()))?
+    );
+    Ok(())
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+async fn one_run(exe: &std::path::Path, idle: Duration) -> Result<Run, CliError> {
+    let dir = tempfile::tempdir().map_err(|e| CliError::failure(format!("tempdir: {e}")))?;
+    let db = format!("sqlite://{}/support.db", dir.path().display());
+    let started = Instant::now();
+    let mut child = Command::new(exe)
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db])
+        .env("SUPPORT_DATA_DIR", dir.path())
+        .env("SUPPORT_WRITE_CLI_CONFIG", "false")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| CliError::failure(format!("spawn skill serve: {e}")))?;
+    let stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| CliError::failure("no stderr"))?;
+    let url = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stderr).lines();
+        let mut found = None;
+        for line in lines.by_ref() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.strip_prefix("skill serve: listening on ") {
+                found = rest.split_whitespace().next().map(str::to_owned);
+                break;
+            }
+        }
+        // Keep draining so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        found
+    })
+    .await
+    .map_err(|e| CliError::failure(e.to_string()))?
+    .ok_or_else(|| CliError::failure("skill serve exited before listening"))?;
+    let http = reqwest::Client::new();
+    loop {
+        if let Ok(r) = http.get(format!("{url}/readyz")).send().await
+            && r.status().is_success()
+        {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            return Err(CliError::failure("skill serve was not ready within 30 s"));
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let cold_start_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tokio::time::sleep(idle).await;
+    let (idle_rss_kib, peak_rss_kib) = rss_kib(child.id());
+    let stop = Instant::now();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .map_err(|e| CliError::failure(e.to_string()))?
+        .map_err(|e| CliError::failure(e.to_string()))?;
+    if !status.success() {
+        return Err(CliError::failure(format!(
+            "skill serve exited with {status} on SIGTERM"
+        )));
+    }
+    Ok(Run {
+        cold_start_ms,
+        idle_rss_kib,
+        peak_rss_kib,
+        shutdown_ms: stop.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+/// (VmRSS, VmHWM) in KiB from /proc; zeros where /proc is unavailable.
+fn rss_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}

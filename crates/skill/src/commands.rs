@@ -1,0 +1,219 @@
+//! Commands that talk to a running server.
+
+use clap::Subcommand;
+use serde::Serialize;
+use support_types::AppSlug;
+use support_types::api::{
+    AppView, AuditVerification, AuditView, CliConfig, ConversationDetail, ConversationView,
+    NewAppRequest, Status,
+};
+
+use crate::client::{ApiClient, config_path};
+use crate::exit::{self, CliError};
+use crate::{Cli, Command};
+
+#[derive(Debug, Subcommand)]
+pub enum AppsCommand {
+    /// List registered apps.
+    List,
+    /// Register an app and the Front inboxes it owns.
+    Add {
+        /// Slug: 2-40 lowercase letters, digits or '-'.
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// A Front inbox id (inb_…) owned by this app; repeat for several.
+        #[arg(long = "inbox")]
+        inboxes: Vec<String>,
+        /// The app's support integration URL (its signed SDK route).
+        #[arg(long)]
+        integration_url: Option<String>,
+    },
+}
+
+fn emit<T: Serialize>(cli: &Cli, value: &T, human: impl FnOnce(&T)) -> Result<(), CliError> {
+    if cli.json {
+        let out = serde_json::to_string_pretty(value)
+            .map_err(|e| CliError::failure(format!("serialise output: {e}")))?;
+        println!("{out}");
+    } else {
+        human(value);
+    }
+    Ok(())
+}
+
+fn ms(t: i64) -> String {
+    support_server::http::html::when(t)
+}
+
+pub async fn run(cli: &Cli) -> Result<(), CliError> {
+    let api = ApiClient::from_cli(cli)?;
+    match &cli.command {
+        Command::Status => {
+            let s: Status = api.get("/api/v1/status").await?;
+            emit(cli, &s, |s| {
+                println!("server     {} (skill {})", s.backend, s.version);
+                println!("signed in  {}", s.user);
+                println!("apps       {}", s.apps);
+                println!("convs      {}", s.conversations);
+                println!("events     {}", s.inbound_events);
+                println!("queued     {}", s.outbox_pending);
+                println!("audit      {}", s.audit_entries);
+            })
+        }
+        Command::Apps(AppsCommand::List) => {
+            let apps: Vec<AppView> = api.get("/api/v1/apps").await?;
+            emit(cli, &apps, |apps| {
+                if apps.is_empty() {
+                    eprintln!("no apps registered; add one with `skill apps add`");
+                }
+                for a in apps {
+                    println!(
+                        "{:<20} {:<30} {}",
+                        a.slug,
+                        a.name,
+                        a.front_inbox_ids.join(",")
+                    );
+                }
+            })
+        }
+        Command::Apps(AppsCommand::Add {
+            slug,
+            name,
+            inboxes,
+            integration_url,
+        }) => {
+            let slug =
+                AppSlug::parse(slug).map_err(|e| CliError::new(exit::INVALID, e.to_string()))?;
+            let app: AppView = api
+                .post(
+                    "/api/v1/apps",
+                    &NewAppRequest {
+                        slug,
+                        name: name.clone(),
+                        front_inbox_ids: inboxes.clone(),
+                        integration_url: integration_url.clone(),
+                    },
+                )
+                .await?;
+            emit(cli, &app, |a| {
+                println!("registered app {} ({})", a.slug, a.id)
+            })
+        }
+        Command::Conversations { limit } => {
+            let list: Vec<ConversationView> = api
+                .get(&format!("/api/v1/conversations?limit={limit}"))
+                .await?;
+            emit(cli, &list, |list| {
+                if list.is_empty() {
+                    eprintln!("no conversations yet");
+                }
+                for c in list {
+                    println!(
+                        "{}  {:<12} {:<28} {:>3} msg  {}",
+                        c.id,
+                        c.app_slug.as_deref().unwrap_or("-"),
+                        c.customer_email.as_deref().unwrap_or("-"),
+                        c.message_count,
+                        c.subject
+                    );
+                }
+            })
+        }
+        Command::Conversation { id } => {
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(CliError::new(
+                    exit::INVALID,
+                    format!("invalid conversation id {id:?}"),
+                ));
+            }
+            let d: ConversationDetail = api.get(&format!("/api/v1/conversations/{id}")).await?;
+            emit(cli, &d, |d| {
+                let c = &d.conversation;
+                println!("{} [{}] {}", c.subject, c.status, c.front_conversation_id);
+                println!(
+                    "app {}  customer {}",
+                    c.app_slug.as_deref().unwrap_or("-"),
+                    c.customer_email.as_deref().unwrap_or("-")
+                );
+                for m in &d.messages {
+                    println!(
+                        "\n--- {} {} {}\n{}",
+                        m.direction,
+                        m.author.as_deref().unwrap_or("-"),
+                        ms(m.created_at),
+                        m.body
+                    );
+                }
+            })
+        }
+        Command::Audit { limit, verify } => {
+            if *verify {
+                let v: AuditVerification = api.get("/api/v1/audit/verify").await?;
+                emit(cli, &v, |v| match v.first_bad_seq {
+                    None => println!("audit chain intact: {} entries", v.entries),
+                    Some(seq) => println!("audit chain BROKEN at entry {seq}"),
+                })?;
+                if !v.ok {
+                    return Err(CliError::failure("audit chain verification failed"));
+                }
+                Ok(())
+            } else {
+                let list: Vec<AuditView> = api.get(&format!("/api/v1/audit?limit={limit}")).await?;
+                emit(cli, &list, |list| {
+                    for e in list {
+                        println!(
+                            "{:>6}  {}  {:<24} {:<20} {}",
+                            e.seq,
+                            ms(e.at),
+                            e.actor,
+                            e.action,
+                            e.subject
+                        );
+                    }
+                })
+            }
+        }
+        Command::Serve(_) | Command::Sandbox(_) | Command::Bench(_) | Command::Login { .. } => {
+            Err(CliError::failure("internal dispatch error"))
+        }
+    }
+}
+
+/// `skill login`: checks the credentials against the server, then saves them.
+pub async fn login(cli: &Cli, server: &str, token: &str) -> Result<(), CliError> {
+    if !(server.starts_with("http://") || server.starts_with("https://")) {
+        return Err(CliError::new(
+            exit::INVALID,
+            format!("--server {server:?} must be an http(s) URL"),
+        ));
+    }
+    let probe = Cli {
+        url: Some(server.to_owned()),
+        token: Some(token.to_owned()),
+        cli_config: cli.cli_config.clone(),
+        json: cli.json,
+        command: Command::Status,
+    };
+    let status: Status = ApiClient::from_cli(&probe)?.get("/api/v1/status").await?;
+    let path = config_path(cli).ok_or_else(|| {
+        CliError::config("cannot tell where to write the CLI config: set SKILL_CONFIG or HOME")
+    })?;
+    support_server::bootstrap::write_cli_config(&path, server, token)?;
+    let saved = CliConfig {
+        url: server.to_owned(),
+        token: "<saved>".into(),
+    };
+    emit(cli, &saved, |_| {
+        println!(
+            "logged in to {server} as {}; saved to {}",
+            status.user,
+            path.display()
+        )
+    })
+}

@@ -1,0 +1,64 @@
+//! Exit codes: distinct per kind of failure so scripts and agents can branch on them.
+
+use std::fmt;
+
+pub const FAILURE: u8 = 1;
+pub const USAGE: u8 = 2;
+pub const CONFIG: u8 = 3;
+pub const UNREACHABLE: u8 = 4;
+pub const AUTH: u8 = 5;
+pub const NOT_FOUND: u8 = 6;
+pub const INVALID: u8 = 7;
+pub const CONFLICT: u8 = 8;
+pub const SERVER: u8 = 9;
+
+pub const EXIT_CODES_HELP: &str = "Exit codes:
+  0  success
+  1  failure (e.g. could not bind, database error on start)
+  2  usage error (unknown flag or command)
+  3  configuration error (bad or missing config file, no server configured)
+  4  server unreachable
+  5  authentication failed (missing or wrong token)
+  6  not found
+  7  invalid input refused by the server
+  8  conflict (already exists)
+  9  server error";
+
+/// An error with the exit code it maps to.
+#[derive(Debug)]
+pub struct CliError {
+    code: u8,
+    message: String,
+}
+
+impl CliError {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::new(CONFIG, message)
+    }
+    pub fn failure(message: impl Into<String>) -> Self {
+        Self::new(FAILURE, message)
+    }
+    pub fn code(&self) -> u8 {
+        self.code
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<anyhow::Error> for CliError {
+    fn from(e: anyhow::Error) -> Self {
+        Self::failure(format!("{e:#}"))
+    }
+}

@@ -1,0 +1,128 @@
+//! The `skill` command line: `serve` and `sandbox` run the platform; the other commands are
+//! the operators' and coding agents' interface to a running server's JSON API.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod bench;
+pub mod client;
+pub mod commands;
+pub mod exit;
+pub mod sandbox;
+pub mod serve;
+
+use exit::CliError;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "skill",
+    version,
+    about = "Agent-first customer support with a human in the loop",
+    long_about = "skill runs the support platform (`serve`, `sandbox`) and drives a running server \
+                  from the command line. Commands that talk to a server read its URL and API token \
+                  from --url/--token, SKILL_URL/SKILL_TOKEN, or the config file that `skill serve` \
+                  writes on first start.",
+    after_help = exit::EXIT_CODES_HELP
+)]
+pub struct Cli {
+    /// Server base URL (default: from the CLI config file).
+    #[arg(long, global = true, env = "SKILL_URL", hide_env_values = true)]
+    pub url: Option<String>,
+    /// API token (default: from the CLI config file).
+    #[arg(long, global = true, env = "SKILL_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// CLI config file (default: $XDG_CONFIG_HOME/skill/config.toml or ~/.config/skill/config.toml).
+    #[arg(
+        long = "cli-config",
+        global = true,
+        env = "SKILL_CONFIG",
+        hide_env_values = true
+    )]
+    pub cli_config: Option<PathBuf>,
+    /// Print exactly one JSON document on stdout (hints go to stderr).
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the platform server (HTTP API, webhooks, dashboard, worker).
+    Serve(serve::ServeArgs),
+    /// Run the platform with local fake Front, Slack, Stripe and an example app, and a stream
+    /// of realistic customer messages: the whole loop with no accounts.
+    Sandbox(sandbox::SandboxArgs),
+    /// Show the server's status and counts.
+    Status,
+    /// Manage apps (the products that customers write about).
+    #[command(subcommand)]
+    Apps(commands::AppsCommand),
+    /// List recent conversations.
+    Conversations {
+        /// How many to show (1-500).
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Show one conversation with its messages (our id or Front's cnv_ id).
+    Conversation {
+        /// Conversation id.
+        id: String,
+    },
+    /// Show the audit trail, or verify its hash chain.
+    Audit {
+        /// How many entries to show (1-500).
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        /// Verify the whole hash chain instead of listing.
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Save a server URL and API token to the CLI config file.
+    Login {
+        /// Server base URL, e.g. http://127.0.0.1:3000.
+        #[arg(long = "server")]
+        server: String,
+        /// API token (skill_…).
+        #[arg(long = "api-token")]
+        api_token: String,
+    },
+    /// Measure the platform (cold start, idle memory).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// Parses arguments and runs; every error is printed once with its exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.code())
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match &cli.command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Sandbox(args) => sandbox::run(args).await,
+        Command::Bench(cmd) => bench::run(cmd).await,
+        Command::Login { server, api_token } => commands::login(&cli, server, api_token).await,
+        _ => commands::run(&cli).await,
+    }
+}

@@ -1,0 +1,283 @@
+//! `skill sandbox`: the platform on its embedded defaults plus local fakes of everything it
+//! talks to, so a newcomer sees the loop with no accounts. Every fake is a real HTTP server on
+//! loopback speaking the provider's wire format; the platform is configured exactly as in
+//! production, only with those base URLs.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use first_app::{FirstApp, FirstAppConfig, SeedCustomer};
+use support_fakes::front::{FakeFront, FakeFrontConfig, InboundMessage};
+use support_fakes::slack::{FakeSlack, FakeSlackConfig};
+use support_fakes::stripe::{FakeStripe, FakeStripeConfig, SeedCharge};
+use support_server::{Application, Secret};
+use support_store::{NewApp, NewAuditEntry};
+
+use crate::exit::CliError;
+use crate::serve::{init_logging, load_config, print_bootstrap};
+
+/// The demo app's slug and its Front inbox in the fake Front.
+pub const DEMO_APP: &str = "first-app";
+pub const DEMO_INBOX: &str = "inb_demo";
+const STRIPE_ACCOUNT: &str = "acct_sandbox_first_app";
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Configuration file for the platform (default: ./support.toml if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address the platform listens on [default: 127.0.0.1:3000].
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+    /// Where the sandbox keeps its databases [default: ./data/sandbox].
+    #[arg(long, value_name = "DIR", default_value = "data/sandbox")]
+    pub data_dir: PathBuf,
+    /// Seconds between simulated customer messages.
+    #[arg(long, value_name = "SECS", default_value_t = 6)]
+    pub interval: u64,
+    /// Stop the message stream after this many messages (0 = never stop).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub messages: u64,
+}
+
+/// Everything the sandbox runs besides the platform.
+pub struct Fakes {
+    pub front: Arc<FakeFront>,
+    pub slack: FakeSlack,
+    pub stripe: FakeStripe,
+    pub first_app: FirstApp,
+    pub app_secret: String,
+}
+
+/// A fresh random secret for this sandbox run (UUIDv4: 122 random bits from the OS).
+fn random_secret(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Starts the fakes and the example app. Used by `skill sandbox` and by tests.
+pub async fn start_fakes(data_dir: &std::path::Path) -> anyhow::Result<Fakes> {
+    let front = FakeFront::start(FakeFrontConfig {
+        inboxes: vec![(DEMO_INBOX.into(), "First App Support".into())],
+        ..FakeFrontConfig::default()
+    })
+    .await?;
+    let slack = FakeSlack::start(FakeSlackConfig::default()).await?;
+    let stripe = FakeStripe::start(FakeStripeConfig::default()).await?;
+    let app_secret = random_secret("app");
+    let first_app = FirstApp::start(FirstAppConfig::new(
+        data_dir.join("first-app.db"),
+        vec![app_secret.clone()],
+    ))
+    .await?;
+    // The example app's purchases were paid through Stripe: give the fake Stripe the charges.
+    let now = now_unix();
+    for c in first_app::seeded_customers() {
+        for p in &c.purchases {
+            stripe.add_charge(
+                STRIPE_ACCOUNT,
+                SeedCharge {
+                    id: p.stripe_charge_id.clone(),
+                    amount: p.amount.amount,
+                    currency: p.amount.currency.clone(),
+                    created: now - p.age_secs,
+                    payment_intent: None,
+                    customer_email: Some(c.email.to_string()),
+                },
+            );
+        }
+    }
+    Ok(Fakes {
+        front: Arc::new(front),
+        slack,
+        stripe,
+        first_app,
+        app_secret,
+    })
+}
+
+fn now_unix() -> i64 {
+    support_store::now_ms() / 1000
+}
+
+/// Points a platform config at the fakes.
+pub fn configure(config: &mut support_server::Config, fakes: &Fakes, front_app_secret: &str) {
+    config.front.api_url = fakes.front.url();
+    config.front.api_token = Secret::new(FakeFrontConfig::default().api_token);
+    config.front.app_secret = Secret::new(front_app_secret);
+    config.slack.api_url = format!("{}/api", fakes.slack.url());
+    config.slack.bot_token = Secret::new(FakeSlackConfig::default().api_token);
+    config.stripe.api_url = fakes.stripe.url();
+    config.stripe.secret_key = Secret::new(FakeStripeConfig::default().api_token);
+}
+
+/// Registers the demo app unless it exists.
+pub async fn register_demo_app(app: &Application, fakes: &Fakes) -> anyhow::Result<()> {
+    let store = &app.state().store;
+    if store.app_by_slug(DEMO_APP).await?.is_some() {
+        return Ok(());
+    }
+    let created = store
+        .create_app(&NewApp {
+            slug: DEMO_APP.into(),
+            name: "First App (courses)".into(),
+            front_inbox_ids: vec![DEMO_INBOX.into()],
+            integration_url: Some(fakes.first_app.support_url()),
+        })
+        .await?;
+    store
+        .append_audit(&NewAuditEntry {
+            actor: "sandbox".into(),
+            action: "app.registered".into(),
+            subject: format!("app:{}", created.slug),
+            trace_id: None,
+            data: serde_json::json!({"inboxes": created.front_inbox_ids}),
+        })
+        .await?;
+    Ok(())
+}
+
+/// A believable message from a seeded customer, chosen round-robin over situations that each
+/// exercise a different path of the pipeline (refund windows, access, transfer, anger, legal,
+/// team, presales, spam).
+pub fn scripted_message(n: u64, customers: &[SeedCustomer]) -> InboundMessage {
+    // Walk customers and situations at different strides so every pairing comes up.
+    let i = n as usize;
+    let c = &customers[(i * 5 + i / 8) % customers.len().max(1)];
+    let first = c.name.split_whitespace().next().unwrap_or("there");
+    let product = c
+        .purchases
+        .first()
+        .map(|p| p.product_name.clone())
+        .unwrap_or_else(|| "your course".into());
+    let days = c
+        .purchases
+        .first()
+        .map(|p| p.age_secs / 86_400)
+        .unwrap_or(0);
+    let (subject, body) = match n % 8 {
+        0 => (
+            format!("Refund for {product}"),
+            format!("Hi, I bought {product} about {days} days ago but it isn't what I expected. Could I get a refund please?\n\nThanks,\n{first}"),
+        ),
+        1 => (
+            "Can't log in".to_owned(),
+            format!("Hello, I can't access {product} anymore. The login link says it expired. Can you send me a new one?\n{first}"),
+        ),
+        2 => (
+            "Transfer my license to my work email".to_owned(),
+            format!("Hi! Could you move my {product} purchase to {first}.work@example.org? I bought it with my personal address.\n\n{first}"),
+        ),
+        3 => (
+            "This is ridiculous".to_owned(),
+            format!("I have emailed THREE times about {product} and nobody answers. This is absolutely unacceptable, I want my money back NOW."),
+        ),
+        4 => (
+            "Chargeback and legal action".to_owned(),
+            format!("If I don't get a refund for {product} today I will file a chargeback with my bank and talk to my lawyer."),
+        ),
+        5 => (
+            "Seats for my team".to_owned(),
+            format!("We are a team of 12 engineers. Do you offer team licenses or bulk seats for {product}? Need an invoice too.\n{first}"),
+        ),
+        6 => (
+            "Question before buying".to_owned(),
+            "Does the course include lifetime updates, and is there a student discount?".to_owned(),
+        ),
+        _ => (
+            "Partnership opportunity: SEO backlinks".to_owned(),
+            "Dear site owner, we offer premium guest posts and backlink packages for your website. Reply for our price list.".to_owned(),
+        ),
+    };
+    InboundMessage {
+        inbox_id: Some(DEMO_INBOX.into()),
+        conversation_id: None,
+        from_email: c.email.to_string(),
+        from_name: Some(c.name.clone()),
+        subject,
+        body_text: body,
+    }
+}
+
+pub async fn run(args: &SandboxArgs) -> Result<(), CliError> {
+    let mut config = load_config(args.config.as_deref(), args.bind, None)?;
+    init_logging(&config.log_format);
+    std::fs::create_dir_all(&args.data_dir)
+        .map_err(|e| CliError::failure(format!("create {}: {e}", args.data_dir.display())))?;
+    let fakes = start_fakes(&args.data_dir).await?;
+    let front_app_secret = random_secret("front");
+    configure(&mut config, &fakes, &front_app_secret);
+    config.data_dir = args.data_dir.clone();
+    config.database_url = format!("sqlite://{}/support.db", args.data_dir.display());
+    let app = Application::build(config).await?;
+    register_demo_app(&app, &fakes).await?;
+    fakes
+        .front
+        .set_webhook(format!("{}/webhooks/front", app.url()), front_app_secret);
+
+    let url = app.url().to_owned();
+    print_bootstrap(&app);
+    let login = match app.bootstrap() {
+        Some(b) => format!("{} / {}", b.admin_email, b.admin_password),
+        None => format!(
+            "see {}",
+            args.data_dir.join("admin-credentials.txt").display()
+        ),
+    };
+    eprintln!(
+        "\nSandbox running. Ctrl-C stops everything.\n\
+         \x20 dashboard   {url}/login   (login: {login})\n\
+         \x20 health      {url}/healthz  {url}/readyz\n\
+         \x20 fake Front  {}\n\
+         \x20 fake Slack  {}\n\
+         \x20 fake Stripe {}\n\
+         \x20 first-app   {}\n\
+         A customer message arrives every {} s; watch them appear in the dashboard or with `skill conversations`.\n",
+        fakes.front.url(),
+        fakes.slack.url(),
+        fakes.stripe.url(),
+        fakes.first_app.url(),
+        args.interval
+    );
+
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let front = fakes.front.clone();
+    let interval = Duration::from_secs(args.interval.max(1));
+    let limit = args.messages;
+    let stream = tokio::spawn(async move {
+        let customers = first_app::seeded_customers();
+        let mut n = 0u64;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(if n == 0 { Duration::from_millis(500) } else { interval }) => {}
+                _ = stop_rx.changed() => return,
+            }
+            let msg = scripted_message(n, &customers);
+            match front.inject_inbound(msg).await {
+                Ok(d) => {
+                    tracing::info!(conversation = %d.conversation_id, status = d.status, "sandbox: customer message delivered")
+                }
+                Err(e) => tracing::warn!(error = %e, "sandbox: delivering a message failed"),
+            }
+            n += 1;
+            if limit > 0 && n >= limit {
+                return;
+            }
+        }
+    });
+
+    let served = app.run(support_server::shutdown_signal()).await;
+    let _ = stop_tx.send(true);
+    let _ = stream.await;
+    fakes.first_app.shutdown().await;
+    if let Ok(front) = Arc::try_unwrap(fakes.front) {
+        front.shutdown().await;
+    }
+    fakes.slack.shutdown().await;
+    fakes.stripe.shutdown().await;
+    served?;
+    eprintln!("sandbox stopped");
+    Ok(())
+}

@@ -1,0 +1,457 @@
+//! The `skill` binary, black-box: help output (snapshotted), exit codes, `serve` start and
+//! graceful stop, the CLI working with no flags after a first start, and a database that
+//! survives SIGKILL during writes.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_skill");
+
+/// `skill` with no `SUPPORT_*` variables inherited from whoever runs the tests.
+fn command() -> Command {
+    let mut c = Command::new(BIN);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("SUPPORT_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+fn skill(args: &[&str], cli_config: &Path) -> Output {
+    command()
+        .args(args)
+        .env("SKILL_CONFIG", cli_config)
+        .env_remove("SKILL_URL")
+        .env_remove("SKILL_TOKEN")
+        .output()
+        .expect("run skill")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn help_describes_every_command_and_flag() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = dir.path().join("cli.toml");
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"][..],
+        &["sandbox", "--help"][..],
+        &["bench", "start", "--help"][..],
+    ] {
+        let out = skill(args, &cfg);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let name = match args.len() {
+            1 => "help".to_owned(),
+            n => format!("help_{}", args[..n - 1].join("_")),
+        };
+        insta::assert_snapshot!(name, stdout(&out));
+    }
+}
+
+#[test]
+fn unknown_flags_and_bad_config_exit_non_zero_naming_the_problem() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = dir.path().join("cli.toml");
+
+    let out = skill(&["serve", "--bnid", "x"], &cfg);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--bnid"), "{}", stderr(&out));
+
+    let missing = dir.path().join("missing.toml");
+    let out = skill(
+        &["serve", "--config", missing.to_str().expect("utf8")],
+        &cfg,
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("missing.toml"), "{}", stderr(&out));
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "bind = \"127.0.0.1:0\"\ndatabse_url = \"sqlite://x\"\n",
+    )
+    .expect("write");
+    let out = skill(&["serve", "--config", bad.to_str().expect("utf8")], &cfg);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("databse_url"), "{}", stderr(&out));
+
+    std::fs::write(&bad, "bind = \n").expect("write");
+    let out = skill(&["serve", "--config", bad.to_str().expect("utf8")], &cfg);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("bad.toml"), "{}", stderr(&out));
+
+    // No server configured for an API command.
+    let out = skill(&["status"], &cfg);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("no server configured"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+struct Served {
+    child: Child,
+    url: String,
+}
+
+/// Starts `skill serve` on a free port with its data in `dir`, waiting for it to listen.
+fn serve(dir: &Path, cli_config: &Path) -> Served {
+    let mut child = command()
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env(
+            "SUPPORT_DATABASE_URL",
+            format!("sqlite://{}/support.db", dir.display()),
+        )
+        .env("SUPPORT_DATA_DIR", dir)
+        .env("SKILL_CONFIG", cli_config)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if !sent && let Some(rest) = line.strip_prefix("skill serve: listening on ") {
+                let _ = tx.send(
+                    rest.split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+                sent = true;
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("serve prints its address");
+    Served { child, url }
+}
+
+fn get(url: &str) -> (u16, String) {
+    // A tiny blocking HTTP/1.1 GET, enough for health checks without an async runtime.
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http url");
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
+    let mut s = std::net::TcpStream::connect(host).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).expect("read");
+    let code = buf
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = buf
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (code, body)
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(ok.success());
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            return s;
+        }
+        if start.elapsed() > within {
+            let _ = child.kill();
+            panic!("process did not exit within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn serve_starts_answers_configures_the_cli_and_stops_cleanly() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = dir.path().join("cli.toml");
+    let mut s = serve(dir.path(), &cfg);
+    assert_eq!(get(&format!("{}/healthz", s.url)).0, 200);
+    let (code, body) = get(&format!("{}/readyz", s.url));
+    assert_eq!(code, 200, "{body}");
+
+    // The first start wrote the CLI config and the credentials file.
+    let written = std::fs::read_to_string(&cfg).expect("cli config written");
+    assert!(written.contains(&s.url), "{written}");
+    let creds = std::fs::read_to_string(dir.path().join("admin-credentials.txt")).expect("creds");
+    assert!(creds.contains("api_token"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("admin-credentials.txt"))
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "credentials are private");
+    }
+
+    // `skill …` works with no flags.
+    let out = skill(&["status", "--json"], &cfg);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let status: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("exactly one JSON document");
+    assert_eq!(status["user"], "admin@localhost");
+    assert_eq!(status["backend"], "sqlite");
+
+    let out = skill(
+        &[
+            "apps",
+            "add",
+            "course-shop",
+            "--name",
+            "Course Shop",
+            "--inbox",
+            "inb_shop",
+        ],
+        &cfg,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = skill(&["apps", "add", "course-shop", "--name", "Again"], &cfg);
+    assert_eq!(out.status.code(), Some(8), "conflict: {}", stderr(&out));
+    let out = skill(&["apps", "add", "Bad Slug", "--name", "x"], &cfg);
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let out = skill(&["conversation", "cnv_missing"], &cfg);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    let out = skill(&["apps", "list", "--json"], &cfg);
+    let apps: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(apps.as_array().map(Vec::len), Some(1));
+    let out = skill(&["audit", "--verify"], &cfg);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = command()
+        .args(["status"])
+        .env("SKILL_CONFIG", &cfg)
+        .env("SKILL_TOKEN", "skill_wrong")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+
+    signal(&s.child, "-INT");
+    let status = wait_exit(&mut s.child, Duration::from_secs(20));
+    assert_eq!(status.code(), Some(0), "Ctrl-C stops cleanly with exit 0");
+
+    // Unreachable server.
+    let out = skill(&["status"], &cfg);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+}
+
+#[test]
+fn sigkill_during_writes_leaves_a_database_that_opens_and_is_ready() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = dir.path().join("cli.toml");
+    let mut s = serve(dir.path(), &cfg);
+    let token = std::fs::read_to_string(&cfg)
+        .expect("cli config")
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("token = ")
+                .map(|t| t.trim_matches('"').to_owned())
+        })
+        .expect("token");
+
+    // Several writers hammer the API (each app creation is a transaction plus an audit append).
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let url = s.url.clone();
+        let token = token.clone();
+        let stop = stop.clone();
+        writers.push(std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let host = url.strip_prefix("http://").expect("url").to_owned();
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let body = format!(r#"{{"slug":"app-{w}-{n}","name":"App {w} {n}","front_inbox_ids":["inb_{w}_{n}"]}}"#);
+                let Ok(mut c) = std::net::TcpStream::connect(&host) else { break };
+                let _ = write!(
+                    c,
+                    "POST /api/v1/apps HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let mut sink = Vec::new();
+                let _ = c.read_to_end(&mut sink);
+                n += 1;
+            }
+            n
+        }));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(&s.child, "-KILL");
+    let _ = wait_exit(&mut s.child, Duration::from_secs(10));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written: usize = writers.into_iter().map(|w| w.join().expect("writer")).sum();
+    assert!(
+        written > 10,
+        "the writers were actually writing ({written})"
+    );
+
+    // Restart on the same database.
+    let mut again = serve(dir.path(), &cfg);
+    let (code, body) = get(&format!("{}/readyz", again.url));
+    assert_eq!(code, 200, "{body}");
+    let out = command()
+        .args(["audit", "--verify", "--json"])
+        .env("SKILL_URL", &again.url)
+        .env("SKILL_TOKEN", &token)
+        .env("SKILL_CONFIG", &cfg)
+        .output()
+        .expect("verify");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["ok"], true, "{v}");
+    signal(&again.child, "-TERM");
+    assert_eq!(
+        wait_exit(&mut again.child, Duration::from_secs(20)).code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn sandbox_runs_the_loop_and_stops_cleanly_on_ctrl_c() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = dir.path().join("cli.toml");
+    let data = dir.path().join("sandbox");
+    let mut child = command()
+        .args([
+            "sandbox",
+            "--bind",
+            "127.0.0.1:0",
+            "--interval",
+            "1",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .env("SKILL_CONFIG", &cfg)
+        .env("RUST_LOG", "warn")
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sandbox");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    // Read the banner: the dashboard URL with the login, and every fake's URL.
+    let mut urls = std::collections::BTreeMap::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while urls.len() < 5 && Instant::now() < deadline {
+        let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) else {
+            break;
+        };
+        for key in [
+            "dashboard",
+            "fake Front",
+            "fake Slack",
+            "fake Stripe",
+            "first-app",
+        ] {
+            if let Some(rest) = line.trim_start().strip_prefix(key) {
+                let url = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                if key == "dashboard" {
+                    assert!(line.contains("login: admin@localhost / "), "{line}");
+                }
+                urls.insert(key, url);
+            }
+        }
+    }
+    assert_eq!(
+        urls.len(),
+        5,
+        "banner lists the dashboard and every fake: {urls:?}"
+    );
+    let base = urls["dashboard"].trim_end_matches("/login").to_owned();
+    assert_eq!(get(&format!("{base}/healthz")).0, 200);
+    assert_eq!(get(&format!("{base}/readyz")).0, 200);
+    assert_eq!(get(&format!("{base}/login")).0, 200);
+    // The fakes answer, each in its own wire format (here: its auth error).
+    let (code, body) = get(&format!("{}/inboxes", urls["fake Front"]));
+    assert_eq!(code, 401, "{body}");
+    assert!(body.contains("_error"), "{body}");
+    let (code, body) = get(&format!("{}/api/auth.test", urls["fake Slack"]));
+    assert_eq!(code, 200);
+    assert!(body.contains("\"ok\":false"), "{body}");
+    let (code, body) = get(&format!("{}/v1/charges/ch_x", urls["fake Stripe"]));
+    assert_eq!(code, 401, "{body}");
+    assert_eq!(get(&format!("{}/healthz", urls["first-app"])).0, 200);
+
+    // Customer messages flow through Front's webhook into conversations.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut conversations = 0;
+    while Instant::now() < deadline {
+        let out = skill(&["conversations", "--json"], &cfg);
+        if out.status.success() {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+            conversations = v.as_array().map(Vec::len).unwrap_or(0);
+            if conversations >= 2 {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(
+        conversations >= 2,
+        "sandbox messages became conversations ({conversations})"
+    );
+    let out = skill(&["apps", "list", "--json"], &cfg);
+    let apps: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(apps[0]["slug"], "first-app");
+
+    signal(&child, "-INT");
+    let status = wait_exit(&mut child, Duration::from_secs(20));
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "Ctrl-C stops everything with exit 0"
+    );
+    assert!(
+        std::net::TcpStream::connect(base.trim_start_matches("http://")).is_err(),
+        "the platform stopped listening"
+    );
+    assert!(
+        std::net::TcpStream::connect(urls["fake Front"].trim_start_matches("http://")).is_err(),
+        "the fakes stopped too"
+    );
+}

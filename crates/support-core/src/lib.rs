@@ -1,0 +1,4 @@
+//! Pure logic shared by the server, the fakes and product apps. No IO, no clocks: callers
+//! pass `now` in, which keeps every rule testable to the second.
+
+pub mod signing;

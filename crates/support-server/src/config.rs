@@ -1,0 +1,306 @@
+//! Configuration: built-in defaults, then `support.toml` (or `--config FILE`), then
+//! `SUPPORT_*` environment variables (`SUPPORT_FRONT__APP_SECRET` sets `front.app_secret`).
+//! Unknown keys are errors, so a typo in a file is reported instead of silently ignored.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+/// A secret value: it can be read with [`Secret::expose`] but never prints.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "Secret(<empty>)"
+        } else {
+            "Secret(<redacted>)"
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server binds.
+    pub bind: SocketAddr,
+    /// `sqlite://PATH` (embedded default) or `postgres://…`.
+    pub database_url: String,
+    /// Where local state lives (SQLite file, generated credentials).
+    pub data_dir: PathBuf,
+    /// The URL people and the CLI use to reach this server; defaults to `http://{bind}`.
+    pub public_url: Option<String>,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Per-request timeout, in seconds.
+    pub request_timeout_secs: u64,
+    /// `json` (default) or `pretty`.
+    pub log_format: String,
+    /// Email of the admin user created on first start.
+    pub admin_email: String,
+    /// Write the CLI's configuration on first start so `skill …` works with no flags.
+    pub write_cli_config: bool,
+    /// Where that CLI configuration goes; defaults to `$SKILL_CONFIG` or
+    /// `$XDG_CONFIG_HOME/skill/config.toml` (`~/.config/skill/config.toml`).
+    pub cli_config_path: Option<PathBuf>,
+    pub worker: WorkerConfig,
+    pub front: FrontConfig,
+    pub slack: SlackConfig,
+    pub stripe: StripeConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// Run the outbox worker in this process.
+    pub enabled: bool,
+    /// How often an idle worker looks for due work, in milliseconds.
+    pub poll_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FrontConfig {
+    pub api_url: String,
+    pub api_token: Secret,
+    /// The Front app's secret, which signs application webhooks.
+    pub app_secret: Secret,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlackConfig {
+    pub api_url: String,
+    pub bot_token: Secret,
+    pub signing_secret: Secret,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StripeConfig {
+    pub api_url: String,
+    pub secret_key: Secret,
+    pub webhook_secret: Secret,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            database_url: "sqlite://./data/support.db".into(),
+            data_dir: PathBuf::from("./data"),
+            public_url: None,
+            max_body_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            log_format: "json".into(),
+            admin_email: "admin@localhost".into(),
+            write_cli_config: true,
+            cli_config_path: None,
+            worker: WorkerConfig::default(),
+            front: FrontConfig::default(),
+            slack: SlackConfig::default(),
+            stripe: StripeConfig::default(),
+        }
+    }
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            poll_ms: 250,
+        }
+    }
+}
+
+impl Default for FrontConfig {
+    fn default() -> Self {
+        Self {
+            api_url: "https://api2.frontapp.com".into(),
+            api_token: Secret::default(),
+            app_secret: Secret::default(),
+        }
+    }
+}
+
+impl Default for SlackConfig {
+    fn default() -> Self {
+        Self {
+            api_url: "https://slack.com/api".into(),
+            bot_token: Secret::default(),
+            signing_secret: Secret::default(),
+        }
+    }
+}
+
+impl Default for StripeConfig {
+    fn default() -> Self {
+        Self {
+            api_url: "https://api.stripe.com".into(),
+            secret_key: Secret::default(),
+            webhook_secret: Secret::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {0} does not exist")]
+    Missing(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// The file read when `--config` is not given (optional).
+pub const DEFAULT_FILE: &str = "support.toml";
+
+impl Config {
+    /// Loads defaults → file → environment. An explicitly named file must exist; the
+    /// default `support.toml` is read only if present.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut fig = Figment::new();
+        match file {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(ConfigError::Missing(path.to_owned()));
+                }
+                fig = fig.merge(Toml::file_exact(path));
+            }
+            None => {
+                if Path::new(DEFAULT_FILE).is_file() {
+                    fig = fig.merge(Toml::file_exact(DEFAULT_FILE));
+                }
+            }
+        }
+        fig = fig.merge(Env::prefixed("SUPPORT_").split("__"));
+        let config: Config = fig
+            .extract()
+            .map_err(|e| ConfigError::Invalid(describe(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = &self.database_url;
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "database_url {url:?} must start with sqlite:, postgres:// or postgresql://"
+            )));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError::Invalid(
+                "max_body_bytes must be at least 1024".into(),
+            ));
+        }
+        if !matches!(self.log_format.as_str(), "json" | "pretty") {
+            return Err(ConfigError::Invalid(format!(
+                "log_format {:?} must be \"json\" or \"pretty\"",
+                self.log_format
+            )));
+        }
+        Ok(())
+    }
+
+    /// The base URL clients should use.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
+    }
+}
+
+/// Every error figment found, each with the key and where the value came from.
+fn describe(e: figment::Error) -> String {
+    e.into_iter()
+        .map(|err| {
+            let path = if err.path.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", err.path.join("."))
+            };
+            let from = err
+                .metadata
+                .as_ref()
+                .map(|m| {
+                    let src = m
+                        .source
+                        .as_ref()
+                        .map(|s| format!(" {s}"))
+                        .unwrap_or_default();
+                    format!(" (from {}{src})", m.name)
+                })
+                .unwrap_or_default();
+            format!("{path}{}{from}", err.kind)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
+        let mut c = Config::default();
+        c.front.app_secret = s;
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn file_then_env_layering_and_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("support.toml");
+        std::fs::write(
+            &file,
+            "bind = \"127.0.0.1:4000\"\n[front]\napp_secret = \"from-file\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&file)).unwrap();
+        assert_eq!(c.bind.port(), 4000);
+        assert_eq!(c.front.app_secret.expose(), "from-file");
+        assert_eq!(c.database_url, "sqlite://./data/support.db");
+
+        let missing = Config::load(Some(&dir.path().join("nope.toml"))).unwrap_err();
+        assert!(missing.to_string().contains("nope.toml"), "{missing}");
+
+        std::fs::write(&file, "bnid = \"x\"\n").unwrap();
+        let unknown = Config::load(Some(&file)).unwrap_err().to_string();
+        assert!(unknown.contains("bnid"), "{unknown}");
+
+        std::fs::write(&file, "bind = \"not an address\"\n").unwrap();
+        let bad = Config::load(Some(&file)).unwrap_err().to_string();
+        assert!(bad.contains("bind"), "{bad}");
+
+        std::fs::write(&file, "database_url = \"mysql://x\"\n").unwrap();
+        let db = Config::load(Some(&file)).unwrap_err().to_string();
+        assert!(db.contains("mysql://x"), "{db}");
+
+        std::fs::write(&file, "bind = [\n").unwrap();
+        let syntax = Config::load(Some(&file)).unwrap_err().to_string();
+        assert!(syntax.contains("support.toml"), "{syntax}");
+    }
+}

@@ -1,0 +1,212 @@
+//! The operators' dashboard: login, conversations with their messages, apps, audit trail.
+//! Server-rendered; later issues add approvals, drafts and trust.
+
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::html::{esc, page, when};
+use crate::auth::{
+    DashboardUser, SESSION_COOKIE, random_token, session_cookie, token_hash, verify_password,
+};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const SESSION_TTL_MS: i64 = 12 * 60 * 60 * 1000;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/dashboard") }))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/dashboard", get(conversations))
+        .route("/dashboard/conversations/{id}", get(conversation))
+        .route("/dashboard/apps", get(apps))
+        .route("/dashboard/audit", get(audit))
+}
+
+fn login_page(error: Option<&str>) -> Html<String> {
+    let err = error
+        .map(|e| format!("<p class=\"bad\">{}</p>", esc(e)))
+        .unwrap_or_default();
+    page(
+        "Log in",
+        None,
+        &format!(
+            "<h1>Log in</h1>{err}<form method=\"post\" action=\"/login\">\
+             <p><label>Email <input name=\"email\" type=\"email\" required autocomplete=\"username\"></label></p>\
+             <p><label>Password <input name=\"password\" type=\"password\" required autocomplete=\"current-password\"></label></p>\
+             <p><button>Log in</button></p></form>\
+             <p class=\"muted\">The first start of <code>skill serve</code> wrote the admin login to <code>data/admin-credentials.txt</code>.</p>"
+        ),
+    )
+}
+
+async fn login_form() -> Html<String> {
+    login_page(None)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, ApiError> {
+    let user = state.store.user_by_email(form.email.trim()).await?;
+    let Some(user) = user.filter(|u| verify_password(&form.password, &u.password_hash)) else {
+        tracing::warn!(target: "security", "dashboard login failed");
+        return Ok((
+            axum::http::StatusCode::UNAUTHORIZED,
+            login_page(Some("Wrong email or password.")),
+        )
+            .into_response());
+    };
+    let token = random_token("sess");
+    state
+        .store
+        .create_session(
+            &token_hash(&token),
+            &user.id,
+            support_store::now_ms() + SESSION_TTL_MS,
+        )
+        .await?;
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+        SESSION_TTL_MS / 1000
+    );
+    Ok(([(SET_COOKIE, cookie)], Redirect::to("/dashboard")).into_response())
+}
+
+async fn logout(State(state): State<AppState>, parts: Parts) -> Result<Response, ApiError> {
+    if let Some(token) = session_cookie(&parts) {
+        state.store.delete_session(&token_hash(&token)).await?;
+    }
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    Ok(([(SET_COOKIE, clear)], Redirect::to("/login")).into_response())
+}
+
+async fn conversations(
+    State(state): State<AppState>,
+    DashboardUser(user): DashboardUser,
+) -> Result<Html<String>, ApiError> {
+    let counts = state.store.counts().await?;
+    let list = state.store.list_conversations(100).await?;
+    let mut rows = String::new();
+    for c in &list {
+        rows.push_str(&format!(
+            "<tr><td><a href=\"/dashboard/conversations/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&c.id),
+            esc(if c.subject.is_empty() { "(no subject)" } else { &c.subject }),
+            esc(c.app_slug.as_deref().unwrap_or("—")),
+            esc(c.customer_email.as_deref().unwrap_or("—")),
+            esc(&c.status),
+            c.message_count,
+            esc(&when(c.updated_at)),
+        ));
+    }
+    if list.is_empty() {
+        rows.push_str("<tr><td colspan=\"6\" class=\"muted\">No conversations yet. In the sandbox, messages arrive every few seconds.</td></tr>");
+    }
+    let body = format!(
+        "<h1>Conversations</h1><p class=\"muted\">{} apps · {} conversations · {} events received · {} queued · {} audit entries</p>\
+         <table><thead><tr><th>Subject</th><th>App</th><th>Customer</th><th>Status</th><th>Messages</th><th>Updated</th></tr></thead><tbody>{rows}</tbody></table>",
+        counts.apps,
+        counts.conversations,
+        counts.inbound_events,
+        counts.outbox_pending,
+        counts.audit_entries
+    );
+    Ok(page("Conversations", Some(&user.email), &body))
+}
+
+async fn conversation(
+    State(state): State<AppState>,
+    DashboardUser(user): DashboardUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let Some((conv, msgs)) = state.store.conversation(&id).await? else {
+        return Ok((
+            axum::http::StatusCode::NOT_FOUND,
+            page(
+                "Not found",
+                Some(&user.email),
+                "<h1>Conversation not found</h1>",
+            ),
+        )
+            .into_response());
+    };
+    let mut body = format!(
+        "<h1>{}</h1><p class=\"muted\">{} · Front {} · {} · {}</p>",
+        esc(&conv.subject),
+        esc(conv.app_slug.as_deref().unwrap_or("no app")),
+        esc(&conv.front_conversation_id),
+        esc(conv.customer_email.as_deref().unwrap_or("unknown customer")),
+        esc(&conv.status)
+    );
+    for m in &msgs {
+        body.push_str(&format!(
+            "<div class=\"msg\"><div class=\"muted\">{} · {} · {}</div>{}</div>",
+            esc(&m.direction),
+            esc(m.author.as_deref().unwrap_or("—")),
+            esc(&when(m.created_at)),
+            esc(m.body.as_deref().unwrap_or("(body purged)"))
+        ));
+    }
+    Ok(page(&conv.subject, Some(&user.email), &body).into_response())
+}
+
+async fn apps(
+    State(state): State<AppState>,
+    DashboardUser(user): DashboardUser,
+) -> Result<Html<String>, ApiError> {
+    let mut rows = String::new();
+    for a in state.store.list_apps().await? {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&a.slug),
+            esc(&a.name),
+            esc(&a.front_inbox_ids.join(", ")),
+            esc(a.integration_url.as_deref().unwrap_or("—"))
+        ));
+    }
+    let body = format!(
+        "<h1>Apps</h1><table><thead><tr><th>Slug</th><th>Name</th><th>Front inboxes</th><th>Integration</th></tr></thead><tbody>{rows}</tbody></table>"
+    );
+    Ok(page("Apps", Some(&user.email), &body))
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    DashboardUser(user): DashboardUser,
+) -> Result<Html<String>, ApiError> {
+    let (count, bad) = state.store.verify_audit().await?;
+    let verdict = match bad {
+        None => format!("<p class=\"ok\">Hash chain intact over {count} entries.</p>"),
+        Some(seq) => format!("<p class=\"bad\">Hash chain broken at entry {seq}.</p>"),
+    };
+    let mut rows = String::new();
+    for e in state.store.list_audit(200).await? {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            e.seq,
+            esc(&when(e.at)),
+            esc(&e.actor),
+            esc(&e.action),
+            esc(&e.subject),
+            esc(&e.hash[..12.min(e.hash.len())])
+        ));
+    }
+    let body = format!(
+        "<h1>Audit trail</h1>{verdict}<table><thead><tr><th>#</th><th>At</th><th>Actor</th><th>Action</th><th>Subject</th><th>Hash</th></tr></thead><tbody>{rows}</tbody></table>"
+    );
+    Ok(page("Audit", Some(&user.email), &body))
+}

@@ -1,0 +1,169 @@
+//! The platform server. [`Application::build`] is the one build path for production, the
+//! sandbox and tests: it connects and migrates the store, binds the listener (port 0 works),
+//! runs the first-start bootstrap and returns a handle that serves until told to stop.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use support_front::{FrontApi, FrontClient};
+use support_store::Store;
+use tokio::net::TcpListener;
+
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod state;
+pub mod worker;
+
+pub use bootstrap::Bootstrap;
+pub use config::{Config, Secret};
+pub use state::AppState;
+
+/// External services, overridable so tests can substitute their own implementations.
+/// `None` builds the real HTTP client from config.
+#[derive(Default)]
+pub struct Services {
+    pub front: Option<Arc<dyn FrontApi>>,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    url: String,
+    bootstrap: Option<Bootstrap>,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with(config, Services::default()).await
+    }
+
+    pub async fn build_with(mut config: Config, services: Services) -> anyhow::Result<Self> {
+        let store = Store::connect(&config.database_url)
+            .await
+            .with_context(|| format!("open database {}", redact_url(&config.database_url)))?;
+        store.migrate().await.context("migrate database")?;
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("bind {}", config.bind))?;
+        config.bind = listener.local_addr()?;
+        let url = config.public_url();
+        let bootstrap = bootstrap::first_start(&store, &config, &url).await?;
+        let front = match services.front {
+            Some(f) => f,
+            None => Arc::new(FrontClient::new(
+                &config.front.api_url,
+                config.front.api_token.expose(),
+            )?),
+        };
+        let state = AppState {
+            store,
+            config: Arc::new(config),
+            front,
+        };
+        Ok(Self {
+            listener,
+            state,
+            url,
+            bootstrap,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.state.config.bind.port()
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:3000`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Credentials created by this start, if it was the first.
+    pub fn bootstrap(&self) -> Option<&Bootstrap> {
+        self.bootstrap.as_ref()
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, finishes in-flight requests,
+    /// stops the worker between items and closes the database.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = if self.state.config.worker.enabled {
+            Some(tokio::spawn(worker::run(self.state.clone(), stop_rx)))
+        } else {
+            None
+        };
+        let store = self.state.store.clone();
+        let app = http::router(self.state);
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("http server")?;
+        let _ = stop_tx.send(true);
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
+        store.close().await;
+        Ok(())
+    }
+}
+
+/// A database URL with any password removed, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            super::redact_url("postgres://u:pw@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            super::redact_url("sqlite://./data/x.db"),
+            "sqlite://./data/x.db"
+        );
+    }
+}

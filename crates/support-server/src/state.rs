@@ -1,0 +1,16 @@
+//! The one state every handler gets: the store, the config, and each external service
+//! behind a trait object so tests and the sandbox can point them at local fakes.
+
+use std::sync::Arc;
+
+use support_front::FrontApi;
+use support_store::Store;
+
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub front: Arc<dyn FrontApi>,
+}

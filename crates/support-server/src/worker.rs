@@ -1,0 +1,193 @@
+//! The outbox worker: turns stored, verified events into platform state. Delivery is
+//! at-least-once (a crashed worker's lease expires and the row is claimed again), so every
+//! handler converges: messages are keyed by Front's ids.
+//!
+//! This is the thin first stage of the inbound pipeline; the durable engine, the brain and
+//! the actions plug in behind it.
+
+use std::time::Duration;
+
+use support_front::{FrontError, WebhookEvent};
+use support_store::{NewAuditEntry, NewMessage, OutboxItem, now_ms};
+
+use crate::state::AppState;
+
+pub const TOPIC_FRONT_EVENT: &str = "front.event";
+/// How long a claimed row is ours before another worker may take it.
+const LEASE_MS: i64 = 60_000;
+/// After this many attempts a row is parked (not retried) and left for an operator.
+pub const MAX_ATTEMPTS: i64 = 8;
+
+#[derive(Debug, thiserror::Error)]
+enum HandleError {
+    #[error("transient: {0}")]
+    Transient(String),
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+impl From<support_store::StoreError> for HandleError {
+    fn from(e: support_store::StoreError) -> Self {
+        HandleError::Transient(e.to_string())
+    }
+}
+
+impl From<FrontError> for HandleError {
+    fn from(e: FrontError) -> Self {
+        if e.is_transient() {
+            HandleError::Transient(e.to_string())
+        } else {
+            HandleError::Permanent(e.to_string())
+        }
+    }
+}
+
+/// Processes every row that is due now; returns how many were handled. Used by the worker
+/// loop and by tests, which drain the queue instead of sleeping.
+pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
+    let mut handled = 0;
+    loop {
+        let batch = state.store.claim_outbox(16, LEASE_MS).await?;
+        if batch.is_empty() {
+            return Ok(handled);
+        }
+        for item in batch {
+            process(state, &item).await?;
+            handled += 1;
+        }
+    }
+}
+
+async fn process(state: &AppState, item: &OutboxItem) -> anyhow::Result<()> {
+    let span =
+        tracing::info_span!("outbox", id = %item.id, topic = %item.topic, attempt = item.attempts);
+    let _guard = span.enter();
+    let result = match item.topic.as_str() {
+        TOPIC_FRONT_EVENT => handle_front_event(state, &item.payload).await,
+        other => Err(HandleError::Permanent(format!(
+            "no handler for topic {other:?}"
+        ))),
+    };
+    match result {
+        Ok(()) => state.store.complete_outbox(&item.id).await?,
+        Err(HandleError::Transient(msg)) if item.attempts < MAX_ATTEMPTS => {
+            let retry_at = now_ms() + backoff_ms(item.attempts);
+            tracing::warn!(error = %msg, retry_at, "outbox item failed; will retry");
+            state.store.fail_outbox(&item.id, &msg, retry_at).await?;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "outbox item parked");
+            state
+                .store
+                .fail_outbox(&item.id, &e.to_string(), i64::MAX)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Exponential backoff with jitter: ~1 s, 2 s, 4 s … capped at 5 minutes.
+fn backoff_ms(attempt: i64) -> i64 {
+    let base = 1_000i64
+        .saturating_mul(1 << attempt.clamp(0, 9))
+        .min(300_000);
+    let jitter = (rand::random::<u32>() % 500) as i64;
+    base + jitter
+}
+
+async fn handle_front_event(state: &AppState, event_id: &str) -> Result<(), HandleError> {
+    let Some((_ty, payload)) = state.store.inbound_payload(event_id).await? else {
+        return Err(HandleError::Permanent(format!(
+            "event {event_id} is missing"
+        )));
+    };
+    let event: WebhookEvent = serde_json::from_str(&payload)
+        .map_err(|e| HandleError::Permanent(format!("stored event does not parse: {e}")))?;
+    if event.kind != "inbound" {
+        tracing::info!(kind = %event.kind, "front event stored; no handler for this type yet");
+        return Ok(());
+    }
+    let inboxes = event.inbox_ids();
+    let mut app = None;
+    for inbox in &inboxes {
+        if let Some(a) = state.store.app_for_inbox(inbox).await? {
+            app = Some(a);
+            break;
+        }
+    }
+    let Some(app) = app else {
+        tracing::info!(
+            ?inboxes,
+            "inbound message for an inbox no app owns; nothing dispatched"
+        );
+        return Ok(());
+    };
+    let (Some(conv), Some(message_id)) = (event.conversation.as_ref(), event.message_id()) else {
+        return Err(HandleError::Permanent(
+            "inbound event without conversation or message".into(),
+        ));
+    };
+    // Front's webhook carries a preview only; the body comes from the API.
+    let msg = state.front.get_message(&message_id).await?;
+    let body = msg
+        .text
+        .clone()
+        .or_else(|| msg.body.clone())
+        .or_else(|| msg.blurb.clone())
+        .unwrap_or_default();
+    let from = msg.from_handle().map(str::to_ascii_lowercase);
+    let (conversation_id, new) = state
+        .store
+        .record_message(&NewMessage {
+            app_id: Some(app.id.clone()),
+            front_conversation_id: conv.id.clone(),
+            subject: conv
+                .subject
+                .clone()
+                .or_else(|| msg.subject.clone())
+                .unwrap_or_default(),
+            customer_email: from.clone(),
+            front_message_id: msg.id.clone(),
+            direction: if msg.is_inbound {
+                "inbound"
+            } else {
+                "outbound"
+            }
+            .into(),
+            author: from,
+            body,
+            created_at: (msg.created_at * 1000.0) as i64,
+        })
+        .await?;
+    if new {
+        state
+            .store
+            .append_audit(&NewAuditEntry {
+                actor: "system".into(),
+                action: "message.received".into(),
+                subject: format!("conversation:{conversation_id}"),
+                trace_id: Some(event.id.clone()),
+                data: serde_json::json!({
+                    "app": app.slug,
+                    "front_conversation_id": conv.id,
+                    "front_message_id": msg.id,
+                }),
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+/// The background loop: drain, then sleep until the next poll or shutdown.
+pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let poll = Duration::from_millis(state.config.worker.poll_ms.max(10));
+    loop {
+        if let Err(e) = run_once(&state).await {
+            tracing::error!(error = %e, "outbox worker pass failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The app registry: one row per product (tenant) and one row per Front inbox it owns, so an
+//! inbound event maps to its app by a primary-key lookup.
+
+use sqlx::Row;
+
+use crate::{Result, Store, StoreError, json_list, new_id, now_ms, on_pool};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub front_inbox_ids: Vec<String>,
+    pub integration_url: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewApp {
+    pub slug: String,
+    pub name: String,
+    pub front_inbox_ids: Vec<String>,
+    pub integration_url: Option<String>,
+}
+
+const COLUMNS: &str = "id, slug, name, front_inbox_ids, integration_url, created_at";
+
+macro_rules! app_from_row {
+    ($row:expr) => {{
+        let row = $row;
+        App {
+            id: row.try_get("id")?,
+            slug: row.try_get("slug")?,
+            name: row.try_get("name")?,
+            front_inbox_ids: json_list(&row.try_get::<String, _>("front_inbox_ids")?)?,
+            integration_url: row.try_get("integration_url")?,
+            created_at: row.try_get("created_at")?,
+        }
+    }};
+}
+
+impl Store {
+    /// Registers an app and claims its inboxes in one transaction. A taken slug or an inbox
+    /// already owned by another app is a [`StoreError::Conflict`] and nothing is written.
+    pub async fn create_app(&self, new: &NewApp) -> Result<App> {
+        let id = new_id();
+        let now = now_ms();
+        let inboxes = serde_json::to_string(&new.front_inbox_ids)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let res: Result<()> = on_pool!(self.pool(), |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "INSERT INTO apps (id, slug, name, front_inbox_ids, integration_url, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            )
+            .bind(&id)
+            .bind(&new.slug)
+            .bind(&new.name)
+            .bind(&inboxes)
+            .bind(&new.integration_url)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| conflict(e, format!("app {:?}", new.slug)))?;
+            for inbox in &new.front_inbox_ids {
+                sqlx::query("INSERT INTO app_inboxes (inbox_id, app_id) VALUES ($1, $2)")
+                    .bind(inbox)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| conflict(e, format!("inbox {inbox:?}")))?;
+            }
+            tx.commit().await?;
+            Ok(())
+        });
+        res?;
+        Ok(App {
+            id,
+            slug: new.slug.clone(),
+            name: new.name.clone(),
+            front_inbox_ids: new.front_inbox_ids.clone(),
+            integration_url: new.integration_url.clone(),
+            created_at: now,
+        })
+    }
+
+    pub async fn app_by_slug(&self, slug: &str) -> Result<Option<App>> {
+        on_pool!(self.pool(), |p| {
+            let sql = format!("SELECT {COLUMNS} FROM apps WHERE slug = $1");
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(slug)
+                .fetch_optional(p)
+                .await?;
+            Ok(match row {
+                Some(r) => Some(app_from_row!(r)),
+                None => None,
+            })
+        })
+    }
+
+    /// The app that owns a Front inbox, if any.
+    pub async fn app_for_inbox(&self, inbox_id: &str) -> Result<Option<App>> {
+        on_pool!(self.pool(), |p| {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM apps WHERE id = (SELECT app_id FROM app_inboxes WHERE inbox_id = $1)"
+            );
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(inbox_id)
+                .fetch_optional(p)
+                .await?;
+            Ok(match row {
+                Some(r) => Some(app_from_row!(r)),
+                None => None,
+            })
+        })
+    }
+
+    pub async fn list_apps(&self) -> Result<Vec<App>> {
+        on_pool!(self.pool(), |p| {
+            let sql = format!("SELECT {COLUMNS} FROM apps ORDER BY slug");
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                out.push(app_from_row!(r));
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// Maps a unique violation to [`StoreError::Conflict`] naming `what`.
+pub(crate) fn conflict(e: sqlx::Error, what: String) -> StoreError {
+    let err = StoreError::Database(e);
+    if err.is_unique_violation() {
+        StoreError::Conflict(what)
+    } else {
+        err
+    }
+}

@@ -1,0 +1,164 @@
+//! Conversations and messages mirrored from Front, keyed by Front's ids so re-processing an
+//! event converges on the same rows.
+
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::{Result, Store, new_id, now_ms, on_pool};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conversation {
+    pub id: String,
+    pub app_slug: Option<String>,
+    pub front_conversation_id: String,
+    pub subject: String,
+    pub customer_email: Option<String>,
+    pub status: String,
+    pub message_count: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub id: String,
+    pub front_message_id: String,
+    pub direction: String,
+    pub author: Option<String>,
+    pub body: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub app_id: Option<String>,
+    pub front_conversation_id: String,
+    pub subject: String,
+    pub customer_email: Option<String>,
+    pub front_message_id: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    pub author: Option<String>,
+    pub body: String,
+    pub created_at: i64,
+}
+
+const CONVERSATION_SELECT: &str = "SELECT c.id, a.slug AS app_slug, c.front_conversation_id, c.subject, c.customer_email, c.status, c.updated_at,
+        (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count
+ FROM conversations c LEFT JOIN apps a ON a.id = c.app_id";
+
+macro_rules! conversation_from_row {
+    ($row:expr) => {{
+        let row = $row;
+        Conversation {
+            id: row.try_get("id")?,
+            app_slug: row.try_get("app_slug")?,
+            front_conversation_id: row.try_get("front_conversation_id")?,
+            subject: row.try_get("subject")?,
+            customer_email: row.try_get("customer_email")?,
+            status: row.try_get("status")?,
+            message_count: row.try_get("message_count")?,
+            updated_at: row.try_get("updated_at")?,
+        }
+    }};
+}
+
+impl Store {
+    /// Upserts the conversation and inserts the message once (by Front message id), in one
+    /// transaction. Returns the conversation id and whether the message was new.
+    pub async fn record_message(&self, m: &NewMessage) -> Result<(String, bool)> {
+        let now = now_ms();
+        let digest = hex::encode(Sha256::digest(m.body.as_bytes()));
+        on_pool!(self.pool(), |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "INSERT INTO conversations (id, app_id, front_conversation_id, subject, customer_email, status, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, 'open', $6, $6)
+                 ON CONFLICT (front_conversation_id) DO UPDATE SET updated_at = excluded.updated_at,
+                    app_id = COALESCE(conversations.app_id, excluded.app_id),
+                    customer_email = COALESCE(conversations.customer_email, excluded.customer_email)",
+            )
+            .bind(new_id())
+            .bind(&m.app_id)
+            .bind(&m.front_conversation_id)
+            .bind(&m.subject)
+            .bind(&m.customer_email)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let conv_id: String =
+                sqlx::query("SELECT id FROM conversations WHERE front_conversation_id = $1")
+                    .bind(&m.front_conversation_id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+            let inserted = sqlx::query(
+                "INSERT INTO messages (id, conversation_id, front_message_id, direction, author, body, body_sha256, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (front_message_id) DO NOTHING",
+            )
+            .bind(new_id())
+            .bind(&conv_id)
+            .bind(&m.front_message_id)
+            .bind(&m.direction)
+            .bind(&m.author)
+            .bind(&m.body)
+            .bind(&digest)
+            .bind(m.created_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            Ok((conv_id, inserted == 1))
+        })
+    }
+
+    /// Most recently updated first.
+    pub async fn list_conversations(&self, limit: i64) -> Result<Vec<Conversation>> {
+        let sql = format!("{CONVERSATION_SELECT} ORDER BY c.updated_at DESC, c.id DESC LIMIT $1");
+        on_pool!(self.pool(), |p| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(limit)
+                .fetch_all(p)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                out.push(conversation_from_row!(r));
+            }
+            Ok(out)
+        })
+    }
+
+    /// A conversation by our id or by Front's id, with its messages oldest first.
+    pub async fn conversation(&self, id: &str) -> Result<Option<(Conversation, Vec<Message>)>> {
+        let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1 OR c.front_conversation_id = $1");
+        on_pool!(self.pool(), |p| {
+            let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_optional(p)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let conv = conversation_from_row!(row);
+            let rows = sqlx::query(
+                "SELECT id, front_message_id, direction, author, body, created_at FROM messages
+                 WHERE conversation_id = $1 ORDER BY created_at, id",
+            )
+            .bind(&conv.id)
+            .fetch_all(p)
+            .await?;
+            let mut msgs = Vec::with_capacity(rows.len());
+            for r in rows {
+                msgs.push(Message {
+                    id: r.try_get("id")?,
+                    front_message_id: r.try_get("front_message_id")?,
+                    direction: r.try_get("direction")?,
+                    author: r.try_get("author")?,
+                    body: r.try_get("body")?,
+                    created_at: r.try_get("created_at")?,
+                });
+            }
+            Ok(Some((conv, msgs)))
+        })
+    }
+}

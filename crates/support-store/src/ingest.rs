@@ -1,0 +1,177 @@
+//! Inbound events and the transactional outbox. An event and the outbox row that makes it
+//! processed are written in one transaction, under a unique `(source, dedupe_key)`, so a
+//! delivery is stored exactly once and never acknowledged without being queued.
+
+use sqlx::Row;
+
+use crate::{Backend, Result, Store, new_id, now_ms, on_pool};
+
+/// A verified inbound event in its versioned envelope.
+#[derive(Debug, Clone)]
+pub struct NewInboundEvent {
+    /// `front`, `stripe`, `slack`, `app:<slug>`.
+    pub source: String,
+    /// The provider's delivery or event id.
+    pub dedupe_key: String,
+    pub version: i64,
+    pub event_type: String,
+    pub occurred_at: i64,
+    /// `verified`, or `low` for schemes without a timestamp (Front rule webhooks).
+    pub trust: String,
+    pub payload: String,
+}
+
+/// What happened to a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inbound {
+    /// Stored and queued under this event id.
+    Stored { event_id: String },
+    /// Seen before: nothing written.
+    Duplicate,
+}
+
+/// A claimed unit of queued work.
+#[derive(Debug, Clone)]
+pub struct OutboxItem {
+    pub id: String,
+    pub topic: String,
+    pub key: String,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+impl Store {
+    /// Stores the event and its outbox row in one transaction; a repeated delivery is
+    /// reported as [`Inbound::Duplicate`] and writes nothing.
+    pub async fn record_inbound(&self, ev: &NewInboundEvent, topic: &str) -> Result<Inbound> {
+        let event_id = new_id();
+        let now = now_ms();
+        on_pool!(self.pool(), |p| {
+            let mut tx = p.begin().await?;
+            let inserted = sqlx::query(
+                "INSERT INTO inbound_events (id, source, dedupe_key, version, event_type, occurred_at, received_at, trust, payload)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (source, dedupe_key) DO NOTHING",
+            )
+            .bind(&event_id)
+            .bind(&ev.source)
+            .bind(&ev.dedupe_key)
+            .bind(ev.version)
+            .bind(&ev.event_type)
+            .bind(ev.occurred_at)
+            .bind(now)
+            .bind(&ev.trust)
+            .bind(&ev.payload)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                tx.rollback().await?;
+                return Ok(Inbound::Duplicate);
+            }
+            sqlx::query(
+                "INSERT INTO outbox (id, topic, key, payload, created_at, available_at) VALUES ($1, $2, $3, $4, $5, $5)",
+            )
+            .bind(new_id())
+            .bind(topic)
+            .bind(&event_id)
+            .bind(&event_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(Inbound::Stored { event_id })
+        })
+    }
+
+    /// The raw payload of a stored event.
+    pub async fn inbound_payload(&self, event_id: &str) -> Result<Option<(String, String)>> {
+        on_pool!(self.pool(), |p| {
+            let row = sqlx::query("SELECT event_type, payload FROM inbound_events WHERE id = $1")
+                .bind(event_id)
+                .fetch_optional(p)
+                .await?;
+            Ok(match row {
+                Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+                None => None,
+            })
+        })
+    }
+
+    /// Leases up to `limit` due outbox rows for `lease_ms`. A crashed worker's lease runs
+    /// out and the row is claimed again: delivery is at-least-once, so handlers must be
+    /// idempotent. Postgres uses `FOR UPDATE SKIP LOCKED`; SQLite has a single writer.
+    pub async fn claim_outbox(&self, limit: i64, lease_ms: i64) -> Result<Vec<OutboxItem>> {
+        let now = now_ms();
+        let lock = match self.backend() {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE outbox SET lease_until = $1, attempts = attempts + 1
+             WHERE id IN (SELECT id FROM outbox
+                          WHERE done_at IS NULL AND available_at <= $2
+                            AND (lease_until IS NULL OR lease_until < $2)
+                          ORDER BY created_at, id LIMIT $3{lock})
+             RETURNING id, topic, key, payload, attempts"
+        );
+        on_pool!(self.pool(), |p| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(now + lease_ms)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(p)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                out.push(OutboxItem {
+                    id: r.try_get("id")?,
+                    topic: r.try_get("topic")?,
+                    key: r.try_get("key")?,
+                    payload: r.try_get("payload")?,
+                    attempts: r.try_get("attempts")?,
+                });
+            }
+            out.sort_by(|a, b| a.id.cmp(&b.id));
+            Ok(out)
+        })
+    }
+
+    pub async fn complete_outbox(&self, id: &str) -> Result<()> {
+        on_pool!(self.pool(), |p| {
+            sqlx::query(
+                "UPDATE outbox SET done_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2",
+            )
+            .bind(now_ms())
+            .bind(id)
+            .execute(p)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Releases a failed row to be retried at `retry_at`, keeping the error for operators.
+    pub async fn fail_outbox(&self, id: &str, error: &str, retry_at: i64) -> Result<()> {
+        on_pool!(self.pool(), |p| {
+            sqlx::query(
+                "UPDATE outbox SET lease_until = NULL, available_at = $1, last_error = $2 WHERE id = $3",
+            )
+            .bind(retry_at)
+            .bind(error)
+            .bind(id)
+            .execute(p)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Rows not yet done, due or not.
+    pub async fn outbox_pending(&self) -> Result<i64> {
+        on_pool!(self.pool(), |p| Ok(sqlx::query(
+            "SELECT COUNT(*) FROM outbox WHERE done_at IS NULL"
+        )
+        .fetch_one(p)
+        .await?
+        .try_get(0)?))
+    }
+}

@@ -1,0 +1,202 @@
+//! Persistence on SQLite (the embedded default) or Postgres (scale-out), chosen by the URL.
+//!
+//! Every query is written once with `$N` placeholders, which both sqlx drivers accept; the
+//! [`on_pool!`] macro expands a body once per backend so the same code is type-checked against
+//! each driver. Ids are TEXT (UUIDv7), times INTEGER epoch milliseconds, JSON is TEXT. Only
+//! DDL differs, so each backend has its own migration folder (see [`migrate`]).
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+pub mod apps;
+pub mod audit;
+pub mod auth;
+pub mod conversations;
+pub mod ingest;
+pub mod migrate;
+pub mod status;
+pub mod testdb;
+
+pub use apps::{App, NewApp};
+pub use audit::{AuditEntry, NewAuditEntry};
+pub use auth::User;
+pub use conversations::{Conversation, Message, NewMessage};
+pub use ingest::{Inbound, NewInboundEvent, OutboxItem};
+pub use sqlx;
+
+/// The two backends. Concrete pools rather than `sqlx::Any`, so each driver keeps its own
+/// types and error codes.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Expands `$body` once per backend with `$p` bound to the concrete pool.
+#[macro_export]
+macro_rules! on_pool {
+    ($pool:expr, |$p:ident| $body:expr) => {
+        match $pool {
+            $crate::Pool::Sqlite($p) => $body,
+            $crate::Pool::Postgres($p) => $body,
+        }
+    };
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database url {0:?}: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("could not create the database directory {path}: {source}")]
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration {
+        version: i64,
+        name: String,
+        source: sqlx::Error,
+    },
+    #[error(
+        "migration {version} was applied with a different checksum; the database was migrated by another build"
+    )]
+    MigrationChecksum { version: i64 },
+    #[error("database schema {found} is newer than this build ({expected}); upgrade skill")]
+    SchemaTooNew { found: i64, expected: i64 },
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// True for a unique-constraint violation on either backend.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The handle every repository hangs off. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// Which engine a [`Store`] runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+impl Store {
+    /// Opens a pool for `url` (`sqlite://path`, `sqlite::memory:`, `postgres://…`). For SQLite
+    /// the file and its directory are created, WAL is on and `synchronous=NORMAL`, which keeps
+    /// committed transactions across a process kill.
+    pub async fn connect(url: &str) -> Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(10)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(opts)
+                .await?;
+            return Ok(Self {
+                pool: Pool::Postgres(pool),
+            });
+        }
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            let memory = path.is_empty() || path.starts_with(":memory:");
+            let mut opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .synchronous(SqliteSynchronous::Normal);
+            if !memory {
+                let file = path.split('?').next().unwrap_or(path);
+                if let Some(dir) = Path::new(file)
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                        path: dir.display().to_string(),
+                        source,
+                    })?;
+                }
+                opts = opts.journal_mode(SqliteJournalMode::Wal);
+            }
+            let pool = SqlitePoolOptions::new()
+                // An in-memory database exists once per connection, so keep exactly one.
+                .max_connections(if memory { 1 } else { 8 })
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            return Ok(Self {
+                pool: Pool::Sqlite(pool),
+            });
+        }
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// A round trip to the database.
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(&self.pool, |p| {
+            sqlx::query("SELECT 1").execute(p).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(&self.pool, |p| p.close().await)
+    }
+}
+
+/// Wall-clock milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A new time-ordered id.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+pub(crate) fn json_list(raw: &str) -> Result<Vec<String>> {
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("json list: {e}")))
+}

@@ -1,0 +1,259 @@
+//! `TestApp`: the real platform (the same [`Application::build`] as production) on port 0
+//! with its own fresh database (a SQLite file in a temp dir, or a new Postgres database),
+//! a fake Front it talks to, and typed request helpers.
+//!
+//! The worker does not run in the background here: tests call [`TestApp::drain`] to process
+//! queued work deterministically, and [`TestApp::finish`] fails the test if any queued work
+//! was left undone. Dropping a `TestApp` without `finish` fails the test too.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use support_fakes::front::{Delivery, FakeFront, FakeFrontConfig, InboundMessage};
+use support_server::{AppState, Application, Config, Secret, Services};
+use support_store::testdb::{self, PgTestDb};
+use support_types::api::Status;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use support_fakes;
+
+/// The demo inbox every TestApp's fake Front has and its registered app owns.
+pub const INBOX: &str = "inb_test";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub url: String,
+    /// The admin's API token, created by the first-start bootstrap.
+    pub token: String,
+    pub admin_email: String,
+    pub admin_password: String,
+    pub state: AppState,
+    pub front: FakeFront,
+    /// The secret the fake Front signs webhooks with and the platform verifies.
+    pub front_app_secret: String,
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+    dir: tempfile::TempDir,
+    pg: Option<PgTestDb>,
+    finished: bool,
+}
+
+impl TestApp {
+    /// On a fresh SQLite database.
+    pub async fn spawn() -> Self {
+        match Self::spawn_on(Db::Sqlite).await {
+            Some(app) => app,
+            None => unreachable!("SQLite is always available"),
+        }
+    }
+
+    /// On the given backend; `None` when Postgres is unreachable outside CI (the skip is
+    /// printed; under `CI=true` an unreachable Postgres panics instead).
+    pub async fn spawn_on(db: Db) -> Option<Self> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (database_url, pg) = match db {
+            Db::Sqlite => (
+                format!("sqlite://{}/support.db", dir.path().display()),
+                None,
+            ),
+            Db::Postgres => {
+                let pg = testdb::create_postgres().await?;
+                (pg.url.clone(), Some(pg))
+            }
+        };
+        let front = FakeFront::start(FakeFrontConfig {
+            inboxes: vec![(INBOX.into(), "Test Support".into())],
+            ..FakeFrontConfig::default()
+        })
+        .await
+        .expect("start fake front");
+        let front_app_secret = format!("front_{}", support_store::new_id());
+        let mut config = Config {
+            bind: "127.0.0.1:0".parse().expect("addr"),
+            database_url,
+            data_dir: dir.path().join("data"),
+            write_cli_config: false,
+            ..Config::default()
+        };
+        config.worker.enabled = false;
+        config.front.api_url = front.url();
+        config.front.api_token = Secret::new(FakeFrontConfig::default().api_token);
+        config.front.app_secret = Secret::new(front_app_secret.clone());
+        Self::start(config, front, front_app_secret, dir, pg).await
+    }
+
+    async fn start(
+        config: Config,
+        front: FakeFront,
+        front_app_secret: String,
+        dir: tempfile::TempDir,
+        pg: Option<PgTestDb>,
+    ) -> Option<Self> {
+        let app = Application::build_with(config, Services::default())
+            .await
+            .expect("build application");
+        let boot = app
+            .bootstrap()
+            .cloned()
+            .expect("fresh database bootstraps an admin");
+        let url = app.url().to_owned();
+        let state = app.state().clone();
+        front.set_webhook(format!("{url}/webhooks/front"), front_app_secret.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run(async move {
+            let _ = stopped.await;
+        }));
+        Some(Self {
+            url,
+            token: boot.api_token,
+            admin_email: boot.admin_email,
+            admin_password: boot.admin_password,
+            state,
+            front,
+            front_app_secret,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            stop: Some(stop),
+            server: Some(server),
+            dir,
+            pg,
+            finished: false,
+        })
+    }
+
+    /// The temp directory holding this app's data.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Registers an app owning [`INBOX`] directly in the store.
+    pub async fn register_app(&self, slug: &str) -> support_store::App {
+        self.state
+            .store
+            .create_app(&support_store::NewApp {
+                slug: slug.into(),
+                name: format!("{slug} (test)"),
+                front_inbox_ids: vec![INBOX.into()],
+                integration_url: None,
+            })
+            .await
+            .expect("register app")
+    }
+
+    /// Processes all due queued work, as the background worker would.
+    pub async fn drain(&self) -> usize {
+        support_server::worker::run_once(&self.state)
+            .await
+            .expect("worker pass")
+    }
+
+    /// A customer writes to the fake Front, which signs and delivers the webhook.
+    pub async fn customer_writes(&self, from: &str, subject: &str, body: &str) -> Delivery {
+        self.front
+            .inject_inbound(InboundMessage {
+                inbox_id: Some(INBOX.into()),
+                conversation_id: None,
+                from_email: from.into(),
+                from_name: Some("Test Customer".into()),
+                subject: subject.into(),
+                body_text: body.into(),
+            })
+            .await
+            .expect("deliver inbound message")
+    }
+
+    /// `GET` with the admin token.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `GET` with the admin token, asserting 200 and decoding the body.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> T {
+        let resp = self.get(path).await;
+        let status = resp.status();
+        let body = resp.text().await.expect("body");
+        assert!(status.is_success(), "GET {path}: {status} {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+    }
+
+    /// `POST` JSON with the admin token.
+    pub async fn post_json(&self, path: &str, body: &impl Serialize) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `POST /webhooks/front` with `body` signed now by the fake Front's secret.
+    pub async fn post_front_webhook(&self, body: &[u8]) -> reqwest::Response {
+        let ts = support_store::now_ms();
+        let sig = support_core::signing::front::sign(self.front_app_secret.as_bytes(), ts, body);
+        self.http
+            .post(format!("{}/webhooks/front", self.url))
+            .header("content-type", "application/json")
+            .header("x-front-signature", sig)
+            .header("x-front-request-timestamp", ts.to_string())
+            .body(body.to_vec())
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn status(&self) -> Status {
+        self.get_json("/api/v1/status").await
+    }
+
+    /// Stops the server and fails if queued work was left undone.
+    pub async fn finish(mut self) {
+        self.finished = true;
+        let pending = self
+            .state
+            .store
+            .outbox_pending()
+            .await
+            .expect("outbox count");
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+        if let Some(pg) = self.pg.take() {
+            pg.drop_db().await;
+        }
+        assert_eq!(
+            pending, 0,
+            "the test left {pending} queued outbox item(s) unprocessed: call drain()"
+        );
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if !self.finished && !std::thread::panicking() {
+            panic!(
+                "TestApp dropped without finish(): call app.finish().await at the end of the test"
+            );
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! First App: a small online course shop with its own SQLite that plugs into the support
+//! platform through one signed route, `POST /api/support`.
+//!
+//! It is a library so `skill sandbox` and the tests can run it in-process on a random port;
+//! `src/main.rs` is a thin wrapper for running it standalone.
+
+mod api;
+mod db;
+mod html;
+mod seed;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::routing::{get, post};
+use sqlx::SqlitePool;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use api::MAX_BODY_BYTES;
+pub use seed::{SeedCustomer, SeedPurchase, seed, seeded_customers};
+
+/// Loopback on a port the OS picks, so parallel tests and sandboxes never collide.
+pub const DEFAULT_BIND: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+
+/// How to run the app.
+#[derive(Debug, Clone)]
+pub struct FirstAppConfig {
+    /// The SQLite file; created (with its directory) if missing.
+    pub db_path: PathBuf,
+    /// Where to listen; [`DEFAULT_BIND`] unless running standalone.
+    pub bind: SocketAddr,
+    /// Shared secrets for `x-support-signature`, current first, previous second, so a
+    /// rotation never rejects requests signed with the old one while senders catch up.
+    pub secrets: Vec<String>,
+    /// Write the demo data when the database has no users yet.
+    pub seed: bool,
+}
+
+impl FirstAppConfig {
+    /// A config on [`DEFAULT_BIND`] that seeds an empty database.
+    pub fn new(db_path: impl Into<PathBuf>, secrets: Vec<String>) -> Self {
+        Self {
+            db_path: db_path.into(),
+            bind: DEFAULT_BIND,
+            secrets,
+            seed: true,
+        }
+    }
+}
+
+pub(crate) struct AppState {
+    pub(crate) pool: SqlitePool,
+    pub(crate) secrets: Vec<String>,
+}
+
+/// A running app. Dropping it also starts a graceful shutdown; [`FirstApp::shutdown`] waits
+/// for it to finish.
+pub struct FirstApp {
+    addr: SocketAddr,
+    pool: SqlitePool,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl FirstApp {
+    /// Opens or creates the database, creates missing tables, seeds an empty database when
+    /// `config.seed`, binds and starts serving in the background.
+    pub async fn start(config: FirstAppConfig) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            !config.secrets.is_empty() && config.secrets.iter().all(|s| !s.is_empty()),
+            "first-app needs at least one non-empty signing secret"
+        );
+        let pool = db::open(&config.db_path).await?;
+        if config.seed && db::is_empty(&pool).await? {
+            seed(&pool, now_unix()).await?;
+        }
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("binding {}", config.bind))?;
+        let addr = listener.local_addr().context("reading bound address")?;
+
+        let state = Arc::new(AppState {
+            pool: pool.clone(),
+            secrets: config.secrets,
+        });
+        let router = Router::new()
+            .route("/", get(html::index))
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/api/support", post(api::handle))
+            .with_state(state);
+
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    // Fires on an explicit stop and when the FirstApp is dropped.
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        tracing::info!(%addr, db = %config.db_path.display(), "first-app listening");
+        Ok(Self {
+            addr,
+            pool,
+            stop,
+            server,
+        })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:41234`. A wildcard bind is reported as loopback
+    /// because that is the address a local caller can actually use.
+    pub fn url(&self) -> String {
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr.ip() {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            });
+        }
+        format!("http://{addr}")
+    }
+
+    /// The URL to register with the platform as this app's support endpoint.
+    pub fn support_url(&self) -> String {
+        format!("{}/api/support", self.url())
+    }
+
+    /// The app's database, so tests can arrange and inspect state directly.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (at most 5 s) and closes
+    /// the database so the file can be reopened at once.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        let mut server = self.server;
+        match tokio::time::timeout(Duration::from_secs(5), &mut server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "first-app server ended with an error"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "first-app server task failed"),
+            Err(_) => {
+                tracing::warn!("first-app did not stop within 5 s; aborting");
+                server.abort();
+            }
+        }
+        self.pool.close().await;
+    }
+}
+
+/// Wall-clock unix seconds; the signature window and purchase ages are measured with it.
+pub(crate) fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
