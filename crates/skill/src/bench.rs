@@ -21,6 +21,22 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2)]
         idle_secs: u64,
     },
+    /// Ingestion throughput: signed Front webhooks from concurrent clients on loopback
+    /// against a fresh database, with some deliveries repeated to prove dedupe.
+    Ingest {
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Requests in total (including the repeated ones).
+        #[arg(long, default_value_t = 20_000)]
+        events: usize,
+        /// Every Nth request repeats an earlier delivery (0 = none).
+        #[arg(long, default_value_t = 10)]
+        duplicate_every: usize,
+        /// sqlite, postgres or both.
+        #[arg(long, default_value = "both")]
+        backend: String,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -38,8 +54,62 @@ struct Report {
     idle_rss_mib_median: f64,
 }
 
-pub async fn run(cmd: &BenchCommand) -> Result<(), CliError> {
-    let BenchCommand::Start { runs, idle_secs } = cmd;
+pub async fn run(cmd: &BenchCommand, json: bool) -> Result<(), CliError> {
+    match cmd {
+        BenchCommand::Start { runs, idle_secs } => start(*runs, *idle_secs).await,
+        BenchCommand::Ingest {
+            concurrency,
+            events,
+            duplicate_every,
+            backend,
+        } => {
+            let backends: &[&str] = match backend.as_str() {
+                "both" => &["sqlite", "postgres"],
+                "sqlite" => &["sqlite"],
+                "postgres" => &["postgres"],
+                other => {
+                    return Err(CliError::new(
+                        crate::exit::INVALID,
+                        format!("--backend {other:?} must be sqlite, postgres or both"),
+                    ));
+                }
+            };
+            for b in backends {
+                let r =
+                    crate::bench_ingest::run(b, *concurrency, *events, *duplicate_every).await?;
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::to_string(&r).map_err(|e| CliError::failure(e.to_string()))?
+                    );
+                } else {
+                    println!(
+                        "{:<8} concurrency {:>3}: {:>8.0} accepted/s  p50 {:>6.2} ms  p95 {:>6.2} ms  p99 {:>6.2} ms  stored {} of {} unique, duplicates processed {}",
+                        r.backend,
+                        r.concurrency,
+                        r.accepted_per_s,
+                        r.p50_ms,
+                        r.p95_ms,
+                        r.p99_ms,
+                        r.stored,
+                        r.unique_sent,
+                        r.duplicates_processed
+                    );
+                }
+                if r.duplicates_processed != 0 || r.stored != r.unique_sent {
+                    return Err(CliError::failure(format!(
+                        "{}: {} duplicates processed, {} of {} unique events stored",
+                        r.backend, r.duplicates_processed, r.stored, r.unique_sent
+                    )));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn start(runs: u32, idle_secs: u64) -> Result<(), CliError> {
+    let (runs, idle_secs) = (&runs, &idle_secs);
     let exe =
         std::env::current_exe().map_err(|e| CliError::failure(format!("current exe: {e}")))?;
     let mut results = Vec::new();

@@ -5,7 +5,7 @@ use serde::Serialize;
 use support_types::AppSlug;
 use support_types::api::{
     AppView, AuditVerification, AuditView, CliConfig, ConversationDetail, ConversationView,
-    NewAppRequest, Status,
+    NewAppRequest, NewAppResponse, RotateSecretRequest, RotateSecretResponse, Status,
 };
 
 use crate::client::{ApiClient, config_path};
@@ -16,20 +16,33 @@ use crate::{Cli, Command};
 pub enum AppsCommand {
     /// List registered apps.
     List,
-    /// Register an app and the Front inboxes it owns.
-    Add {
-        /// Slug: 2-40 lowercase letters, digits or '-'.
+    /// Replace an app's signing secret; the previous one keeps working for a grace period.
+    RotateSecret {
+        /// The app's slug.
         slug: String,
-        /// Display name.
+        /// Hours the previous secret keeps verifying [default: the server's, 24].
         #[arg(long)]
-        name: String,
-        /// A Front inbox id (inb_…) owned by this app; repeat for several.
-        #[arg(long = "inbox")]
-        inboxes: Vec<String>,
-        /// The app's support integration URL (its signed SDK route).
-        #[arg(long)]
-        integration_url: Option<String>,
+        grace_hours: Option<u64>,
     },
+}
+
+/// `skill init`: register an app with no redeploy and no restart.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Slug: 2-40 lowercase letters, digits or '-', starting with a letter.
+    pub slug: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    /// A Front inbox id (inb_…) this app owns; repeat for several.
+    #[arg(long = "front-inbox", value_name = "INBOX")]
+    pub front_inboxes: Vec<String>,
+    /// The app's support integration URL (its signed SDK route).
+    #[arg(long, value_name = "URL")]
+    pub integration_url: Option<String>,
+    /// Accept Front rule webhooks (no timestamp, lower trust) for these inboxes.
+    #[arg(long)]
+    pub front_rule_webhooks: bool,
 }
 
 fn emit<T: Serialize>(cli: &Cli, value: &T, human: impl FnOnce(&T)) -> Result<(), CliError> {
@@ -78,27 +91,48 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
                 }
             })
         }
-        Command::Apps(AppsCommand::Add {
-            slug,
-            name,
-            inboxes,
-            integration_url,
-        }) => {
-            let slug =
-                AppSlug::parse(slug).map_err(|e| CliError::new(exit::INVALID, e.to_string()))?;
-            let app: AppView = api
+        Command::Init(args) => {
+            let slug = AppSlug::parse(&args.slug)
+                .map_err(|e| CliError::new(exit::INVALID, e.to_string()))?;
+            let created: NewAppResponse = api
                 .post(
                     "/api/v1/apps",
                     &NewAppRequest {
                         slug,
-                        name: name.clone(),
-                        front_inbox_ids: inboxes.clone(),
-                        integration_url: integration_url.clone(),
+                        name: args.name.clone(),
+                        front_inbox_ids: args.front_inboxes.clone(),
+                        integration_url: args.integration_url.clone(),
+                        front_rule_webhooks: args.front_rule_webhooks,
                     },
                 )
                 .await?;
-            emit(cli, &app, |a| {
-                println!("registered app {} ({})", a.slug, a.id)
+            emit(cli, &created, |c| {
+                println!("Registered app {} ({}).", c.app.slug, c.app.name);
+                println!("Signing secret (shown once; store it in the app's config):");
+                println!("{}", c.webhook_secret);
+                eprintln!(
+                    "The app signs events to POST /webhooks/app/{} with x-support-signature, and verifies the platform's calls with the same secret.",
+                    c.app.slug
+                );
+            })
+        }
+        Command::Apps(AppsCommand::RotateSecret { slug, grace_hours }) => {
+            let r: RotateSecretResponse = api
+                .post(
+                    &format!("/api/v1/apps/{slug}/rotate-secret"),
+                    &RotateSecretRequest {
+                        grace_hours: *grace_hours,
+                        secret: None,
+                    },
+                )
+                .await?;
+            emit(cli, &r, |r| {
+                println!("New signing secret for {} (shown once):", r.app);
+                println!("{}", r.webhook_secret);
+                eprintln!(
+                    "The previous secret keeps verifying until {}.",
+                    ms(r.previous_valid_until)
+                );
             })
         }
         Command::Conversations { limit } => {
@@ -179,9 +213,11 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
                 })
             }
         }
-        Command::Serve(_) | Command::Sandbox(_) | Command::Bench(_) | Command::Login { .. } => {
-            Err(CliError::failure("internal dispatch error"))
-        }
+        Command::Serve(_)
+        | Command::Sandbox(_)
+        | Command::Bench(_)
+        | Command::Keys(_)
+        | Command::Login { .. } => Err(CliError::failure("internal dispatch error")),
     }
 }
 

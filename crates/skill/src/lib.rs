@@ -7,9 +7,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod bench;
+pub mod bench_ingest;
 pub mod client;
 pub mod commands;
 pub mod exit;
+pub mod keys;
 pub mod sandbox;
 pub mod serve;
 
@@ -55,6 +57,9 @@ pub enum Command {
     /// Run the platform with local fake Front, Slack, Stripe and an example app, and a stream
     /// of realistic customer messages: the whole loop with no accounts.
     Sandbox(sandbox::SandboxArgs),
+    /// Register a product app: its Front inboxes, its integration URL, and a freshly
+    /// generated signing secret (printed once).
+    Init(commands::InitArgs),
     /// Show the server's status and counts.
     Status,
     /// Manage apps (the products that customers write about).
@@ -89,7 +94,11 @@ pub enum Command {
         #[arg(long = "api-token")]
         api_token: String,
     },
-    /// Measure the platform (cold start, idle memory).
+    /// Manage the master key that envelope-encrypts stored secrets (runs on the server's
+    /// machine, against its config and database).
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Measure the platform (cold start, idle memory, ingestion throughput).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }
@@ -121,7 +130,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
         Command::Serve(args) => serve::run(args).await,
         Command::Sandbox(args) => sandbox::run(args).await,
-        Command::Bench(cmd) => bench::run(cmd).await,
+        Command::Bench(cmd) => bench::run(cmd, cli.json).await,
+        Command::Keys(cmd) => keys::run(cmd, cli.json).await,
         Command::Login { server, api_token } => commands::login(&cli, server, api_token).await,
         _ => commands::run(&cli).await,
     }

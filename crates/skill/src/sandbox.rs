@@ -52,9 +52,25 @@ pub struct Fakes {
     pub app_secret: String,
 }
 
-/// A fresh random secret for this sandbox run (UUIDv4: 122 random bits from the OS).
-fn random_secret(prefix: &str) -> String {
-    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+/// The example app's signing secret: generated once (256 bits) and kept in the sandbox's data
+/// directory, so a restarted sandbox and its already-registered app still agree.
+fn example_app_secret(data_dir: &std::path::Path) -> anyhow::Result<String> {
+    let path = data_dir.join("first-app.secret");
+    if let Ok(s) = std::fs::read_to_string(&path)
+        && !s.trim().is_empty()
+    {
+        return Ok(s.trim().to_owned());
+    }
+    let secret = support_secrets::generate_signing_secret();
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    std::io::Write::write_all(&mut opts.open(&path)?, secret.as_bytes())?;
+    Ok(secret)
 }
 
 /// Starts the fakes and the example app. Used by `skill sandbox` and by tests.
@@ -66,7 +82,7 @@ pub async fn start_fakes(data_dir: &std::path::Path) -> anyhow::Result<Fakes> {
     .await?;
     let slack = FakeSlack::start(FakeSlackConfig::default()).await?;
     let stripe = FakeStripe::start(FakeStripeConfig::default()).await?;
-    let app_secret = random_secret("app");
+    let app_secret = example_app_secret(data_dir)?;
     let first_app = FirstApp::start(FirstAppConfig::new(
         data_dir.join("first-app.db"),
         vec![app_secret.clone()],
@@ -113,27 +129,37 @@ pub fn configure(config: &mut support_server::Config, fakes: &Fakes, front_app_s
     config.stripe.secret_key = Secret::new(FakeStripeConfig::default().api_token);
 }
 
-/// Registers the demo app unless it exists.
+/// Registers the demo app unless it exists. Its signing secret is the one the example app
+/// was started with, sealed like any other app secret.
 pub async fn register_demo_app(app: &Application, fakes: &Fakes) -> anyhow::Result<()> {
-    let store = &app.state().store;
-    if store.app_by_slug(DEMO_APP).await?.is_some() {
+    let state = app.state();
+    if state.store.app_by_slug(DEMO_APP).await?.is_some() {
         return Ok(());
     }
-    let created = store
-        .create_app(&NewApp {
-            slug: DEMO_APP.into(),
-            name: "First App (courses)".into(),
-            front_inbox_ids: vec![DEMO_INBOX.into()],
-            integration_url: Some(fakes.first_app.support_url()),
-        })
+    let id = support_store::new_id();
+    let sealed = state.secrets.seal(&id, 1, &fakes.app_secret)?;
+    let created = state
+        .store
+        .create_app_with_id(
+            &id,
+            &NewApp {
+                slug: DEMO_APP.into(),
+                name: "First App (courses)".into(),
+                front_inbox_ids: vec![DEMO_INBOX.into()],
+                integration_url: Some(fakes.first_app.support_url()),
+                front_rule_webhooks: false,
+            },
+            Some(&sealed),
+        )
         .await?;
-    store
+    state
+        .store
         .append_audit(&NewAuditEntry {
             actor: "sandbox".into(),
             action: "app.registered".into(),
             subject: format!("app:{}", created.slug),
             trace_id: None,
-            data: serde_json::json!({"inboxes": created.front_inbox_ids}),
+            data: serde_json::json!({"inboxes": created.front_inbox_ids, "secret_version": 1}),
         })
         .await?;
     Ok(())
@@ -207,7 +233,7 @@ pub async fn run(args: &SandboxArgs) -> Result<(), CliError> {
     std::fs::create_dir_all(&args.data_dir)
         .map_err(|e| CliError::failure(format!("create {}: {e}", args.data_dir.display())))?;
     let fakes = start_fakes(&args.data_dir).await?;
-    let front_app_secret = random_secret("front");
+    let front_app_secret = support_secrets::generate_signing_secret();
     configure(&mut config, &fakes, &front_app_secret);
     config.data_dir = args.data_dir.clone();
     config.database_url = format!("sqlite://{}/support.db", args.data_dir.display());

@@ -173,6 +173,34 @@ fn get(url: &str) -> (u16, String) {
     (code, body)
 }
 
+/// POSTs `body` to `/webhooks/app/{slug}` signed with `secret` now; returns (status, body).
+fn post_signed(base: &str, slug: &str, secret: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let host = base.strip_prefix("http://").expect("http url");
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let sig = support_core::signing::support::header(secret.as_bytes(), t, body.as_bytes());
+    let mut s = std::net::TcpStream::connect(host).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "POST /webhooks/app/{slug} HTTP/1.1\r\nHost: {host}\r\nx-support-signature: {sig}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).expect("read");
+    let code = buf
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (code, buf)
+}
+
 fn signal(child: &Child, sig: &str) {
     let ok = Command::new("kill")
         .args([sig, &child.id().to_string()])
@@ -227,23 +255,68 @@ fn serve_starts_answers_configures_the_cli_and_stops_cleanly() {
     assert_eq!(status["user"], "admin@localhost");
     assert_eq!(status["backend"], "sqlite");
 
+    // `skill init` registers an app and prints its secret once.
     let out = skill(
         &[
-            "apps",
-            "add",
+            "init",
             "course-shop",
             "--name",
             "Course Shop",
-            "--inbox",
+            "--front-inbox",
             "inb_shop",
+            "--json",
         ],
         &cfg,
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = skill(&["apps", "add", "course-shop", "--name", "Again"], &cfg);
+    let init: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(init["success"], true);
+    assert_eq!(init["app"]["slug"], "course-shop");
+    let secret = init["webhookSecret"]
+        .as_str()
+        .expect("webhookSecret")
+        .to_owned();
+    assert_eq!(secret.len(), 64);
+
+    // The running server accepts the new app's signed events at once: no restart.
+    let event = |id: &str| {
+        format!(
+            r#"{{"id":"{id}","type":"user.updated","occurredAt":"2026-11-27T08:00:00Z","data":{{}}}}"#
+        )
+    };
+    assert_eq!(
+        post_signed(&s.url, "course-shop", &secret, &event("e1")).0,
+        200
+    );
+    assert_eq!(
+        post_signed(&s.url, "course-shop", "wrong-secret", &event("e2")).0,
+        401
+    );
+
+    // Rotation: the new secret works, and the old one still does during the grace period.
+    let out = skill(&["apps", "rotate-secret", "course-shop", "--json"], &cfg);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rotated: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let new_secret = rotated["webhookSecret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    assert_ne!(new_secret, secret);
+    assert_eq!(
+        post_signed(&s.url, "course-shop", &new_secret, &event("e3")).0,
+        200
+    );
+    assert_eq!(
+        post_signed(&s.url, "course-shop", &secret, &event("e4")).0,
+        200
+    );
+
+    let out = skill(&["init", "course-shop", "--name", "Again"], &cfg);
     assert_eq!(out.status.code(), Some(8), "conflict: {}", stderr(&out));
-    let out = skill(&["apps", "add", "Bad Slug", "--name", "x"], &cfg);
+    let out = skill(&["init", "Bad Slug", "--name", "x"], &cfg);
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let out = skill(&["apps", "rotate-secret", "nope"], &cfg);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
     let out = skill(&["conversation", "cnv_missing"], &cfg);
     assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
     let out = skill(&["apps", "list", "--json"], &cfg);
@@ -454,4 +527,67 @@ fn sandbox_runs_the_loop_and_stops_cleanly_on_ctrl_c() {
         std::net::TcpStream::connect(urls["fake Front"].trim_start_matches("http://")).is_err(),
         "the fakes stopped too"
     );
+}
+
+#[test]
+fn keys_rotate_rewraps_secrets_and_the_app_keeps_verifying() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = dir.path().join("cli.toml");
+    let mut s = serve(dir.path(), &cfg);
+    let out = skill(&["init", "shop", "--name", "Shop", "--json"], &cfg);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let init: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let secret = init["webhookSecret"].as_str().expect("secret").to_owned();
+    signal(&s.child, "-TERM");
+    assert_eq!(
+        wait_exit(&mut s.child, Duration::from_secs(20)).code(),
+        Some(0)
+    );
+
+    let keys = |args: &[&str]| {
+        command()
+            .args(args)
+            .env(
+                "SUPPORT_DATABASE_URL",
+                format!("sqlite://{}/support.db", dir.path().display()),
+            )
+            .env("SUPPORT_DATA_DIR", dir.path())
+            .output()
+            .expect("run")
+    };
+    let out = keys(&["keys", "rotate", "--retire", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["current"], "mk-2");
+    assert_eq!(report["rewrapped"], 1);
+    assert_eq!(report["retired"], serde_json::json!(["mk-1"]));
+    let key_file = std::fs::read_to_string(dir.path().join("master.key")).expect("key file");
+    assert!(
+        !key_file.contains("mk-1 "),
+        "the old key is gone from the file"
+    );
+
+    // Restarted on the rotated key, the app's secret still opens and verifies.
+    let mut again = serve(dir.path(), &cfg);
+    let body = r#"{"id":"k1","type":"user.updated","data":{}}"#;
+    assert_eq!(post_signed(&again.url, "shop", &secret, body).0, 200);
+    signal(&again.child, "-TERM");
+    assert_eq!(
+        wait_exit(&mut again.child, Duration::from_secs(20)).code(),
+        Some(0)
+    );
+
+    // No key file: a clear configuration error.
+    let empty = tempfile::tempdir().expect("tmp");
+    let out = command()
+        .args(["keys", "rotate"])
+        .env("SUPPORT_DATA_DIR", empty.path())
+        .env(
+            "SUPPORT_DATABASE_URL",
+            format!("sqlite://{}/x.db", empty.path().display()),
+        )
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("master.key"), "{}", stderr(&out));
 }

@@ -3,12 +3,22 @@
 //!
 //! - [`support`]: our `x-support-signature: t=<unix s>,v1=<hex>[,v1=…]` (Stripe's grammar),
 //!   HMAC-SHA256 over `t + "." + raw body`, used between the platform and product apps.
-//! - [`front`]: Front application webhooks, base64 HMAC-SHA256 over `ts_ms + ":" + body`.
+//! - [`stripe`]: Stripe's `Stripe-Signature`, the same grammar, parsed by the same code.
+//! - [`slack`]: Slack `v0` request signing, hex HMAC-SHA256 over `v0:<ts>:<body>`.
+//! - [`front`]: Front application webhooks, base64 HMAC-SHA256 over `ts_ms + ":" + body`,
+//!   and the older rule webhooks, base64 HMAC-SHA1 over the body alone.
+//!
+//! Every verifier takes the receiver's secrets as a list (current first, then previous) so
+//! a secret can be rotated without a window of rejected requests, and every timestamped
+//! scheme rejects timestamps too far in the past *and* the future: a future-dated signature
+//! would otherwise stay replayable for longer than the window.
 
+use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
+type HmacSha1 = Hmac<sha1::Sha1>;
 
 /// The default replay window, in seconds, in both directions.
 pub const TOLERANCE_SECS: i64 = 300;
@@ -29,27 +39,79 @@ pub enum SignatureError {
     TimestampTooNew,
     #[error("signature does not match")]
     Mismatch,
+    /// A well-formed signature in a scheme version we do not speak (e.g. Slack `v1=`).
+    #[error("unsupported signature version")]
+    UnsupportedVersion,
 }
 
-fn mac(secret: &[u8]) -> HmacSha256 {
+impl SignatureError {
+    /// A stable snake_case code for the security log and metrics. Dashboards and alerts
+    /// key on these strings, so never change an existing one; add new ones instead.
+    pub fn reason_code(&self) -> &'static str {
+        match self {
+            Self::MissingHeader => "missing_header",
+            Self::MalformedHeader => "malformed_header",
+            Self::NoV1Signature => "no_v1_signature",
+            Self::TimestampTooOld => "timestamp_too_old",
+            Self::TimestampTooNew => "timestamp_too_new",
+            Self::Mismatch => "signature_mismatch",
+            Self::UnsupportedVersion => "unsupported_version",
+        }
+    }
+}
+
+fn keyed<M: Mac + KeyInit>(secret: &[u8]) -> M {
     // HMAC accepts keys of any length, so this cannot fail.
-    match HmacSha256::new_from_slice(secret) {
+    match <M as Mac>::new_from_slice(secret) {
         Ok(m) => m,
         Err(_) => unreachable!("HMAC takes keys of any length"),
     }
 }
 
+fn mac(secret: &[u8]) -> HmacSha256 {
+    keyed(secret)
+}
+
+/// A header that is absent or blank counts as missing: proxies and frameworks differ on
+/// which of the two they hand us.
+fn present(value: Option<&str>) -> Result<&str, SignatureError> {
+    match value {
+        Some(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(SignatureError::MissingHeader),
+    }
+}
+
+/// Timestamps must be plain decimal digits (no sign, spaces or exponent), and we MAC the
+/// exact string, so `01` and `1` never verify against each other's signature.
+fn parse_ts(raw: &str) -> Result<i64, SignatureError> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SignatureError::MalformedHeader);
+    }
+    raw.parse().map_err(|_| SignatureError::MalformedHeader)
+}
+
+/// Lower-case hex only, as the signers emit; anything else cannot match.
+fn lower_hex(s: &str) -> Option<Vec<u8>> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    hex::decode(s).ok()
+}
+
 fn check_window(t: i64, now: i64, tolerance: i64) -> Result<(), SignatureError> {
-    if now - t > tolerance {
+    // i128 so that huge header values or odd clocks cannot overflow.
+    let age = i128::from(now) - i128::from(t);
+    let tolerance = i128::from(tolerance);
+    if age > tolerance {
         Err(SignatureError::TimestampTooOld)
-    } else if t - now > tolerance {
+    } else if -age > tolerance {
         Err(SignatureError::TimestampTooNew)
     } else {
         Ok(())
     }
 }
 
-/// Our own scheme, also Stripe's `Stripe-Signature` grammar.
+/// Our own scheme, also Stripe's `Stripe-Signature` grammar (see [`stripe`]).
 pub mod support {
     use super::*;
 
@@ -70,6 +132,10 @@ pub mod support {
     }
 
     /// Verify a header against the receiver's secrets (current first, then previous).
+    ///
+    /// Grammar as Stripe's SDKs parse it: items split on `,`, then on the first `=`; the
+    /// first `t` and every `v1` count, other keys are ignored. Accepts if any `v1` matches
+    /// any secret.
     pub fn verify(
         header: Option<&str>,
         body: &[u8],
@@ -77,7 +143,7 @@ pub mod support {
         now: i64,
         tolerance: i64,
     ) -> Result<(), SignatureError> {
-        let header = header.ok_or(SignatureError::MissingHeader)?;
+        let header = present(header)?;
         let mut t_raw: Option<&str> = None;
         let mut sigs: Vec<&str> = Vec::new();
         for item in header.split(',') {
@@ -85,32 +151,26 @@ pub mod support {
                 continue;
             };
             match k {
-                "t" => t_raw = Some(v),
+                "t" if t_raw.is_none() => t_raw = Some(v),
                 "v1" => sigs.push(v),
                 _ => {}
             }
         }
         let t_raw = t_raw.ok_or(SignatureError::MalformedHeader)?;
-        if t_raw.is_empty() || !t_raw.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(SignatureError::MalformedHeader);
-        }
-        let t: i64 = t_raw.parse().map_err(|_| SignatureError::MalformedHeader)?;
+        let t = parse_ts(t_raw)?;
         if sigs.is_empty() {
             return Err(SignatureError::NoV1Signature);
         }
         check_window(t, now, tolerance)?;
+        let candidates: Vec<Vec<u8>> = sigs.iter().filter_map(|s| lower_hex(s)).collect();
         for secret in secrets {
-            for sig in &sigs {
-                // Upper-case or non-hex input decodes to nothing that can match.
-                if sig.bytes().any(|b| b.is_ascii_uppercase()) {
-                    continue;
-                }
-                let Ok(raw) = hex::decode(sig) else { continue };
-                let mut m = mac(secret);
-                m.update(t_raw.as_bytes());
-                m.update(b".");
-                m.update(body);
-                if m.verify_slice(&raw).is_ok() {
+            let mut m = mac(secret);
+            m.update(t_raw.as_bytes());
+            m.update(b".");
+            m.update(body);
+            for raw in &candidates {
+                // `verify_slice` compares in constant time and rejects wrong lengths.
+                if m.clone().verify_slice(raw).is_ok() {
                     return Ok(());
                 }
             }
@@ -119,8 +179,101 @@ pub mod support {
     }
 }
 
-/// Front application webhooks: `X-Front-Signature` is base64 HMAC-SHA256 over
+/// Stripe webhooks: `Stripe-Signature` has exactly our [`support`] grammar, so this module
+/// only renames it and shares the one parser. The key is the UTF-8 bytes of the whole
+/// `whsec_…` string (not base64-decoded). Unlike Stripe's SDKs we also reject timestamps
+/// more than `tolerance` in the future.
+pub mod stripe {
+    use super::*;
+
+    pub const HEADER: &str = "stripe-signature";
+
+    /// A `Stripe-Signature` value, for fakes and tests that play Stripe.
+    pub fn header(secret: &[u8], t: i64, body: &[u8]) -> String {
+        support::header(secret, t, body)
+    }
+
+    /// Verify a `Stripe-Signature` value; same rules as [`support::verify`].
+    pub fn verify(
+        header: Option<&str>,
+        body: &[u8],
+        secrets: &[&[u8]],
+        now: i64,
+        tolerance: i64,
+    ) -> Result<(), SignatureError> {
+        support::verify(header, body, secrets, now, tolerance)
+    }
+}
+
+/// Slack request signing, version `v0`: `X-Slack-Signature: v0=<hex>` over
+/// `v0:<X-Slack-Request-Timestamp>:<raw body>`, timestamp in seconds. Verify the raw bytes:
+/// decoding and re-encoding a form body breaks the signature.
+pub mod slack {
+    use super::*;
+
+    pub const SIGNATURE_HEADER: &str = "x-slack-signature";
+    pub const TIMESTAMP_HEADER: &str = "x-slack-request-timestamp";
+    pub const VERSION: &str = "v0";
+
+    fn keyed_message(secret: &[u8], ts_raw: &str, body: &[u8]) -> HmacSha256 {
+        let mut m = mac(secret);
+        m.update(VERSION.as_bytes());
+        m.update(b":");
+        m.update(ts_raw.as_bytes());
+        m.update(b":");
+        m.update(body);
+        m
+    }
+
+    /// The full `X-Slack-Signature` value (`v0=<hex>`) for `body` sent at `ts` seconds.
+    pub fn sign(secret: &[u8], ts: i64, body: &[u8]) -> String {
+        let m = keyed_message(secret, &ts.to_string(), body);
+        format!("{VERSION}={}", hex::encode(m.finalize().into_bytes()))
+    }
+
+    /// Verify a Slack request against the app's signing secrets (current first, then the
+    /// one being replaced). Unlike slack_sdk, a non-numeric timestamp is a clean
+    /// [`SignatureError::MalformedHeader`], never a panic.
+    pub fn verify(
+        signature: Option<&str>,
+        timestamp: Option<&str>,
+        body: &[u8],
+        secrets: &[&[u8]],
+        now: i64,
+        tolerance: i64,
+    ) -> Result<(), SignatureError> {
+        let sig = present(signature)?;
+        let ts_raw = present(timestamp)?;
+        let ts = parse_ts(ts_raw)?;
+        let (version, hex_sig) = sig.split_once('=').ok_or(SignatureError::MalformedHeader)?;
+        if version != VERSION {
+            // `v<digits>` is a scheme we don't speak; anything else is just garbage.
+            let looks_versioned = version.len() > 1
+                && version.starts_with('v')
+                && version[1..].bytes().all(|b| b.is_ascii_digit());
+            return Err(if looks_versioned {
+                SignatureError::UnsupportedVersion
+            } else {
+                SignatureError::MalformedHeader
+            });
+        }
+        check_window(ts, now, tolerance)?;
+        let raw = lower_hex(hex_sig).ok_or(SignatureError::Mismatch)?;
+        for secret in secrets {
+            if keyed_message(secret, ts_raw, body)
+                .verify_slice(&raw)
+                .is_ok()
+            {
+                return Ok(());
+            }
+        }
+        Err(SignatureError::Mismatch)
+    }
+}
+
+/// Front webhooks. Application webhooks: `X-Front-Signature` is base64 HMAC-SHA256 over
 /// `X-Front-Request-Timestamp + ":" + body`, and the timestamp is in **milliseconds**.
+/// Rule webhooks: see [`front::verify_rule`].
 pub mod front {
     use super::*;
     use base64::Engine as _;
@@ -138,7 +291,9 @@ pub mod front {
         STANDARD.encode(m.finalize().into_bytes())
     }
 
-    /// Verify an application webhook. `now_ms` is the receiver's clock in milliseconds.
+    /// Verify an application webhook. `now_ms` is the receiver's clock in milliseconds;
+    /// the window is [`TOLERANCE_SECS`] either way, so a seconds-valued timestamp fails as
+    /// too old rather than slipping through.
     pub fn verify(
         signature: Option<&str>,
         timestamp: Option<&str>,
@@ -146,14 +301,9 @@ pub mod front {
         secrets: &[&[u8]],
         now_ms: i64,
     ) -> Result<(), SignatureError> {
-        let sig = signature.ok_or(SignatureError::MissingHeader)?;
-        let ts_raw = timestamp.ok_or(SignatureError::MissingHeader)?;
-        if ts_raw.is_empty() || !ts_raw.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(SignatureError::MalformedHeader);
-        }
-        let ts: i64 = ts_raw
-            .parse()
-            .map_err(|_| SignatureError::MalformedHeader)?;
+        let sig = present(signature)?;
+        let ts_raw = present(timestamp)?;
+        let ts = parse_ts(ts_raw)?;
         check_window(ts, now_ms, TOLERANCE_SECS * 1000)?;
         let raw = STANDARD
             .decode(sig.trim())
@@ -164,6 +314,39 @@ pub mod front {
             m.update(b":");
             m.update(body);
             if m.verify_slice(&raw).is_ok() {
+                return Ok(());
+            }
+        }
+        Err(SignatureError::Mismatch)
+    }
+
+    fn rule_mac(secret: &[u8], body: &[u8]) -> HmacSha1 {
+        let mut m: HmacSha1 = keyed(secret);
+        m.update(body);
+        m
+    }
+
+    /// The `X-Front-Signature` of a rule webhook: base64 HMAC-SHA1 of the raw body, keyed
+    /// with the company API secret.
+    pub fn sign_rule(secret: &[u8], body: &[u8]) -> String {
+        STANDARD.encode(rule_mac(secret, body).finalize().into_bytes())
+    }
+
+    /// Verify a (legacy) rule webhook. The scheme signs no timestamp, so a captured request
+    /// replays forever: callers must treat these events as lower trust (re-fetch the
+    /// conversation before acting) and dedupe them by event id. Prefer application
+    /// webhooks ([`verify`]).
+    pub fn verify_rule(
+        signature: Option<&str>,
+        body: &[u8],
+        secrets: &[&[u8]],
+    ) -> Result<(), SignatureError> {
+        let sig = present(signature)?;
+        let raw = STANDARD
+            .decode(sig.trim())
+            .map_err(|_| SignatureError::MalformedHeader)?;
+        for secret in secrets {
+            if rule_mac(secret, body).verify_slice(&raw).is_ok() {
                 return Ok(());
             }
         }

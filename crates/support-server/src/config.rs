@@ -61,6 +61,11 @@ pub struct Config {
     /// Where that CLI configuration goes; defaults to `$SKILL_CONFIG` or
     /// `$XDG_CONFIG_HOME/skill/config.toml` (`~/.config/skill/config.toml`).
     pub cli_config_path: Option<PathBuf>,
+    /// The master key file for envelope encryption of stored secrets; created (0600) on first
+    /// start. Defaults to `{data_dir}/master.key`.
+    pub master_key_file: Option<PathBuf>,
+    /// How long a rotated app signing secret keeps verifying, in hours.
+    pub secret_grace_hours: u64,
     pub worker: WorkerConfig,
     pub front: FrontConfig,
     pub slack: SlackConfig,
@@ -83,6 +88,9 @@ pub struct FrontConfig {
     pub api_token: Secret,
     /// The Front app's secret, which signs application webhooks.
     pub app_secret: Secret,
+    /// The company API secret, which signs (SHA-1, no timestamp) rule webhooks. Rule webhooks
+    /// are refused unless this is set and the inbox's app opted in.
+    pub api_secret: Secret,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -114,6 +122,8 @@ impl Default for Config {
             admin_email: "admin@localhost".into(),
             write_cli_config: true,
             cli_config_path: None,
+            master_key_file: None,
+            secret_grace_hours: 24,
             worker: WorkerConfig::default(),
             front: FrontConfig::default(),
             slack: SlackConfig::default(),
@@ -137,6 +147,7 @@ impl Default for FrontConfig {
             api_url: "https://api2.frontapp.com".into(),
             api_token: Secret::default(),
             app_secret: Secret::default(),
+            api_secret: Secret::default(),
         }
     }
 }
@@ -220,6 +231,13 @@ impl Config {
             )));
         }
         Ok(())
+    }
+
+    /// Where the master key file lives.
+    pub fn master_key_path(&self) -> PathBuf {
+        self.master_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("master.key"))
     }
 
     /// The base URL clients should use.

@@ -12,9 +12,12 @@ use tokio::net::TcpListener;
 
 pub mod auth;
 pub mod bootstrap;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod ingest;
+pub mod secrets;
 pub mod state;
 pub mod worker;
 
@@ -27,6 +30,8 @@ pub use state::AppState;
 #[derive(Default)]
 pub struct Services {
     pub front: Option<Arc<dyn FrontApi>>,
+    /// The clock signature windows and grace periods are judged by (tests pin it).
+    pub clock: Option<Arc<dyn clock::Clock>>,
 }
 
 pub struct Application {
@@ -59,10 +64,22 @@ impl Application {
                 config.front.api_token.expose(),
             )?),
         };
+        let key_path = config.master_key_path();
+        if let Some(dir) = key_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+        }
+        let keyring = support_secrets::Keyring::load_or_create(&key_path)
+            .with_context(|| format!("master key file {}", key_path.display()))?;
+        let secrets = Arc::new(secrets::AppSecrets::new(Arc::new(keyring), store.clone()));
         let state = AppState {
+            ingest: ingest::Ingestor::start(store.clone()),
             store,
             config: Arc::new(config),
             front,
+            clock: services
+                .clock
+                .unwrap_or_else(|| Arc::new(clock::SystemClock)),
+            secrets,
         };
         Ok(Self {
             listener,

@@ -6,11 +6,17 @@ use std::sync::Arc;
 use support_front::FrontApi;
 use support_store::Store;
 
+use crate::clock::Clock;
 use crate::config::Config;
+use crate::ingest::Ingestor;
+use crate::secrets::AppSecrets;
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub front: Arc<dyn FrontApi>,
+    pub clock: Arc<dyn Clock>,
+    pub ingest: Ingestor,
+    pub secrets: Arc<AppSecrets>,
 }

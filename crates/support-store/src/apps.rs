@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 
+use crate::secrets::NewSecret;
 use crate::{Result, Store, StoreError, json_list, new_id, now_ms, on_pool};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +13,8 @@ pub struct App {
     pub name: String,
     pub front_inbox_ids: Vec<String>,
     pub integration_url: Option<String>,
+    /// Accept Front rule webhooks (SHA-1, no timestamp) for this app's inboxes.
+    pub front_rule_webhooks: bool,
     pub created_at: i64,
 }
 
@@ -21,9 +24,11 @@ pub struct NewApp {
     pub name: String,
     pub front_inbox_ids: Vec<String>,
     pub integration_url: Option<String>,
+    pub front_rule_webhooks: bool,
 }
 
-const COLUMNS: &str = "id, slug, name, front_inbox_ids, integration_url, created_at";
+const COLUMNS: &str =
+    "id, slug, name, front_inbox_ids, integration_url, front_rule_webhooks, created_at";
 
 macro_rules! app_from_row {
     ($row:expr) => {{
@@ -34,34 +39,61 @@ macro_rules! app_from_row {
             name: row.try_get("name")?,
             front_inbox_ids: json_list(&row.try_get::<String, _>("front_inbox_ids")?)?,
             integration_url: row.try_get("integration_url")?,
+            front_rule_webhooks: row.try_get("front_rule_webhooks")?,
             created_at: row.try_get("created_at")?,
         }
     }};
 }
 
 impl Store {
-    /// Registers an app and claims its inboxes in one transaction. A taken slug or an inbox
-    /// already owned by another app is a [`StoreError::Conflict`] and nothing is written.
-    pub async fn create_app(&self, new: &NewApp) -> Result<App> {
-        let id = new_id();
+    /// Registers an app, claims its inboxes and stores its first sealed secret in one
+    /// transaction. A taken slug or an inbox already owned by another app is a
+    /// [`StoreError::Conflict`] and nothing is written.
+    pub async fn create_app(&self, new: &NewApp, secret: Option<&NewSecret>) -> Result<App> {
+        self.create_app_with_id(&new_id(), new, secret).await
+    }
+
+    /// [`Store::create_app`] with a caller-chosen id (the id is bound into sealed secrets).
+    pub async fn create_app_with_id(
+        &self,
+        id: &str,
+        new: &NewApp,
+        secret: Option<&NewSecret>,
+    ) -> Result<App> {
+        let id = id.to_owned();
         let now = now_ms();
         let inboxes = serde_json::to_string(&new.front_inbox_ids)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let res: Result<()> = on_pool!(self.pool(), |p| {
             let mut tx = p.begin().await?;
             sqlx::query(
-                "INSERT INTO apps (id, slug, name, front_inbox_ids, integration_url, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                "INSERT INTO apps (id, slug, name, front_inbox_ids, integration_url, front_rule_webhooks, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
             )
             .bind(&id)
             .bind(&new.slug)
             .bind(&new.name)
             .bind(&inboxes)
             .bind(&new.integration_url)
+            .bind(new.front_rule_webhooks)
             .bind(now)
             .execute(&mut *tx)
             .await
             .map_err(|e| conflict(e, format!("app {:?}", new.slug)))?;
+            if let Some(s) = secret {
+                sqlx::query(crate::secrets::INSERT_SECRET)
+                    .bind(&s.id)
+                    .bind(&id)
+                    .bind(&s.purpose)
+                    .bind(s.version)
+                    .bind(&s.key_id)
+                    .bind(&s.wrapped_dek)
+                    .bind(&s.nonce)
+                    .bind(&s.ciphertext)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             for inbox in &new.front_inbox_ids {
                 sqlx::query("INSERT INTO app_inboxes (inbox_id, app_id) VALUES ($1, $2)")
                     .bind(inbox)
@@ -80,6 +112,7 @@ impl Store {
             name: new.name.clone(),
             front_inbox_ids: new.front_inbox_ids.clone(),
             integration_url: new.integration_url.clone(),
+            front_rule_webhooks: new.front_rule_webhooks,
             created_at: now,
         })
     }

@@ -44,43 +44,91 @@ impl Store {
     /// Stores the event and its outbox row in one transaction; a repeated delivery is
     /// reported as [`Inbound::Duplicate`] and writes nothing.
     pub async fn record_inbound(&self, ev: &NewInboundEvent, topic: &str) -> Result<Inbound> {
-        let event_id = new_id();
+        let mut out = self
+            .record_inbound_batch(&[(ev.clone(), topic.to_owned())])
+            .await?;
+        out.pop()
+            .ok_or_else(|| crate::StoreError::Corrupt("empty batch result".into()))
+    }
+
+    /// Group commit: stores many deliveries in one transaction (one fsync), each with its own
+    /// outcome in order. Two copies of one delivery in the same batch store it once. If the
+    /// transaction fails, nothing is stored and every caller gets the error.
+    pub async fn record_inbound_batch(
+        &self,
+        batch: &[(NewInboundEvent, String)],
+    ) -> Result<Vec<Inbound>> {
         let now = now_ms();
         on_pool!(self.pool(), |p| {
             let mut tx = p.begin().await?;
-            let inserted = sqlx::query(
-                "INSERT INTO inbound_events (id, source, dedupe_key, version, event_type, occurred_at, received_at, trust, payload)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                 ON CONFLICT (source, dedupe_key) DO NOTHING",
-            )
-            .bind(&event_id)
-            .bind(&ev.source)
-            .bind(&ev.dedupe_key)
-            .bind(ev.version)
-            .bind(&ev.event_type)
-            .bind(ev.occurred_at)
-            .bind(now)
-            .bind(&ev.trust)
-            .bind(&ev.payload)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if inserted == 0 {
-                tx.rollback().await?;
-                return Ok(Inbound::Duplicate);
+            let mut out = Vec::with_capacity(batch.len());
+            for (ev, topic) in batch {
+                let event_id = new_id();
+                let inserted = sqlx::query(
+                    "INSERT INTO inbound_events (id, source, dedupe_key, version, event_type, occurred_at, received_at, trust, payload)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     ON CONFLICT (source, dedupe_key) DO NOTHING",
+                )
+                .bind(&event_id)
+                .bind(&ev.source)
+                .bind(&ev.dedupe_key)
+                .bind(ev.version)
+                .bind(&ev.event_type)
+                .bind(ev.occurred_at)
+                .bind(now)
+                .bind(&ev.trust)
+                .bind(&ev.payload)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if inserted == 0 {
+                    out.push(Inbound::Duplicate);
+                    continue;
+                }
+                sqlx::query(
+                    "INSERT INTO outbox (id, topic, key, payload, created_at, available_at) VALUES ($1, $2, $3, $4, $5, $5)",
+                )
+                .bind(new_id())
+                .bind(topic)
+                .bind(&event_id)
+                .bind(&event_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                out.push(Inbound::Stored { event_id });
             }
-            sqlx::query(
-                "INSERT INTO outbox (id, topic, key, payload, created_at, available_at) VALUES ($1, $2, $3, $4, $5, $5)",
-            )
-            .bind(new_id())
-            .bind(topic)
-            .bind(&event_id)
-            .bind(&event_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
             tx.commit().await?;
-            Ok(Inbound::Stored { event_id })
+            Ok(out)
+        })
+    }
+
+    /// How many events from `source` were stored, and how many outbox rows point at them
+    /// (equal unless something was queued twice).
+    pub async fn inbound_counts(&self, source: &str) -> Result<(i64, i64)> {
+        on_pool!(self.pool(), |p| {
+            let r = sqlx::query(
+                "SELECT (SELECT COUNT(*) FROM inbound_events WHERE source = $1),
+                        (SELECT COUNT(*) FROM outbox o JOIN inbound_events e ON e.id = o.key WHERE e.source = $1)",
+            )
+            .bind(source)
+            .fetch_one(p)
+            .await?;
+            Ok((r.try_get(0)?, r.try_get(1)?))
+        })
+    }
+
+    /// The dedupe keys stored for `source` (tests and crash checks).
+    pub async fn inbound_dedupe_keys(&self, source: &str) -> Result<Vec<String>> {
+        on_pool!(self.pool(), |p| {
+            let rows = sqlx::query("SELECT dedupe_key FROM inbound_events WHERE source = $1")
+                .bind(source)
+                .fetch_all(p)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                out.push(r.try_get(0)?);
+            }
+            Ok(out)
         })
     }
 

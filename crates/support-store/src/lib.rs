@@ -19,6 +19,7 @@ pub mod auth;
 pub mod conversations;
 pub mod ingest;
 pub mod migrate;
+pub mod secrets;
 pub mod status;
 pub mod testdb;
 
@@ -27,6 +28,7 @@ pub use audit::{AuditEntry, NewAuditEntry};
 pub use auth::User;
 pub use conversations::{Conversation, Message, NewMessage};
 pub use ingest::{Inbound, NewInboundEvent, OutboxItem};
+pub use secrets::{NewSecret, StoredSecret};
 pub use sqlx;
 
 /// The two backends. Concrete pools rather than `sqlx::Any`, so each driver keeps its own
@@ -112,8 +114,7 @@ impl Backend {
 
 impl Store {
     /// Opens a pool for `url` (`sqlite://path`, `sqlite::memory:`, `postgres://…`). For SQLite
-    /// the file and its directory are created, WAL is on and `synchronous=NORMAL`, which keeps
-    /// committed transactions across a process kill.
+    /// the file and its directory are created, WAL is on and `synchronous=FULL`.
     pub async fn connect(url: &str) -> Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)?;
@@ -133,7 +134,9 @@ impl Store {
                 .create_if_missing(true)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
-                .synchronous(SqliteSynchronous::Normal);
+                // FULL: an acknowledged commit survives power loss, not only a process kill.
+                // Ingestion batches events per commit, so the fsync is shared.
+                .synchronous(SqliteSynchronous::Full);
             if !memory {
                 let file = path.split('?').next().unwrap_or(path);
                 if let Some(dir) = Path::new(file)

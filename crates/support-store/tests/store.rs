@@ -147,12 +147,16 @@ async fn expired_leases_are_reclaimed(store: Store) {
 both!(apps_register_and_own_inboxes);
 async fn apps_register_and_own_inboxes(store: Store) {
     let app = store
-        .create_app(&NewApp {
-            slug: "first-app".into(),
-            name: "First App".into(),
-            front_inbox_ids: vec!["inb_1".into(), "inb_2".into()],
-            integration_url: Some("http://127.0.0.1:1/api/support".into()),
-        })
+        .create_app(
+            &NewApp {
+                slug: "first-app".into(),
+                name: "First App".into(),
+                front_inbox_ids: vec!["inb_1".into(), "inb_2".into()],
+                integration_url: Some("http://127.0.0.1:1/api/support".into()),
+                front_rule_webhooks: false,
+            },
+            None,
+        )
         .await
         .expect("create");
     assert_eq!(
@@ -170,12 +174,16 @@ async fn apps_register_and_own_inboxes(store: Store) {
     assert_eq!(store.app_for_inbox("inb_x").await.expect("inbox"), None);
 
     let dup_slug = store
-        .create_app(&NewApp {
-            slug: "first-app".into(),
-            name: "Again".into(),
-            front_inbox_ids: vec!["inb_3".into()],
-            integration_url: None,
-        })
+        .create_app(
+            &NewApp {
+                slug: "first-app".into(),
+                name: "Again".into(),
+                front_inbox_ids: vec!["inb_3".into()],
+                integration_url: None,
+                front_rule_webhooks: false,
+            },
+            None,
+        )
         .await;
     assert!(
         matches!(dup_slug, Err(StoreError::Conflict(ref w)) if w.contains("first-app")),
@@ -185,12 +193,16 @@ async fn apps_register_and_own_inboxes(store: Store) {
     assert_eq!(store.app_for_inbox("inb_3").await.expect("inbox"), None);
 
     let dup_inbox = store
-        .create_app(&NewApp {
-            slug: "second-app".into(),
-            name: "Second".into(),
-            front_inbox_ids: vec!["inb_1".into()],
-            integration_url: None,
-        })
+        .create_app(
+            &NewApp {
+                slug: "second-app".into(),
+                name: "Second".into(),
+                front_inbox_ids: vec!["inb_1".into()],
+                integration_url: None,
+                front_rule_webhooks: false,
+            },
+            None,
+        )
         .await;
     assert!(
         matches!(dup_inbox, Err(StoreError::Conflict(ref w)) if w.contains("inb_1")),
@@ -390,4 +402,126 @@ async fn the_tester_sees_what_was_skipped() {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         assert!(testdb::create_postgres().await.is_some());
     }
+}
+
+fn sealed(id: &str, version: i64) -> support_store::NewSecret {
+    support_store::NewSecret {
+        id: id.into(),
+        purpose: "webhook_signing".into(),
+        version,
+        key_id: "mk-1".into(),
+        wrapped_dek: vec![1, 2, 3],
+        nonce: vec![0; 12],
+        ciphertext: vec![9; 48],
+    }
+}
+
+both!(secrets_rotate_with_a_grace_period);
+async fn secrets_rotate_with_a_grace_period(store: Store) {
+    let app = store
+        .create_app(
+            &NewApp {
+                slug: "sec-app".into(),
+                name: "Sec".into(),
+                front_inbox_ids: vec![],
+                integration_url: None,
+                front_rule_webhooks: true,
+            },
+            Some(&sealed("s1", 1)),
+        )
+        .await
+        .expect("create");
+    assert!(
+        store
+            .app_by_slug("sec-app")
+            .await
+            .expect("get")
+            .expect("app")
+            .front_rule_webhooks
+    );
+    let now = support_store::now_ms();
+    let live = store
+        .live_secrets(&app.id, "webhook_signing", now)
+        .await
+        .expect("live");
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].ciphertext, vec![9; 48]);
+    assert_eq!(
+        store
+            .latest_secret_version(&app.id, "webhook_signing")
+            .await
+            .expect("v"),
+        1
+    );
+
+    store
+        .rotate_secret(&app.id, &sealed("s2", 2), now + 1_000)
+        .await
+        .expect("rotate");
+    let live = store
+        .live_secrets(&app.id, "webhook_signing", now)
+        .await
+        .expect("live");
+    assert_eq!(
+        live.iter().map(|s| s.version).collect::<Vec<_>>(),
+        [2, 1],
+        "old one in grace"
+    );
+    let later = store
+        .live_secrets(&app.id, "webhook_signing", now + 1_001)
+        .await
+        .expect("live");
+    assert_eq!(
+        later.iter().map(|s| s.version).collect::<Vec<_>>(),
+        [2],
+        "grace over"
+    );
+
+    // A stale rotation (same version) loses and writes nothing.
+    let dup = store
+        .rotate_secret(&app.id, &sealed("s3", 2), now + 5_000)
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    let live = store
+        .live_secrets(&app.id, "webhook_signing", now)
+        .await
+        .expect("live");
+    assert_eq!(live.iter().map(|s| s.version).collect::<Vec<_>>(), [2, 1]);
+
+    assert!(
+        store
+            .rewrap_secret("s1", "mk-1", "mk-2", &[7])
+            .await
+            .expect("rewrap")
+    );
+    assert!(
+        !store
+            .rewrap_secret("s1", "mk-1", "mk-2", &[7])
+            .await
+            .expect("stale rewrap")
+    );
+    assert_eq!(store.secrets_under_key("mk-1").await.expect("count"), 1);
+    assert_eq!(store.all_secrets().await.expect("all").len(), 2);
+}
+
+both!(batched_deliveries_dedupe_within_and_across_batches);
+async fn batched_deliveries_dedupe_within_and_across_batches(store: Store) {
+    let batch: Vec<_> = ["a", "b", "a", "c"]
+        .iter()
+        .map(|k| (event(k), "front.event".to_owned()))
+        .collect();
+    let out = store.record_inbound_batch(&batch).await.expect("batch");
+    assert!(matches!(out[0], Inbound::Stored { .. }));
+    assert!(matches!(out[1], Inbound::Stored { .. }));
+    assert_eq!(out[2], Inbound::Duplicate, "second copy in the same batch");
+    assert!(matches!(out[3], Inbound::Stored { .. }));
+    let again = store
+        .record_inbound_batch(&batch[..2])
+        .await
+        .expect("again");
+    assert_eq!(again, [Inbound::Duplicate, Inbound::Duplicate]);
+    assert_eq!(store.inbound_counts("front").await.expect("counts"), (3, 3));
+    let mut keys = store.inbound_dedupe_keys("front").await.expect("keys");
+    keys.sort();
+    assert_eq!(keys, ["a", "b", "c"]);
 }

@@ -6,9 +6,12 @@
 //! queued work deterministically, and [`TestApp::finish`] fails the test if any queued work
 //! was left undone. Dropping a `TestApp` without `finish` fails the test too.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use support_fakes::front::{Delivery, FakeFront, FakeFrontConfig, InboundMessage};
+use support_server::clock::{Clock, ManualClock};
 use support_server::{AppState, Application, Config, Secret, Services};
 use support_store::testdb::{self, PgTestDb};
 use support_types::api::Status;
@@ -19,6 +22,12 @@ pub use support_fakes;
 
 /// The demo inbox every TestApp's fake Front has and its registered app owns.
 pub const INBOX: &str = "inb_test";
+/// The Stripe webhook endpoint secret a TestApp verifies with.
+pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_test_endpoint_secret";
+/// The Slack signing secret a TestApp verifies with.
+pub const SLACK_SIGNING_SECRET: &str = "slack_test_signing_secret";
+/// The Front company API secret (rule webhooks) a TestApp verifies with.
+pub const FRONT_API_SECRET: &str = "front_test_api_secret";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Db {
@@ -36,6 +45,8 @@ pub struct TestApp {
     pub front: FakeFront,
     /// The secret the fake Front signs webhooks with and the platform verifies.
     pub front_app_secret: String,
+    /// The pinned clock, when spawned with one.
+    pub clock: Option<Arc<ManualClock>>,
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
@@ -56,6 +67,15 @@ impl TestApp {
     /// On the given backend; `None` when Postgres is unreachable outside CI (the skip is
     /// printed; under `CI=true` an unreachable Postgres panics instead).
     pub async fn spawn_on(db: Db) -> Option<Self> {
+        Self::spawn_with(db, None).await
+    }
+
+    /// With the platform's clock pinned at `clock_ms` (move it with `app.clock`).
+    pub async fn spawn_with_clock(db: Db, clock_ms: i64) -> Option<Self> {
+        Self::spawn_with(db, Some(clock_ms)).await
+    }
+
+    async fn spawn_with(db: Db, clock_ms: Option<i64>) -> Option<Self> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().expect("tempdir");
         let (database_url, pg) = match db {
@@ -86,7 +106,11 @@ impl TestApp {
         config.front.api_url = front.url();
         config.front.api_token = Secret::new(FakeFrontConfig::default().api_token);
         config.front.app_secret = Secret::new(front_app_secret.clone());
-        Self::start(config, front, front_app_secret, dir, pg).await
+        config.stripe.webhook_secret = Secret::new(STRIPE_WEBHOOK_SECRET);
+        config.slack.signing_secret = Secret::new(SLACK_SIGNING_SECRET);
+        config.front.api_secret = Secret::new(FRONT_API_SECRET);
+        let clock = clock_ms.map(|ms| Arc::new(ManualClock::new(ms)));
+        Self::start(config, front, front_app_secret, dir, pg, clock).await
     }
 
     async fn start(
@@ -95,8 +119,13 @@ impl TestApp {
         front_app_secret: String,
         dir: tempfile::TempDir,
         pg: Option<PgTestDb>,
+        clock: Option<Arc<ManualClock>>,
     ) -> Option<Self> {
-        let app = Application::build_with(config, Services::default())
+        let services = Services {
+            clock: clock.clone().map(|c| c as Arc<dyn Clock>),
+            ..Services::default()
+        };
+        let app = Application::build_with(config, services)
             .await
             .expect("build application");
         let boot = app
@@ -118,6 +147,7 @@ impl TestApp {
             state,
             front,
             front_app_secret,
+            clock,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -139,14 +169,55 @@ impl TestApp {
     pub async fn register_app(&self, slug: &str) -> support_store::App {
         self.state
             .store
-            .create_app(&support_store::NewApp {
-                slug: slug.into(),
-                name: format!("{slug} (test)"),
-                front_inbox_ids: vec![INBOX.into()],
-                integration_url: None,
-            })
+            .create_app(
+                &support_store::NewApp {
+                    slug: slug.into(),
+                    name: format!("{slug} (test)"),
+                    front_inbox_ids: vec![INBOX.into()],
+                    integration_url: None,
+                    front_rule_webhooks: false,
+                },
+                None,
+            )
             .await
             .expect("register app")
+    }
+
+    /// Registers an app (owning no inbox) whose live signing secrets are exactly `secrets`,
+    /// current first (two entries = a rotation in progress).
+    pub async fn register_app_with_secrets(
+        &self,
+        slug: &str,
+        secrets: &[&str],
+    ) -> support_store::App {
+        assert!(!secrets.is_empty());
+        let id = support_store::new_id();
+        let oldest = secrets[secrets.len() - 1];
+        let sealed = self.state.secrets.seal(&id, 1, oldest).expect("seal");
+        let app = self
+            .state
+            .store
+            .create_app_with_id(
+                &id,
+                &support_store::NewApp {
+                    slug: slug.into(),
+                    name: format!("{slug} (test)"),
+                    front_inbox_ids: vec![],
+                    integration_url: None,
+                    front_rule_webhooks: false,
+                },
+                Some(&sealed),
+            )
+            .await
+            .expect("register app");
+        for s in secrets[..secrets.len() - 1].iter().rev() {
+            self.state
+                .secrets
+                .rotate(&app, Some(s), i64::MAX)
+                .await
+                .expect("add secret");
+        }
+        app
     }
 
     /// Processes all due queued work, as the background worker would.

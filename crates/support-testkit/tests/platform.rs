@@ -4,7 +4,7 @@
 use support_testkit::{Db, INBOX, TestApp};
 use support_types::api::{
     AppView, AuditVerification, AuditView, ConversationDetail, ConversationView, ErrorBody,
-    Readiness,
+    NewAppResponse, Readiness,
 };
 
 /// Runs a check on a fresh SQLite app and on a fresh Postgres app.
@@ -271,8 +271,11 @@ async fn apps_api_validates_and_reports_conflicts(app: &TestApp) {
         )
         .await;
     assert_eq!(ok.status(), 201);
-    let created: AppView = ok.json().await.expect("app");
-    assert_eq!(created.slug, "course-shop");
+    let created: NewAppResponse = ok.json().await.expect("app");
+    assert!(created.success);
+    assert_eq!(created.app.slug, "course-shop");
+    assert_eq!(created.webhook_secret.len(), 64, "a 256-bit secret, hex");
+    let created = created.app;
 
     let dup = app
         .post_json(

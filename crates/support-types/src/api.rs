@@ -40,6 +40,7 @@ pub struct AppView {
     pub name: String,
     pub front_inbox_ids: Vec<String>,
     pub integration_url: Option<String>,
+    pub front_rule_webhooks: bool,
     pub created_at: i64,
 }
 
@@ -52,6 +53,40 @@ pub struct NewAppRequest {
     pub front_inbox_ids: Vec<String>,
     #[serde(default)]
     pub integration_url: Option<String>,
+    /// Accept Front rule webhooks (no timestamp, lower trust) for this app's inboxes.
+    #[serde(default)]
+    pub front_rule_webhooks: bool,
+}
+
+/// `POST /api/v1/apps` answer: the app and its signing secret, shown this once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewAppResponse {
+    pub success: bool,
+    pub app: AppView,
+    pub webhook_secret: String,
+}
+
+/// `POST /api/v1/apps/{slug}/rotate-secret`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RotateSecretRequest {
+    /// How long the previous secret keeps verifying (default: the server's setting, 24 h).
+    #[serde(default)]
+    pub grace_hours: Option<u64>,
+    /// Use this value instead of generating one (at least 32 characters).
+    #[serde(default)]
+    pub secret: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RotateSecretResponse {
+    pub success: bool,
+    pub app: String,
+    pub webhook_secret: String,
+    /// Until when (epoch ms) the previous secret still verifies.
+    pub previous_valid_until: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

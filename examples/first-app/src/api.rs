@@ -67,7 +67,9 @@ fn signature_error(err: SignatureError) -> ApiError {
             "missing_signature",
             format!("Missing {} header", support::HEADER),
         ),
-        SignatureError::MalformedHeader | SignatureError::NoV1Signature => (
+        SignatureError::MalformedHeader
+        | SignatureError::NoV1Signature
+        | SignatureError::UnsupportedVersion => (
             "malformed_signature",
             format!(
                 "Malformed {} header: expected t=<unix seconds>,v1=<hex>",

@@ -4,13 +4,13 @@
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use support_store::{NewApp, NewAuditEntry};
 use support_types::api::{
     AppView, AuditVerification, AuditView, ConversationDetail, ConversationView, MessageView,
-    NewAppRequest, Status,
+    NewAppRequest, NewAppResponse, RotateSecretRequest, RotateSecretResponse, Status,
 };
 
 use crate::auth::ApiUser;
@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/status", get(status))
         .route("/api/v1/apps", get(list_apps).post(create_app))
         .route("/api/v1/apps/{slug}", get(get_app))
+        .route("/api/v1/apps/{slug}/rotate-secret", post(rotate_secret))
         .route("/api/v1/conversations", get(list_conversations))
         .route("/api/v1/conversations/{id}", get(get_conversation))
         .route("/api/v1/audit", get(list_audit))
@@ -78,6 +79,7 @@ fn app_view(a: support_store::App) -> AppView {
         name: a.name,
         front_inbox_ids: a.front_inbox_ids,
         integration_url: a.integration_url,
+        front_rule_webhooks: a.front_rule_webhooks,
         created_at: a.created_at,
     }
 }
@@ -111,7 +113,7 @@ async fn create_app(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     ApiJson(req): ApiJson<NewAppRequest>,
-) -> ApiResult<(StatusCode, Json<AppView>)> {
+) -> ApiResult<(StatusCode, Json<NewAppResponse>)> {
     if req.name.trim().is_empty() {
         return Err(ApiError::BadRequest("name must not be empty".into()));
     }
@@ -131,14 +133,22 @@ async fn create_app(
             "integration_url {url:?} must be an http(s) URL"
         )));
     }
+    // The app id is bound into the sealed secret, so it is chosen here, not by the store.
+    let new = NewApp {
+        slug: req.slug.to_string(),
+        name: req.name.trim().to_owned(),
+        front_inbox_ids: req.front_inbox_ids.clone(),
+        integration_url: req.integration_url.clone(),
+        front_rule_webhooks: req.front_rule_webhooks,
+    };
+    let app_id = support_store::new_id();
+    let (sealed, webhook_secret) = state
+        .secrets
+        .generate(&app_id, 1)
+        .map_err(|e| ApiError::Internal(e.into()))?;
     let app = state
         .store
-        .create_app(&NewApp {
-            slug: req.slug.to_string(),
-            name: req.name.trim().to_owned(),
-            front_inbox_ids: req.front_inbox_ids.clone(),
-            integration_url: req.integration_url.clone(),
-        })
+        .create_app_with_id(&app_id, &new, Some(&sealed))
         .await?;
     state
         .store
@@ -147,10 +157,70 @@ async fn create_app(
             action: "app.registered".into(),
             subject: format!("app:{}", app.slug),
             trace_id: None,
-            data: serde_json::json!({"inboxes": app.front_inbox_ids}),
+            data: serde_json::json!({"inboxes": app.front_inbox_ids, "secret_version": 1}),
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(app_view(app))))
+    Ok((
+        StatusCode::CREATED,
+        Json(NewAppResponse {
+            success: true,
+            app: app_view(app),
+            webhook_secret,
+        }),
+    ))
+}
+
+/// Generates (or takes) a new signing secret; the previous one keeps verifying for the
+/// grace period so the app can switch without dropped events.
+async fn rotate_secret(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(slug): Path<String>,
+    ApiJson(req): ApiJson<RotateSecretRequest>,
+) -> ApiResult<Json<RotateSecretResponse>> {
+    let app = state
+        .store
+        .app_by_slug(&slug)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("app {slug:?} not found")))?;
+    if let Some(s) = &req.secret
+        && (s.len() < 32 || s.chars().any(|c| c.is_whitespace() || c.is_control()))
+    {
+        return Err(ApiError::BadRequest(
+            "secret must be at least 32 characters with no whitespace".into(),
+        ));
+    }
+    let grace_hours = req.grace_hours.unwrap_or(state.config.secret_grace_hours);
+    if grace_hours > 24 * 30 {
+        return Err(ApiError::BadRequest(
+            "grace_hours must be at most 720".into(),
+        ));
+    }
+    let until = state.clock.now_ms() + (grace_hours as i64) * 3_600_000;
+    let secret = state
+        .secrets
+        .rotate(&app, req.secret.as_deref(), until)
+        .await
+        .map_err(|e| match e {
+            crate::secrets::SecretError::Store(s) => ApiError::from(s),
+            other => ApiError::Internal(other.into()),
+        })?;
+    state
+        .store
+        .append_audit(&NewAuditEntry {
+            actor: format!("user:{}", user.email),
+            action: "app.secret_rotated".into(),
+            subject: format!("app:{}", app.slug),
+            trace_id: None,
+            data: serde_json::json!({"previous_valid_until": until, "supplied": req.secret.is_some()}),
+        })
+        .await?;
+    Ok(Json(RotateSecretResponse {
+        success: true,
+        app: app.slug,
+        webhook_secret: secret,
+        previous_valid_until: until,
+    }))
 }
 
 fn conversation_view(c: support_store::Conversation) -> ConversationView {

@@ -1,20 +1,26 @@
-//! Inbound webhooks. Order at every edge: raw bytes → size (413, by the body limit) →
-//! signature (401, generic body; the reason goes to the `security` log) → parse (400,
-//! nothing stored) → dedupe + store event and outbox row in one transaction → 200.
+//! Inbound webhooks. The order at every edge: raw bytes → size (413, by the body limit) →
+//! signature (401, one generic body; the reason goes to the `security` log without secrets)
+//! → parse (400, nothing stored) → dedupe and store the event with its outbox row in one
+//! (group-committed) transaction → 200. A storage failure is a 503 so the sender retries.
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use support_core::signing::front as front_sig;
+use serde::Deserialize;
+use support_core::signing::{self, SignatureError, TOLERANCE_SECS};
 use support_front::WebhookEvent;
-use support_store::{Inbound, NewInboundEvent, now_ms};
+use support_store::{Inbound, NewInboundEvent};
 use support_types::api::ErrorBody;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::worker::TOPIC_FRONT_EVENT;
+
+pub const TOPIC_FRONT: &str = "front.event";
+pub const TOPIC_STRIPE: &str = "stripe.event";
+pub const TOPIC_SLACK: &str = "slack.event";
+pub const TOPIC_APP: &str = "app.event";
 
 fn unauthorized() -> Response {
     (
@@ -27,73 +33,345 @@ fn unauthorized() -> Response {
         .into_response()
 }
 
+/// Logs why a request was refused (never the secret or the signature) and answers 401.
+fn reject(source: &str, reason: &str) -> Response {
+    tracing::warn!(target: "security", source, reason, "webhook refused");
+    unauthorized()
+}
+
+fn refused(source: &str, e: SignatureError) -> Response {
+    reject(source, e.reason_code())
+}
+
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// `POST /webhooks/front`: Front application webhooks, including the `x-front-challenge`
-/// handshake (answered only after the signature checks out).
+fn bad_request(what: &str, e: impl std::fmt::Display) -> Response {
+    ApiError::BadRequest(format!("malformed {what}: {e}")).into_response()
+}
+
+/// Dedupes and stores a verified, parsed event; the shared tail of every route.
+async fn store(state: &AppState, event: NewInboundEvent, topic: &str) -> Response {
+    let (source, key) = (event.source.clone(), event.dedupe_key.clone());
+    match state.ingest.submit(event, topic).await {
+        Ok(Inbound::Stored { event_id }) => {
+            tracing::info!(%source, dedupe_key = %key, %event_id, "event stored");
+            Json(serde_json::json!({ "status": "accepted", "event_id": event_id })).into_response()
+        }
+        Ok(Inbound::Duplicate) => {
+            tracing::info!(%source, dedupe_key = %key, "duplicate delivery acknowledged");
+            Json(serde_json::json!({ "status": "duplicate" })).into_response()
+        }
+        Err(e) => {
+            tracing::error!(%source, error = %e, "could not store event");
+            ApiError::Unavailable.into_response()
+        }
+    }
+}
+
+fn utf8(body: &Bytes) -> String {
+    // Only called after the body parsed as JSON, which guarantees UTF-8.
+    String::from_utf8_lossy(body).into_owned()
+}
+
+/// `POST /webhooks/front`: Front application webhooks (HMAC-SHA256, millisecond timestamp)
+/// including the `x-front-challenge` handshake, answered only after verification; and Front
+/// rule webhooks (HMAC-SHA1, no timestamp) for apps that opted in, stored as lower trust.
 pub async fn front(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let signature = header(&headers, signing::front::SIGNATURE_HEADER);
+    let timestamp = header(&headers, signing::front::TIMESTAMP_HEADER);
+    if signature.is_some() && timestamp.is_none() {
+        return front_rule(state, signature, body).await;
+    }
     let secret = state.config.front.app_secret.expose().as_bytes();
     if secret.is_empty() {
-        tracing::warn!(target: "security", source = "front", "webhook refused: front.app_secret is not configured");
-        return unauthorized();
+        return reject("front", "not_configured");
     }
-    if let Err(reason) = front_sig::verify(
-        header(&headers, front_sig::SIGNATURE_HEADER),
-        header(&headers, front_sig::TIMESTAMP_HEADER),
-        &body,
-        &[secret],
-        now_ms(),
-    ) {
-        tracing::warn!(target: "security", source = "front", %reason, "webhook signature rejected");
-        return unauthorized();
+    if let Err(e) =
+        signing::front::verify(signature, timestamp, &body, &[secret], state.clock.now_ms())
+    {
+        return refused("front", e);
     }
-    if let Some(challenge) = header(&headers, front_sig::CHALLENGE_HEADER) {
+    if let Some(challenge) = header(&headers, signing::front::CHALLENGE_HEADER) {
         return Json(serde_json::json!({ "challenge": challenge })).into_response();
     }
     let event: WebhookEvent = match serde_json::from_slice(&body) {
         Ok(e) => e,
-        Err(e) => {
-            return ApiError::BadRequest(format!("malformed Front event: {e}")).into_response();
-        }
+        Err(e) => return bad_request("Front event", e),
     };
     if event.id.is_empty() {
-        return ApiError::BadRequest("malformed Front event: empty id".into()).into_response();
+        return bad_request("Front event", "empty id");
     }
-    // Valid UTF-8 is guaranteed: it parsed as JSON.
-    let payload = String::from_utf8_lossy(&body).into_owned();
-    let stored = state
-        .store
-        .record_inbound(
-            &NewInboundEvent {
-                source: "front".into(),
-                dedupe_key: event.id.clone(),
-                version: 1,
-                event_type: event.kind.clone(),
-                occurred_at: event.emitted_at_ms(),
-                trust: "verified".into(),
-                payload,
-            },
-            TOPIC_FRONT_EVENT,
+    store(
+        &state,
+        front_envelope(&event, "verified", utf8(&body)),
+        TOPIC_FRONT,
+    )
+    .await
+}
+
+fn front_envelope(event: &WebhookEvent, trust: &str, payload: String) -> NewInboundEvent {
+    NewInboundEvent {
+        source: "front".into(),
+        dedupe_key: event.id.clone(),
+        version: 1,
+        event_type: event.kind.clone(),
+        occurred_at: event.emitted_at_ms(),
+        trust: trust.into(),
+        payload,
+    }
+}
+
+async fn front_rule(state: AppState, signature: Option<&str>, body: Bytes) -> Response {
+    let secret = state.config.front.api_secret.expose().as_bytes();
+    if secret.is_empty() {
+        return reject("front_rule", "not_configured");
+    }
+    if let Err(e) = signing::front::verify_rule(signature, &body, &[secret]) {
+        return refused("front_rule", e);
+    }
+    let event: WebhookEvent = match serde_json::from_slice(&body) {
+        Ok(e) => e,
+        Err(e) => return bad_request("Front event", e),
+    };
+    if event.id.is_empty() {
+        return bad_request("Front event", "empty id");
+    }
+    // Rule webhooks carry no timestamp, so a captured one replays forever: accept them only
+    // for apps that asked for it, dedupe by event id, and mark them lower trust.
+    let mut allowed = false;
+    for inbox in event.inbox_ids() {
+        match state.store.app_for_inbox(&inbox).await {
+            Ok(Some(app)) if app.front_rule_webhooks => allowed = true,
+            Ok(_) => {}
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    }
+    if !allowed {
+        tracing::warn!(target: "security", source = "front_rule", event = %event.id, "rule webhook for an inbox whose app has not enabled them");
+        return (
+            StatusCode::FORBIDDEN,
+            Json(ErrorBody {
+                error: "forbidden".into(),
+                message: "rule webhooks are not enabled for this inbox's app".into(),
+            }),
         )
-        .await;
-    match stored {
-        Ok(Inbound::Stored { event_id }) => {
-            tracing::info!(front_event = %event.id, %event_id, kind = %event.kind, "front event stored");
-            Json(serde_json::json!({ "status": "accepted", "event_id": event_id })).into_response()
-        }
-        Ok(Inbound::Duplicate) => {
-            tracing::info!(front_event = %event.id, "duplicate front delivery acknowledged");
-            Json(serde_json::json!({ "status": "duplicate" })).into_response()
-        }
-        // 503 so Front retries; nothing was half-written (one transaction).
-        Err(e) => match ApiError::from(e) {
-            ApiError::Internal(e) => {
-                tracing::error!(error = ?e, "could not store front event");
-                ApiError::Unavailable.into_response()
-            }
-            other => other.into_response(),
-        },
+            .into_response();
     }
+    store(
+        &state,
+        front_envelope(&event, "low", utf8(&body)),
+        TOPIC_FRONT,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct StripeEvent {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    created: i64,
+}
+
+/// `POST /webhooks/stripe`: Stripe (Connect) events, verified with this endpoint's own
+/// secret, never with anything named in the payload.
+pub async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let secret = state.config.stripe.webhook_secret.expose().as_bytes();
+    if secret.is_empty() {
+        return reject("stripe", "not_configured");
+    }
+    if let Err(e) = signing::stripe::verify(
+        header(&headers, signing::stripe::HEADER),
+        &body,
+        &[secret],
+        state.clock.now_secs(),
+        TOLERANCE_SECS,
+    ) {
+        return refused("stripe", e);
+    }
+    let event: StripeEvent = match serde_json::from_slice(&body) {
+        Ok(e) => e,
+        Err(e) => return bad_request("Stripe event", e),
+    };
+    if !event.id.starts_with("evt_") || event.kind.is_empty() {
+        return bad_request("Stripe event", "id must be evt_… and type non-empty");
+    }
+    let envelope = NewInboundEvent {
+        source: "stripe".into(),
+        dedupe_key: event.id,
+        version: 1,
+        event_type: event.kind,
+        occurred_at: event.created.saturating_mul(1000),
+        trust: "verified".into(),
+        payload: utf8(&body),
+    };
+    store(&state, envelope, TOPIC_STRIPE).await
+}
+
+#[derive(Deserialize)]
+struct SlackEnvelope {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    challenge: Option<String>,
+    #[serde(default)]
+    event_id: Option<String>,
+    #[serde(default)]
+    event_time: Option<i64>,
+    #[serde(default)]
+    event: Option<serde_json::Value>,
+}
+
+/// `POST /webhooks/slack/events`: the Events API. `url_verification` is echoed after the
+/// signature checks out; an `event_callback` is deduped on `event_id`, so Slack's retries
+/// (`X-Slack-Retry-Num`) are acknowledged without being processed again.
+pub async fn slack_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let secret = state.config.slack.signing_secret.expose().as_bytes();
+    if secret.is_empty() {
+        return reject("slack", "not_configured");
+    }
+    if let Err(e) = signing::slack::verify(
+        header(&headers, signing::slack::SIGNATURE_HEADER),
+        header(&headers, signing::slack::TIMESTAMP_HEADER),
+        &body,
+        &[secret],
+        state.clock.now_secs(),
+        TOLERANCE_SECS,
+    ) {
+        return refused("slack", e);
+    }
+    let env: SlackEnvelope = match serde_json::from_slice(&body) {
+        Ok(e) => e,
+        Err(e) => return bad_request("Slack event", e),
+    };
+    match env.kind.as_str() {
+        "url_verification" => match env.challenge {
+            Some(c) => Json(serde_json::json!({ "challenge": c })).into_response(),
+            None => bad_request("Slack url_verification", "no challenge"),
+        },
+        "event_callback" => {
+            let Some(event_id) = env.event_id.filter(|i| !i.is_empty()) else {
+                return bad_request("Slack event", "no event_id");
+            };
+            let retry = header(&headers, "x-slack-retry-num");
+            if let Some(n) = retry {
+                tracing::info!(%event_id, retry = n, reason = header(&headers, "x-slack-retry-reason").unwrap_or("-"), "slack retry");
+            }
+            let event_type = env
+                .event
+                .as_ref()
+                .and_then(|e| e.get("type"))
+                .and_then(|t| t.as_str())
+                .unwrap_or("unknown")
+                .to_owned();
+            let envelope = NewInboundEvent {
+                source: "slack".into(),
+                dedupe_key: event_id,
+                version: 1,
+                event_type,
+                occurred_at: env.event_time.unwrap_or(0).saturating_mul(1000),
+                trust: "verified".into(),
+                payload: utf8(&body),
+            };
+            store(&state, envelope, TOPIC_SLACK).await
+        }
+        other => {
+            tracing::info!(kind = other, "slack envelope type acknowledged and ignored");
+            Json(serde_json::json!({ "status": "ignored" })).into_response()
+        }
+    }
+}
+
+/// The envelope product apps send: `{"id", "type", "occurredAt", "data"}`.
+#[derive(Deserialize)]
+struct AppEvent {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default, rename = "occurredAt")]
+    occurred_at: Option<serde_json::Value>,
+}
+
+/// `occurredAt` as RFC 3339 or Unix seconds/milliseconds.
+fn occurred_at_ms(v: &serde_json::Value) -> Option<i64> {
+    match v {
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .map(|x| if x < 100_000_000_000 { x * 1000 } else { x }),
+        serde_json::Value::String(s) => {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .ok()
+                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        }
+        _ => None,
+    }
+}
+
+/// `POST /webhooks/app/{slug}`: events reported by a product app, signed with
+/// `x-support-signature` under the app's current or still-in-grace secret. Unknown event
+/// types are stored and acknowledged so apps can evolve ahead of the platform.
+pub async fn app(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let app = match state.store.app_by_slug(&slug).await {
+        Ok(Some(a)) => a,
+        // No secret to verify with: the same answer as a bad signature (no slug oracle).
+        Ok(None) => return reject("app", "unknown_app"),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let now_ms = state.clock.now_ms();
+    let secrets = match state.secrets.signing_secrets(&app.id, now_ms).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(app = %slug, error = %e, "app secrets unavailable");
+            return ApiError::Unavailable.into_response();
+        }
+    };
+    if secrets.is_empty() {
+        return reject("app", "no_live_secret");
+    }
+    let refs: Vec<&[u8]> = secrets.iter().map(|s| s.as_slice()).collect();
+    if let Err(e) = signing::support::verify(
+        header(&headers, signing::support::HEADER),
+        &body,
+        &refs,
+        now_ms.div_euclid(1000),
+        TOLERANCE_SECS,
+    ) {
+        return refused("app", e);
+    }
+    let event: AppEvent = match serde_json::from_slice(&body) {
+        Ok(e) => e,
+        Err(e) => return bad_request("app event", e),
+    };
+    if event.id.is_empty() || event.id.len() > 200 || event.kind.is_empty() {
+        return bad_request("app event", "id (1-200 chars) and type are required");
+    }
+    let occurred_at = match &event.occurred_at {
+        None => now_ms,
+        Some(v) => match occurred_at_ms(v) {
+            Some(t) => t,
+            None => return bad_request("app event", "occurredAt must be RFC 3339 or Unix time"),
+        },
+    };
+    let envelope = NewInboundEvent {
+        source: format!("app:{slug}"),
+        dedupe_key: event.id,
+        version: 1,
+        event_type: event.kind,
+        occurred_at,
+        trust: "verified".into(),
+        payload: utf8(&body),
+    };
+    store(&state, envelope, TOPIC_APP).await
 }

@@ -1,0 +1,90 @@
+//! Group commit for inbound events. Every webhook handler hands its verified event to one
+//! writer task, which stores whatever has queued up in a single transaction (one fsync) and
+//! then answers each handler. Under load the batch grows, so durability costs one sync per
+//! batch instead of one per event; an idle server commits each event at once.
+
+use support_store::{Inbound, NewInboundEvent, Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
+
+/// Largest batch per transaction.
+const MAX_BATCH: usize = 512;
+
+type Reply = oneshot::Sender<Result<Inbound, String>>;
+
+struct Job {
+    event: NewInboundEvent,
+    topic: String,
+    reply: Reply,
+}
+
+/// Handle to the writer task. Cheap to clone.
+#[derive(Clone)]
+pub struct Ingestor {
+    tx: mpsc::Sender<Job>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("the event store is unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl Ingestor {
+    /// Starts the writer task on the current runtime. It ends when every handle is dropped.
+    pub fn start(store: Store) -> Self {
+        let (tx, rx) = mpsc::channel(MAX_BATCH * 8);
+        tokio::spawn(writer(store, rx));
+        Self { tx }
+    }
+
+    /// Stores `event` (deduplicated) with an outbox row for `topic`; resolves once committed.
+    pub async fn submit(
+        &self,
+        event: NewInboundEvent,
+        topic: &str,
+    ) -> Result<Inbound, IngestError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job {
+                event,
+                topic: topic.to_owned(),
+                reply,
+            })
+            .await
+            .map_err(|_| IngestError::Unavailable("writer stopped".into()))?;
+        rx.await
+            .map_err(|_| IngestError::Unavailable("writer stopped".into()))?
+            .map_err(IngestError::Unavailable)
+    }
+}
+
+async fn writer(store: Store, mut rx: mpsc::Receiver<Job>) {
+    let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        let batch: Vec<(NewInboundEvent, String)> = jobs
+            .iter()
+            .map(|j| (j.event.clone(), j.topic.clone()))
+            .collect();
+        match store.record_inbound_batch(&batch).await {
+            Ok(results) => {
+                for (job, result) in jobs.drain(..).zip(results) {
+                    let _ = job.reply.send(Ok(result));
+                }
+            }
+            Err(e) => {
+                let msg = describe(&e);
+                tracing::error!(error = %e, batch = jobs.len(), "storing inbound events failed; every sender gets 503");
+                for job in jobs.drain(..) {
+                    let _ = job.reply.send(Err(msg.clone()));
+                }
+            }
+        }
+    }
+}
+
+fn describe(e: &StoreError) -> String {
+    match e {
+        StoreError::Database(_) => "database error".into(),
+        other => other.to_string(),
+    }
+}
