@@ -227,6 +227,58 @@ pub fn scripted_message(n: u64, customers: &[SeedCustomer]) -> InboundMessage {
     }
 }
 
+/// Posts product-app events (`x-support-signature`) as the example app would.
+struct AppEventSender {
+    http: reqwest::Client,
+    url: String,
+    secret: String,
+}
+
+impl AppEventSender {
+    async fn send(&self, n: u64, customers: &[SeedCustomer]) {
+        let c = &customers[(n as usize / 3) % customers.len().max(1)];
+        let (kind, data) = match (n / 3) % 3 {
+            0 => ("user.logged_in", serde_json::json!({"userId": c.user_id})),
+            1 => (
+                "purchase.viewed",
+                serde_json::json!({"userId": c.user_id, "purchaseId": c.purchases.first().map(|p| p.id.clone())}),
+            ),
+            _ => (
+                "user.profile_updated",
+                serde_json::json!({"userId": c.user_id, "fields": ["name"]}),
+            ),
+        };
+        let body = serde_json::json!({
+            "id": format!("sandbox-{}-{n}", now_unix()),
+            "type": kind,
+            "occurredAt": now_unix(),
+            "data": data,
+        })
+        .to_string();
+        let header = support_core::signing::support::header(
+            self.secret.as_bytes(),
+            now_unix(),
+            body.as_bytes(),
+        );
+        match self
+            .http
+            .post(&self.url)
+            .header(support_core::signing::support::HEADER, header)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+        {
+            Ok(r) => tracing::info!(
+                kind,
+                status = r.status().as_u16(),
+                "sandbox: first-app reported an event"
+            ),
+            Err(e) => tracing::warn!(error = %e, "sandbox: reporting an app event failed"),
+        }
+    }
+}
+
 pub async fn run(args: &SandboxArgs) -> Result<(), CliError> {
     let mut config = load_config(args.config.as_deref(), args.bind, None)?;
     init_logging(&config.log_format);
@@ -272,6 +324,11 @@ pub async fn run(args: &SandboxArgs) -> Result<(), CliError> {
     let front = fakes.front.clone();
     let interval = Duration::from_secs(args.interval.max(1));
     let limit = args.messages;
+    let app_events = AppEventSender {
+        http: reqwest::Client::new(),
+        url: format!("{url}/webhooks/app/{DEMO_APP}"),
+        secret: fakes.app_secret.clone(),
+    };
     let stream = tokio::spawn(async move {
         let customers = first_app::seeded_customers();
         let mut n = 0u64;
@@ -286,6 +343,11 @@ pub async fn run(args: &SandboxArgs) -> Result<(), CliError> {
                     tracing::info!(conversation = %d.conversation_id, status = d.status, "sandbox: customer message delivered")
                 }
                 Err(e) => tracing::warn!(error = %e, "sandbox: delivering a message failed"),
+            }
+            // Every third tick the example app also reports something that happened on its
+            // side, signed with its own secret, through the product-app webhook.
+            if n % 3 == 2 {
+                app_events.send(n, &customers).await;
             }
             n += 1;
             if limit > 0 && n >= limit {

@@ -498,16 +498,28 @@ fn sandbox_runs_the_loop_and_stops_cleanly_on_ctrl_c() {
         if out.status.success() {
             let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
             conversations = v.as_array().map(Vec::len).unwrap_or(0);
-            if conversations >= 2 {
+            if conversations >= 3 {
                 break;
             }
         }
         std::thread::sleep(Duration::from_millis(250));
     }
     assert!(
-        conversations >= 2,
+        conversations >= 3,
         "sandbox messages became conversations ({conversations})"
     );
+    // The example app's own signed events arrive too (every third tick).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = skill(&["status", "--json"], &cfg);
+        let s: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let (events, convs) = (s["inbound_events"].as_i64(), s["conversations"].as_i64());
+        if events.zip(convs).is_some_and(|(e, c)| e > c) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no app event arrived: {s}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
     let out = skill(&["apps", "list", "--json"], &cfg);
     let apps: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(apps[0]["slug"], "first-app");

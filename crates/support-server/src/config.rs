@@ -15,6 +15,15 @@ use serde::Deserialize;
 #[serde(transparent)]
 pub struct Secret(String);
 
+/// The non-empty secrets among `current` and `previous`, current first.
+pub fn live<'a>(current: &'a Secret, previous: &'a Secret) -> Vec<&'a [u8]> {
+    [current, previous]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.expose().as_bytes())
+        .collect()
+}
+
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
@@ -66,6 +75,9 @@ pub struct Config {
     pub master_key_file: Option<PathBuf>,
     /// How long a rotated app signing secret keeps verifying, in hours.
     pub secret_grace_hours: u64,
+    /// Recovery testing only: abort the process at a named point
+    /// (`before_ingest_commit`, `after_ingest_commit`).
+    pub fault_point: Option<String>,
     pub worker: WorkerConfig,
     pub front: FrontConfig,
     pub slack: SlackConfig,
@@ -99,6 +111,8 @@ pub struct SlackConfig {
     pub api_url: String,
     pub bot_token: Secret,
     pub signing_secret: Secret,
+    /// The previous signing secret, still accepted while Slack's is being replaced.
+    pub previous_signing_secret: Secret,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -106,7 +120,10 @@ pub struct SlackConfig {
 pub struct StripeConfig {
     pub api_url: String,
     pub secret_key: Secret,
+    /// This webhook endpoint's signing secret (`whsec_…`).
     pub webhook_secret: Secret,
+    /// The endpoint's previous secret, accepted while Stripe rolls it.
+    pub previous_webhook_secret: Secret,
 }
 
 impl Default for Config {
@@ -124,6 +141,7 @@ impl Default for Config {
             cli_config_path: None,
             master_key_file: None,
             secret_grace_hours: 24,
+            fault_point: None,
             worker: WorkerConfig::default(),
             front: FrontConfig::default(),
             slack: SlackConfig::default(),
@@ -158,6 +176,7 @@ impl Default for SlackConfig {
             api_url: "https://slack.com/api".into(),
             bot_token: Secret::default(),
             signing_secret: Secret::default(),
+            previous_signing_secret: Secret::default(),
         }
     }
 }
@@ -168,6 +187,7 @@ impl Default for StripeConfig {
             api_url: "https://api.stripe.com".into(),
             secret_key: Secret::default(),
             webhook_secret: Secret::default(),
+            previous_webhook_secret: Secret::default(),
         }
     }
 }
@@ -223,6 +243,13 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "max_body_bytes must be at least 1024".into(),
             ));
+        }
+        if let Some(f) = &self.fault_point
+            && crate::ingest::FaultPoint::parse(f).is_none()
+        {
+            return Err(ConfigError::Invalid(format!(
+                "fault_point {f:?} must be before_ingest_commit or after_ingest_commit"
+            )));
         }
         if !matches!(self.log_format.as_str(), "json" | "pretty") {
             return Err(ConfigError::Invalid(format!(

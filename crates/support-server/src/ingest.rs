@@ -31,9 +31,10 @@ pub enum IngestError {
 
 impl Ingestor {
     /// Starts the writer task on the current runtime. It ends when every handle is dropped.
-    pub fn start(store: Store) -> Self {
+    /// `fault` names a crash point for recovery tests (see [`FaultPoint`]).
+    pub fn start(store: Store, fault: Option<FaultPoint>) -> Self {
         let (tx, rx) = mpsc::channel(MAX_BATCH * 8);
-        tokio::spawn(writer(store, rx));
+        tokio::spawn(writer(store, rx, fault));
         Self { tx }
     }
 
@@ -58,14 +59,49 @@ impl Ingestor {
     }
 }
 
-async fn writer(store: Store, mut rx: mpsc::Receiver<Job>) {
+/// Named places where a recovery test can make the process die (SIGABRT) mid-ingest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultPoint {
+    /// Rows written, transaction not committed: nothing may survive, the sender retries.
+    BeforeIngestCommit,
+    /// Committed, sender not yet answered: the event must be processed exactly once.
+    AfterIngestCommit,
+}
+
+impl FaultPoint {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "before_ingest_commit" => Some(Self::BeforeIngestCommit),
+            "after_ingest_commit" => Some(Self::AfterIngestCommit),
+            _ => None,
+        }
+    }
+}
+
+fn crash(point: FaultPoint) -> ! {
+    eprintln!("fault injection: aborting at {point:?}");
+    std::process::abort()
+}
+
+async fn writer(store: Store, mut rx: mpsc::Receiver<Job>, fault: Option<FaultPoint>) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let before_commit = move || {
+        if fault == Some(FaultPoint::BeforeIngestCommit) {
+            crash(FaultPoint::BeforeIngestCommit);
+        }
+    };
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let batch: Vec<(NewInboundEvent, String)> = jobs
             .iter()
             .map(|j| (j.event.clone(), j.topic.clone()))
             .collect();
-        match store.record_inbound_batch(&batch).await {
+        let stored = store
+            .record_inbound_batch_hooked(&batch, &before_commit)
+            .await;
+        if stored.is_ok() && fault == Some(FaultPoint::AfterIngestCommit) {
+            crash(FaultPoint::AfterIngestCommit);
+        }
+        match stored {
             Ok(results) => {
                 for (job, result) in jobs.drain(..).zip(results) {
                     let _ = job.reply.send(Ok(result));

@@ -72,7 +72,13 @@ impl Application {
             .with_context(|| format!("master key file {}", key_path.display()))?;
         let secrets = Arc::new(secrets::AppSecrets::new(Arc::new(keyring), store.clone()));
         let state = AppState {
-            ingest: ingest::Ingestor::start(store.clone()),
+            ingest: ingest::Ingestor::start(
+                store.clone(),
+                config
+                    .fault_point
+                    .as_deref()
+                    .and_then(ingest::FaultPoint::parse),
+            ),
             store,
             config: Arc::new(config),
             front,

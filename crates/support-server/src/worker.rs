@@ -10,7 +10,9 @@ use std::time::Duration;
 use support_front::{FrontError, WebhookEvent};
 use support_store::{NewAuditEntry, NewMessage, OutboxItem, now_ms};
 
-use crate::http::webhooks::{TOPIC_APP, TOPIC_FRONT, TOPIC_SLACK, TOPIC_STRIPE};
+use crate::http::webhooks::{
+    TOPIC_APP, TOPIC_FRONT, TOPIC_SLACK, TOPIC_SLACK_INTERACTION, TOPIC_STRIPE,
+};
 use crate::state::AppState;
 
 /// How long a claimed row is ours before another worker may take it.
@@ -66,7 +68,7 @@ async fn process(state: &AppState, item: &OutboxItem) -> anyhow::Result<()> {
         TOPIC_FRONT => handle_front_event(state, &item.payload).await,
         // Stored, verified and deduplicated; the handlers that act on these arrive with the
         // Stripe, Slack approval and SDK stages. Until then they are kept for replay.
-        TOPIC_STRIPE | TOPIC_SLACK | TOPIC_APP => {
+        TOPIC_STRIPE | TOPIC_SLACK | TOPIC_SLACK_INTERACTION | TOPIC_APP => {
             tracing::info!(topic = %item.topic, event = %item.payload, "event stored for later stages; nothing to do yet");
             Ok(())
         }

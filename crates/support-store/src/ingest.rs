@@ -30,6 +30,19 @@ pub enum Inbound {
     Duplicate,
 }
 
+/// A stored event as operators see it (no payload).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundSummary {
+    pub id: String,
+    pub source: String,
+    pub dedupe_key: String,
+    pub event_type: String,
+    pub trust: String,
+    pub received_at: i64,
+    /// `queued`, `done`, or `parked` (failed for good; needs an operator).
+    pub state: String,
+}
+
 /// A claimed unit of queued work.
 #[derive(Debug, Clone)]
 pub struct OutboxItem {
@@ -57,6 +70,16 @@ impl Store {
     pub async fn record_inbound_batch(
         &self,
         batch: &[(NewInboundEvent, String)],
+    ) -> Result<Vec<Inbound>> {
+        self.record_inbound_batch_hooked(batch, &|| {}).await
+    }
+
+    /// [`Store::record_inbound_batch`] calling `before_commit` with every row written and the
+    /// transaction still open (crash tests inject faults there).
+    pub async fn record_inbound_batch_hooked(
+        &self,
+        batch: &[(NewInboundEvent, String)],
+        before_commit: &(dyn Fn() + Sync),
     ) -> Result<Vec<Inbound>> {
         let now = now_ms();
         on_pool!(self.pool(), |p| {
@@ -97,6 +120,7 @@ impl Store {
                 .await?;
                 out.push(Inbound::Stored { event_id });
             }
+            before_commit();
             tx.commit().await?;
             Ok(out)
         })
@@ -114,6 +138,37 @@ impl Store {
             .fetch_one(p)
             .await?;
             Ok((r.try_get(0)?, r.try_get(1)?))
+        })
+    }
+
+    /// The newest stored events, newest first, with their processing state.
+    pub async fn list_inbound(&self, limit: i64) -> Result<Vec<InboundSummary>> {
+        on_pool!(self.pool(), |p| {
+            let rows = sqlx::query(
+                "SELECT e.id, e.source, e.dedupe_key, e.event_type, e.trust, e.received_at,
+                        CASE WHEN o.done_at IS NOT NULL THEN 'done'
+                             WHEN o.available_at = $2 THEN 'parked'
+                             ELSE 'queued' END AS state
+                 FROM inbound_events e LEFT JOIN outbox o ON o.key = e.id
+                 ORDER BY e.received_at DESC, e.id DESC LIMIT $1",
+            )
+            .bind(limit)
+            .bind(i64::MAX)
+            .fetch_all(p)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                out.push(InboundSummary {
+                    id: r.try_get("id")?,
+                    source: r.try_get("source")?,
+                    dedupe_key: r.try_get("dedupe_key")?,
+                    event_type: r.try_get("event_type")?,
+                    trust: r.try_get("trust")?,
+                    received_at: r.try_get("received_at")?,
+                    state: r.try_get("state")?,
+                });
+            }
+            Ok(out)
         })
     }
 

@@ -27,7 +27,7 @@ pub use apps::{App, NewApp};
 pub use audit::{AuditEntry, NewAuditEntry};
 pub use auth::User;
 pub use conversations::{Conversation, Message, NewMessage};
-pub use ingest::{Inbound, NewInboundEvent, OutboxItem};
+pub use ingest::{Inbound, InboundSummary, NewInboundEvent, OutboxItem};
 pub use secrets::{NewSecret, StoredSecret};
 pub use sqlx;
 

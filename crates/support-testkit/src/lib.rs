@@ -76,6 +76,15 @@ impl TestApp {
     }
 
     async fn spawn_with(db: Db, clock_ms: Option<i64>) -> Option<Self> {
+        Self::spawn_configured(db, clock_ms, |_| {}).await
+    }
+
+    /// Full control: an optional pinned clock, and a last word on the config.
+    pub async fn spawn_configured(
+        db: Db,
+        clock_ms: Option<i64>,
+        configure: impl FnOnce(&mut Config),
+    ) -> Option<Self> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().expect("tempdir");
         let (database_url, pg) = match db {
@@ -109,6 +118,7 @@ impl TestApp {
         config.stripe.webhook_secret = Secret::new(STRIPE_WEBHOOK_SECRET);
         config.slack.signing_secret = Secret::new(SLACK_SIGNING_SECRET);
         config.front.api_secret = Secret::new(FRONT_API_SECRET);
+        configure(&mut config);
         let clock = clock_ms.map(|ms| Arc::new(ManualClock::new(ms)));
         Self::start(config, front, front_app_secret, dir, pg, clock).await
     }

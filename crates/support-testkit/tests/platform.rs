@@ -386,7 +386,7 @@ async fn dashboard_login_and_escaping() {
         "subject must be escaped"
     );
 
-    for path in ["/dashboard/apps", "/dashboard/audit"] {
+    for path in ["/dashboard/apps", "/dashboard/audit", "/dashboard/events"] {
         let r = app
             .http
             .get(format!("{}{path}", app.url))

@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/conversations/{id}", get(conversation))
         .route("/dashboard/apps", get(apps))
         .route("/dashboard/audit", get(audit))
+        .route("/dashboard/events", get(events))
 }
 
 fn login_page(error: Option<&str>) -> Html<String> {
@@ -209,4 +210,27 @@ async fn audit(
         "<h1>Audit trail</h1>{verdict}<table><thead><tr><th>#</th><th>At</th><th>Actor</th><th>Action</th><th>Subject</th><th>Hash</th></tr></thead><tbody>{rows}</tbody></table>"
     );
     Ok(page("Audit", Some(&user.email), &body))
+}
+
+async fn events(
+    State(state): State<AppState>,
+    DashboardUser(user): DashboardUser,
+) -> Result<Html<String>, ApiError> {
+    let mut rows = String::new();
+    for e in state.store.list_inbound(200).await? {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            esc(&when(e.received_at)),
+            esc(&e.source),
+            esc(&e.event_type),
+            esc(&e.dedupe_key),
+            esc(&e.trust),
+            esc(&e.state)
+        ));
+    }
+    let body = format!(
+        "<h1>Inbound events</h1><p class=\"muted\">Every verified, deduplicated delivery from Front, Stripe, Slack and product apps.</p>\
+         <table><thead><tr><th>Received</th><th>Source</th><th>Type</th><th>Delivery id</th><th>Trust</th><th>State</th></tr></thead><tbody>{rows}</tbody></table>"
+    );
+    Ok(page("Events", Some(&user.email), &body))
 }

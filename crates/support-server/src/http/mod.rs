@@ -32,6 +32,10 @@ pub fn router(state: AppState) -> Router {
         .route("/webhooks/front", post(webhooks::front))
         .route("/webhooks/stripe", post(webhooks::stripe))
         .route("/webhooks/slack/events", post(webhooks::slack_events))
+        .route(
+            "/webhooks/slack/interactions",
+            post(webhooks::slack_interactions),
+        )
         .route("/webhooks/app/{slug}", post(webhooks::app))
         .merge(api::routes())
         .merge(dashboard::routes())

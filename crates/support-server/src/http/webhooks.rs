@@ -14,6 +14,7 @@ use support_front::WebhookEvent;
 use support_store::{Inbound, NewInboundEvent};
 use support_types::api::ErrorBody;
 
+use crate::config::live;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -21,6 +22,7 @@ pub const TOPIC_FRONT: &str = "front.event";
 pub const TOPIC_STRIPE: &str = "stripe.event";
 pub const TOPIC_SLACK: &str = "slack.event";
 pub const TOPIC_APP: &str = "app.event";
+pub const TOPIC_SLACK_INTERACTION: &str = "slack.interaction";
 
 fn unauthorized() -> Response {
     (
@@ -179,14 +181,15 @@ struct StripeEvent {
 /// `POST /webhooks/stripe`: Stripe (Connect) events, verified with this endpoint's own
 /// secret, never with anything named in the payload.
 pub async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let secret = state.config.stripe.webhook_secret.expose().as_bytes();
-    if secret.is_empty() {
+    let stripe = &state.config.stripe;
+    let secrets = live(&stripe.webhook_secret, &stripe.previous_webhook_secret);
+    if secrets.is_empty() {
         return reject("stripe", "not_configured");
     }
     if let Err(e) = signing::stripe::verify(
         header(&headers, signing::stripe::HEADER),
         &body,
-        &[secret],
+        &secrets,
         state.clock.now_secs(),
         TOLERANCE_SECS,
     ) {
@@ -233,15 +236,16 @@ pub async fn slack_events(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let secret = state.config.slack.signing_secret.expose().as_bytes();
-    if secret.is_empty() {
+    let slack = &state.config.slack;
+    let secrets = live(&slack.signing_secret, &slack.previous_signing_secret);
+    if secrets.is_empty() {
         return reject("slack", "not_configured");
     }
     if let Err(e) = signing::slack::verify(
         header(&headers, signing::slack::SIGNATURE_HEADER),
         header(&headers, signing::slack::TIMESTAMP_HEADER),
         &body,
-        &[secret],
+        &secrets,
         state.clock.now_secs(),
         TOLERANCE_SECS,
     ) {
@@ -374,4 +378,126 @@ pub async fn app(
         payload: utf8(&body),
     };
     store(&state, envelope, TOPIC_APP).await
+}
+
+/// The interaction payload fields that identify one click or submission.
+#[derive(Deserialize)]
+struct SlackInteraction {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    trigger_id: Option<String>,
+    #[serde(default)]
+    actions: Vec<SlackAction>,
+    #[serde(default)]
+    view: Option<SlackView>,
+}
+
+#[derive(Deserialize)]
+struct SlackAction {
+    #[serde(default)]
+    action_ts: Option<String>,
+    #[serde(default)]
+    action_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SlackView {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    hash: Option<String>,
+}
+
+impl SlackInteraction {
+    /// One delivery of one human action: Slack sends a fresh `trigger_id` per click and an
+    /// `action_ts` per action, so a byte-identical replay maps to the same key.
+    fn dedupe_key(&self) -> Option<String> {
+        let action = self.actions.first();
+        let parts = [
+            Some(self.kind.as_str()),
+            self.trigger_id.as_deref(),
+            action.and_then(|a| a.action_id.as_deref()),
+            action.and_then(|a| a.action_ts.as_deref()),
+            self.view.as_ref().and_then(|v| v.id.as_deref()),
+            self.view.as_ref().and_then(|v| v.hash.as_deref()),
+        ];
+        let key: Vec<&str> = parts.iter().map(|p| p.unwrap_or("")).collect();
+        (self.trigger_id.is_some() || action.is_some_and(|a| a.action_ts.is_some()))
+            .then(|| key.join(":"))
+    }
+}
+
+/// `POST /webhooks/slack/interactions`: button clicks and modal submissions, form-encoded
+/// as `payload=<json>`. Verified on the raw bytes, then deduplicated: a replay inside the
+/// signature window is acknowledged (so Slack shows no error), changes nothing, and is
+/// noted in the audit log.
+pub async fn slack_interactions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let slack = &state.config.slack;
+    let secrets = live(&slack.signing_secret, &slack.previous_signing_secret);
+    if secrets.is_empty() {
+        return reject("slack", "not_configured");
+    }
+    if let Err(e) = signing::slack::verify(
+        header(&headers, signing::slack::SIGNATURE_HEADER),
+        header(&headers, signing::slack::TIMESTAMP_HEADER),
+        &body,
+        &secrets,
+        state.clock.now_secs(),
+        TOLERANCE_SECS,
+    ) {
+        return refused("slack", e);
+    }
+    let Some(payload) = form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "payload")
+        .map(|(_, v)| v.into_owned())
+    else {
+        return bad_request("Slack interaction", "no payload field");
+    };
+    let interaction: SlackInteraction = match serde_json::from_str(&payload) {
+        Ok(i) => i,
+        Err(e) => return bad_request("Slack interaction", e),
+    };
+    let Some(key) = interaction.dedupe_key() else {
+        return bad_request("Slack interaction", "no trigger_id or action_ts");
+    };
+    let envelope = NewInboundEvent {
+        source: "slack".into(),
+        dedupe_key: format!("interaction:{key}"),
+        version: 1,
+        event_type: interaction.kind.clone(),
+        occurred_at: state.clock.now_ms(),
+        trust: "verified".into(),
+        payload,
+    };
+    match state.ingest.submit(envelope, TOPIC_SLACK_INTERACTION).await {
+        Ok(Inbound::Stored { event_id }) => {
+            tracing::info!(%event_id, kind = %interaction.kind, "slack interaction stored");
+            StatusCode::OK.into_response()
+        }
+        Ok(Inbound::Duplicate) => {
+            let noted = state
+                .store
+                .append_audit(&support_store::NewAuditEntry {
+                    actor: "slack".into(),
+                    action: "slack.interaction.duplicate_ignored".into(),
+                    subject: format!("slack:{}", interaction.kind),
+                    trace_id: None,
+                    data: serde_json::json!({ "dedupe_key": key }),
+                })
+                .await;
+            if let Err(e) = noted {
+                tracing::error!(error = %e, "could not audit a duplicate slack interaction");
+            }
+            StatusCode::OK.into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not store slack interaction");
+            ApiError::Unavailable.into_response()
+        }
+    }
 }
