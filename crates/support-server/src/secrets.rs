@@ -162,7 +162,7 @@ impl AppSecrets {
     }
 
     fn open(&self, row: &StoredSecret) -> Result<Zeroizing<Vec<u8>>, SecretError> {
-        tracing::debug!(app_id = %row.app_id, version = row.version, key_id = %row.key_id, "decrypting app signing secret");
+        tracing::info!(target: "security", app_id = %row.app_id, version = row.version, key_id = %row.key_id, "decrypted app signing secret");
         self.keyring
             .open(&context(&row.app_id, &row.id, row.version), &sealed(row))
             .map_err(|e| SecretError::Open(e.to_string()))
