@@ -37,9 +37,34 @@ impl From<StoreError> for ApiError {
     }
 }
 
-fn is_unavailable(e: &support_store::sqlx::Error) -> bool {
+/// The database cannot serve right now (as opposed to a bug in our query): the client should
+/// retry, so this is a 503, never a 500 or a 200.
+pub fn is_unavailable(e: &support_store::sqlx::Error) -> bool {
     use support_store::sqlx::Error as E;
-    matches!(e, E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_))
+    match e {
+        E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => true,
+        E::Database(db) => db.code().is_some_and(|c| {
+            // Postgres: connection exceptions (08…), admin shutdown / crash (57P01-03),
+            // database gone (3D000), too many connections (53300). SQLite: busy/locked
+            // (5, 6), read-only or I/O trouble (8, 10, 13, 14).
+            c.starts_with("08")
+                || matches!(
+                    c.as_ref(),
+                    "57P01"
+                        | "57P02"
+                        | "57P03"
+                        | "3D000"
+                        | "53300"
+                        | "5"
+                        | "6"
+                        | "8"
+                        | "10"
+                        | "13"
+                        | "14"
+                )
+        }),
+        _ => false,
+    }
 }
 
 impl ApiError {

@@ -29,14 +29,18 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/webhooks/front", post(webhooks::front))
-        .route("/webhooks/stripe", post(webhooks::stripe))
-        .route("/webhooks/slack/events", post(webhooks::slack_events))
-        .route(
-            "/webhooks/slack/interactions",
-            post(webhooks::slack_interactions),
+        .merge(
+            Router::new()
+                .route("/webhooks/front", post(webhooks::front))
+                .route("/webhooks/stripe", post(webhooks::stripe))
+                .route("/webhooks/slack/events", post(webhooks::slack_events))
+                .route(
+                    "/webhooks/slack/interactions",
+                    post(webhooks::slack_interactions),
+                )
+                .route("/webhooks/app/{slug}", post(webhooks::app))
+                .route_layer(axum::middleware::from_fn(webhooks::identity_encoding_only)),
         )
-        .route("/webhooks/app/{slug}", post(webhooks::app))
         .merge(api::routes())
         .merge(dashboard::routes())
         .fallback(not_found)

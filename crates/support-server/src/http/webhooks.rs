@@ -72,6 +72,34 @@ async fn store(state: &AppState, event: NewInboundEvent, topic: &str) -> Respons
     }
 }
 
+/// Signatures cover the bytes as sent, and we do not decode content codings: a body labelled
+/// with any coding but `identity` is refused (415) before it is read, rather than verified
+/// and stored as if it were plain JSON.
+pub async fn identity_encoding_only(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let coded = req
+        .headers()
+        .get_all(axum::http::header::CONTENT_ENCODING)
+        .iter()
+        .any(|v| {
+            !v.to_str()
+                .is_ok_and(|s| s.trim().eq_ignore_ascii_case("identity"))
+        });
+    if coded {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Json(ErrorBody {
+                error: "unsupported_media_type".into(),
+                message: "content codings are not accepted; send the body as is".into(),
+            }),
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
 fn utf8(body: &Bytes) -> String {
     // Only called after the body parsed as JSON, which guarantees UTF-8.
     String::from_utf8_lossy(body).into_owned()
