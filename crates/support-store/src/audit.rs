@@ -5,7 +5,7 @@
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::{Result, Store, StoreError, new_id, now_ms, on_pool};
+use crate::{Result, Store, StoreError, on_pool};
 
 /// The hash the first entry chains from.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -70,6 +70,86 @@ pub fn entry_hash(
 
 const MAX_ATTEMPTS: usize = 20;
 
+/// Begins a write transaction that will not be refused half-way: `BEGIN IMMEDIATE` on SQLite
+/// (takes the write lock up front, waiting under `busy_timeout`), a plain `BEGIN` on Postgres.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! begin_write {
+    ($p:expr, $backend:expr) => {
+        if $backend == $crate::Backend::Sqlite {
+            $p.begin_with("BEGIN IMMEDIATE").await?
+        } else {
+            $p.begin().await?
+        }
+    };
+}
+
+/// Appends an audit entry inside the caller's transaction, so the entry and the state change
+/// it describes commit together. On Postgres an advisory lock serialises appenders (the chain
+/// has one head); on SQLite the write transaction already does.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! audit_in_tx {
+    ($backend:expr, $tx:expr, $e:expr, $data:expr) => {{
+        use $crate::sqlx::Row as _;
+        let e: &$crate::NewAuditEntry = $e;
+        let data: &str = $data;
+        if $backend == $crate::Backend::Postgres {
+            $crate::sqlx::query("SELECT pg_advisory_xact_lock(727001)")
+                .execute(&mut *$tx)
+                .await?;
+        }
+        let head = $crate::sqlx::query("SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *$tx)
+            .await?;
+        let (prev_seq, prev_hash) = match head {
+            Some(r) => (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
+            None => (0, $crate::audit::GENESIS.to_owned()),
+        };
+        let seq = prev_seq + 1;
+        let at = $crate::now_ms();
+        let id = $crate::new_id();
+        let hash = $crate::audit::entry_hash(
+            &prev_hash,
+            seq,
+            at,
+            &e.actor,
+            &e.action,
+            &e.subject,
+            e.trace_id.as_deref(),
+            data,
+        );
+        $crate::sqlx::query(
+            "INSERT INTO audit_entries (seq, id, at, actor, action, subject, trace_id, data, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(seq)
+        .bind(&id)
+        .bind(at)
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(&e.subject)
+        .bind(&e.trace_id)
+        .bind(data)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *$tx)
+        .await?;
+        $crate::AuditEntry {
+            seq,
+            id,
+            at,
+            actor: e.actor.clone(),
+            action: e.action.clone(),
+            subject: e.subject.clone(),
+            trace_id: e.trace_id.clone(),
+            data: data.to_owned(),
+            prev_hash,
+            hash,
+        }
+    }};
+}
+
 impl Store {
     /// Appends an entry at the head of the chain. Two concurrent writers race for the same
     /// `seq` (the primary key); the loser re-reads the head and tries again.
@@ -90,57 +170,12 @@ impl Store {
     }
 
     async fn try_append_audit(&self, e: &NewAuditEntry, data: &str) -> Result<AuditEntry> {
+        let backend = self.backend();
         on_pool!(self.pool(), |p| {
-            let mut tx = p.begin().await?;
-            let head = sqlx::query("SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *tx)
-                .await?;
-            let (prev_seq, prev_hash) = match head {
-                Some(r) => (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
-                None => (0, GENESIS.to_owned()),
-            };
-            let seq = prev_seq + 1;
-            let at = now_ms();
-            let id = new_id();
-            let hash = entry_hash(
-                &prev_hash,
-                seq,
-                at,
-                &e.actor,
-                &e.action,
-                &e.subject,
-                e.trace_id.as_deref(),
-                data,
-            );
-            sqlx::query(
-                "INSERT INTO audit_entries (seq, id, at, actor, action, subject, trace_id, data, prev_hash, hash)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(seq)
-            .bind(&id)
-            .bind(at)
-            .bind(&e.actor)
-            .bind(&e.action)
-            .bind(&e.subject)
-            .bind(&e.trace_id)
-            .bind(data)
-            .bind(&prev_hash)
-            .bind(&hash)
-            .execute(&mut *tx)
-            .await?;
+            let mut tx = crate::begin_write!(p, backend);
+            let entry = crate::audit_in_tx!(backend, tx, e, data);
             tx.commit().await?;
-            Ok(AuditEntry {
-                seq,
-                id,
-                at,
-                actor: e.actor.clone(),
-                action: e.action.clone(),
-                subject: e.subject.clone(),
-                trace_id: e.trace_id.clone(),
-                data: data.to_owned(),
-                prev_hash,
-                hash,
-            })
+            Ok(entry)
         })
     }
 

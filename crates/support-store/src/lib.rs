@@ -13,6 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub mod actions;
 pub mod apps;
 pub mod audit;
 pub mod auth;
@@ -22,6 +23,7 @@ pub mod migrate;
 pub mod secrets;
 pub mod status;
 pub mod testdb;
+pub mod workflows;
 
 pub use apps::{App, NewApp};
 pub use audit::{AuditEntry, NewAuditEntry};

@@ -28,6 +28,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_app_secrets.sql"),
         postgres: include_str!("../migrations/postgres/0002_app_secrets.sql"),
     },
+    Migration {
+        version: 3,
+        name: "engine",
+        sqlite: include_str!("../migrations/sqlite/0003_engine.sql"),
+        postgres: include_str!("../migrations/postgres/0003_engine.sql"),
+    },
 ];
 
 /// The schema version this build expects.

@@ -1,0 +1,320 @@
+//! The embedded engine: starts runs, executes due runs by replay, applies the outcome.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use support_store::workflows::{NEVER, RunOutcome, RunRow, status};
+use support_store::{Store, now_ms};
+
+use crate::ctx::{EmbeddedCtx, Fault};
+use crate::{Suspension, WfError, WfResult};
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+type WorkflowFn = Arc<
+    dyn Fn(EmbeddedCtx, serde_json::Value) -> BoxFuture<WfResult<serde_json::Value>> + Send + Sync,
+>;
+
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// How long a claimed run is ours before another worker may replay it.
+    pub lease_ms: i64,
+    /// Runs executed concurrently per pass.
+    pub concurrency: i64,
+    /// Idle poll interval of [`Engine::run_loop`].
+    pub poll: Duration,
+    /// Delay before retrying a run whose lock key is held by another run.
+    pub lock_retry_ms: i64,
+    /// Recovery tests only: `before_step:NAME`, `inside_step:NAME` or `after_step:NAME`
+    /// aborts the process at that point.
+    pub fault: Option<String>,
+    /// Milliseconds since the epoch (tests pin it).
+    pub clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            lease_ms: 60_000,
+            concurrency: 16,
+            poll: Duration::from_millis(100),
+            lock_retry_ms: 250,
+            fault: None,
+            clock: Arc::new(now_ms),
+        }
+    }
+}
+
+/// Options for [`Engine::start`].
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// Only one run per lock key executes until it finishes (e.g. the conversation id).
+    pub lock_key: Option<String>,
+    pub trace_id: Option<String>,
+    /// Not before this time (epoch ms); now if unset.
+    pub run_at: Option<i64>,
+}
+
+/// A run as the operator view shows it.
+pub type RunInfo = RunRow;
+
+pub struct Engine {
+    store: Store,
+    config: EngineConfig,
+    registry: HashMap<String, WorkflowFn>,
+}
+
+impl Engine {
+    pub fn new(store: Store, config: EngineConfig) -> Self {
+        Self {
+            store,
+            config,
+            registry: HashMap::new(),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn now(&self) -> i64 {
+        (self.config.clock)()
+    }
+
+    /// Registers the workflow function for `kind`.
+    pub fn register<F, Fut>(&mut self, kind: &str, f: F)
+    where
+        F: Fn(EmbeddedCtx, serde_json::Value) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = WfResult<serde_json::Value>> + Send + 'static,
+    {
+        let f = Arc::new(f);
+        self.registry.insert(
+            kind.to_owned(),
+            Arc::new(move |ctx, input| {
+                let f = f.clone();
+                Box::pin(async move { f(ctx, input).await })
+            }),
+        );
+    }
+
+    /// Starts a run of `kind` under the caller's idempotency `key`: starting the same key
+    /// twice returns the first run. Returns `(run_id, created)`.
+    pub async fn start(
+        &self,
+        kind: &str,
+        key: &str,
+        input: &impl Serialize,
+        opts: StartOptions,
+    ) -> WfResult<(String, bool)> {
+        if !self.registry.contains_key(kind) {
+            return Err(WfError::Invalid(format!(
+                "no workflow registered for {kind:?}"
+            )));
+        }
+        let input = serde_json::to_string(input).map_err(|e| WfError::Invalid(e.to_string()))?;
+        Ok(self
+            .store
+            .wf_start(
+                kind,
+                key,
+                &input,
+                opts.lock_key.as_deref(),
+                opts.trace_id.as_deref(),
+                opts.run_at.unwrap_or_else(|| self.now()),
+            )
+            .await?)
+    }
+
+    /// Resolves promise `name` of a run (a human decision, a callback). The first resolution
+    /// wins; later ones get the standing value and `false`.
+    pub async fn resolve(
+        &self,
+        run_id: &str,
+        name: &str,
+        value: &impl Serialize,
+        by: &str,
+    ) -> WfResult<(serde_json::Value, bool)> {
+        let raw = serde_json::to_string(value).map_err(|e| WfError::Invalid(e.to_string()))?;
+        let (stands, set) = self
+            .store
+            .wf_resolve_promise(run_id, name, &raw, by, self.now())
+            .await?;
+        let v = serde_json::from_str(&stands).map_err(|e| WfError::Invalid(e.to_string()))?;
+        Ok((v, set))
+    }
+
+    /// Executes every run that is due now, once; returns how many executions happened.
+    pub async fn run_due(self: &Arc<Self>) -> WfResult<usize> {
+        let runs = self
+            .store
+            .wf_claim(self.config.concurrency, self.config.lease_ms, self.now())
+            .await?;
+        let n = runs.len();
+        let mut tasks = Vec::with_capacity(n);
+        for run in runs {
+            let me = self.clone();
+            tasks.push(tokio::spawn(async move { me.execute(run).await }));
+        }
+        for t in tasks {
+            match t.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "workflow execution could not be recorded")
+                }
+                Err(e) => tracing::error!(error = %e, "workflow task panicked"),
+            }
+        }
+        Ok(n)
+    }
+
+    /// Runs passes until nothing is due (tests use this instead of sleeping).
+    pub async fn drain(self: &Arc<Self>) -> WfResult<usize> {
+        let mut total = 0;
+        loop {
+            let n = self.run_due().await?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n;
+        }
+    }
+
+    /// The background loop, until `shutdown` flips to true.
+    pub async fn run_loop(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            match self.run_due().await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "engine pass failed"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.config.poll) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+
+    async fn execute(&self, run: RunRow) -> WfResult<()> {
+        let span = tracing::info_span!("workflow", run_id = %run.id, kind = %run.kind, key = %run.key, attempt = run.attempts);
+        let _g = span.enter();
+        if let Some(lock) = &run.lock_key
+            && !self
+                .store
+                .wf_try_lock(lock, &run.id, NEVER, self.now())
+                .await?
+        {
+            let at = self.now() + self.config.lock_retry_ms;
+            self.store
+                .wf_finish(
+                    &run.id,
+                    &RunOutcome::Later {
+                        status: status::PENDING,
+                        at,
+                        error: None,
+                    },
+                )
+                .await?;
+            return Ok(());
+        }
+        let Some(f) = self.registry.get(&run.kind).cloned() else {
+            let error = format!("no workflow registered for {:?}", run.kind);
+            self.store
+                .wf_finish(&run.id, &RunOutcome::Failed { error })
+                .await?;
+            return Ok(());
+        };
+        let journal = self.store.wf_journal(&run.id).await?;
+        let state = match serde_json::from_str::<serde_json::Value>(&run.state) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        let input: serde_json::Value = match serde_json::from_str(&run.input) {
+            Ok(v) => v,
+            Err(e) => {
+                let error = format!("input does not decode: {e}");
+                self.store
+                    .wf_finish(&run.id, &RunOutcome::Failed { error })
+                    .await?;
+                return self.release(&run).await;
+            }
+        };
+        let ctx = EmbeddedCtx::new(
+            run.id.clone(),
+            self.store.clone(),
+            journal,
+            state,
+            self.config.clock.clone(),
+            self.config.fault.as_deref().and_then(Fault::parse),
+        );
+        let outcome = match f(ctx, input).await {
+            Ok(output) => RunOutcome::Completed {
+                output: output.to_string(),
+            },
+            Err(WfError::Suspended(Suspension::Sleep { until })) => RunOutcome::Later {
+                status: status::SLEEPING,
+                at: until,
+                error: None,
+            },
+            Err(WfError::Suspended(Suspension::Wait { until })) => RunOutcome::Waiting { until },
+            Err(WfError::Suspended(Suspension::Retry { step, at, error })) => {
+                tracing::warn!(%step, %error, retry_at = at, "step failed; retrying later");
+                RunOutcome::Later {
+                    status: status::RETRYING,
+                    at,
+                    error: Some(format!("{step}: {error}")),
+                }
+            }
+            Err(WfError::Suspended(Suspension::Dead { step, error })) => {
+                let error = format!("{step}: {error}");
+                tracing::error!(%error, "step exhausted its attempts; run dead-lettered");
+                self.store
+                    .alert(
+                        "workflow.dead",
+                        &format!("run:{}", run.id),
+                        &format!("{} {}: {error}", run.kind, run.key),
+                    )
+                    .await?;
+                RunOutcome::Dead { error }
+            }
+            Err(e @ (WfError::StepFailed { .. } | WfError::Invalid(_))) => RunOutcome::Failed {
+                error: e.to_string(),
+            },
+            Err(WfError::Store(e)) => {
+                tracing::warn!(error = %e, "store unavailable during a run; retrying later");
+                RunOutcome::Later {
+                    status: status::RETRYING,
+                    at: self.now() + 1_000,
+                    error: Some(e.to_string()),
+                }
+            }
+        };
+        let terminal = matches!(
+            outcome,
+            RunOutcome::Completed { .. } | RunOutcome::Failed { .. } | RunOutcome::Dead { .. }
+        );
+        self.store.wf_finish(&run.id, &outcome).await?;
+        if terminal {
+            self.release(&run).await?;
+        }
+        Ok(())
+    }
+
+    async fn release(&self, run: &RunRow) -> WfResult<()> {
+        if let Some(lock) = &run.lock_key {
+            self.store.wf_unlock(lock, &run.id).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn get(&self, run_id: &str) -> WfResult<Option<RunInfo>> {
+        Ok(self.store.wf_get(run_id).await?)
+    }
+
+    /// Puts a dead-lettered run back in the queue with fresh attempt budgets.
+    pub async fn retry_dead(&self, run_id: &str) -> WfResult<bool> {
+        Ok(self.store.wf_retry_dead(run_id, self.now()).await?)
+    }
+}
