@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -64,7 +64,7 @@ pub type RunInfo = RunRow;
 pub struct Engine {
     store: Store,
     config: EngineConfig,
-    registry: HashMap<String, WorkflowFn>,
+    registry: RwLock<HashMap<String, WorkflowFn>>,
 }
 
 impl Engine {
@@ -72,7 +72,7 @@ impl Engine {
         Self {
             store,
             config,
-            registry: HashMap::new(),
+            registry: RwLock::new(HashMap::new()),
         }
     }
 
@@ -84,20 +84,23 @@ impl Engine {
         (self.config.clock)()
     }
 
-    /// Registers the workflow function for `kind`.
-    pub fn register<F, Fut>(&mut self, kind: &str, f: F)
+    /// Registers (or replaces) the workflow function for `kind`.
+    pub fn register<F, Fut>(&self, kind: &str, f: F)
     where
         F: Fn(EmbeddedCtx, serde_json::Value) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = WfResult<serde_json::Value>> + Send + 'static,
     {
         let f = Arc::new(f);
-        self.registry.insert(
-            kind.to_owned(),
-            Arc::new(move |ctx, input| {
-                let f = f.clone();
-                Box::pin(async move { f(ctx, input).await })
-            }),
-        );
+        self.registry
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                kind.to_owned(),
+                Arc::new(move |ctx, input| {
+                    let f = f.clone();
+                    Box::pin(async move { f(ctx, input).await })
+                }),
+            );
     }
 
     /// Starts a run of `kind` under the caller's idempotency `key`: starting the same key
@@ -109,7 +112,12 @@ impl Engine {
         input: &impl Serialize,
         opts: StartOptions,
     ) -> WfResult<(String, bool)> {
-        if !self.registry.contains_key(kind) {
+        if !self
+            .registry
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(kind)
+        {
             return Err(WfError::Invalid(format!(
                 "no workflow registered for {kind:?}"
             )));
@@ -219,7 +227,13 @@ impl Engine {
                 .await?;
             return Ok(());
         }
-        let Some(f) = self.registry.get(&run.kind).cloned() else {
+        let f = self
+            .registry
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&run.kind)
+            .cloned();
+        let Some(f) = f else {
             let error = format!("no workflow registered for {:?}", run.kind);
             self.store
                 .wf_finish(&run.id, &RunOutcome::Failed { error })

@@ -98,7 +98,7 @@ both!(completed_steps_never_run_again);
 async fn completed_steps_never_run_again(h: &Harness) {
     let calls: Arc<[AtomicUsize; 3]> = Arc::new(Default::default());
     let flaky = Arc::new(AtomicUsize::new(0));
-    let mut engine = h.engine();
+    let engine = h.engine();
     let (c, f) = (calls.clone(), flaky.clone());
     engine.register("three", move |ctx, input: Value| {
         let (c, f) = (c.clone(), f.clone());
@@ -181,7 +181,7 @@ both!(exhausted_steps_dead_letter_and_retry_runs_them_again);
 async fn exhausted_steps_dead_letter_and_retry_runs_them_again(h: &Harness) {
     let healthy = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let tries = Arc::new(AtomicUsize::new(0));
-    let mut engine = h.engine();
+    let engine = h.engine();
     let (ok, t) = (healthy.clone(), tries.clone());
     engine.register("stripe-ish", move |ctx, _input: Value| {
         let (ok, t) = (ok.clone(), t.clone());
@@ -247,7 +247,7 @@ async fn exhausted_steps_dead_letter_and_retry_runs_them_again(h: &Harness) {
 
 both!(sleep_survives_and_wakes_on_time);
 async fn sleep_survives_and_wakes_on_time(h: &Harness) {
-    let mut engine = h.engine();
+    let engine = h.engine();
     engine.register("nap", |ctx, _input: Value| async move {
         let before = ctx.now_ms("before").await?;
         ctx.sleep("nap", Duration::from_secs(3600)).await?;
@@ -264,7 +264,7 @@ async fn sleep_survives_and_wakes_on_time(h: &Harness) {
     h.advance(Duration::from_secs(3599));
     assert_eq!(engine.drain().await.expect("drain"), 0, "not yet");
     // A brand-new engine (a restart) finishes it.
-    let mut restarted = h.engine();
+    let restarted = h.engine();
     restarted.register("nap", |ctx, _input: Value| async move {
         let before = ctx.now_ms("before").await?;
         ctx.sleep("nap", Duration::from_secs(3600)).await?;
@@ -285,7 +285,7 @@ async fn sleep_survives_and_wakes_on_time(h: &Harness) {
 
 both!(promises_wait_and_the_first_resolution_wins);
 async fn promises_wait_and_the_first_resolution_wins(h: &Harness) {
-    let mut engine = h.engine();
+    let engine = h.engine();
     engine.register("approval", |ctx, input: Value| async move {
         let deadline = input["deadline"].as_i64();
         let decision: Option<String> = ctx.promise("decision", deadline).await?;
@@ -355,7 +355,7 @@ async fn promises_wait_and_the_first_resolution_wins(h: &Harness) {
 
 both!(one_run_per_lock_key_at_a_time);
 async fn one_run_per_lock_key_at_a_time(h: &Harness) {
-    let mut engine = h.engine();
+    let engine = h.engine();
     engine.register("conv", |ctx, input: Value| async move {
         ctx.run("first", RetryPolicy::DEFAULT, || async { Ok(()) })
             .await?;
@@ -415,7 +415,7 @@ async fn one_run_per_lock_key_at_a_time(h: &Harness) {
 both!(permanent_failures_are_journaled_and_state_persists);
 async fn permanent_failures_are_journaled_and_state_persists(h: &Harness) {
     let calls = Arc::new(AtomicUsize::new(0));
-    let mut engine = h.engine();
+    let engine = h.engine();
     let c = calls.clone();
     engine.register("perm", move |ctx, _input: Value| {
         let c = c.clone();

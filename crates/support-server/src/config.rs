@@ -78,6 +78,9 @@ pub struct Config {
     /// Recovery testing only: abort the process at a named point
     /// (`before_ingest_commit`, `after_ingest_commit`).
     pub fault_point: Option<String>,
+    /// Recovery testing only: abort the engine at a step boundary
+    /// (`before_step:NAME`, `inside_step:NAME`, `after_step:NAME`).
+    pub engine_fault: Option<String>,
     pub worker: WorkerConfig,
     pub front: FrontConfig,
     pub slack: SlackConfig,
@@ -142,6 +145,7 @@ impl Default for Config {
             master_key_file: None,
             secret_grace_hours: 24,
             fault_point: None,
+            engine_fault: None,
             worker: WorkerConfig::default(),
             front: FrontConfig::default(),
             slack: SlackConfig::default(),

@@ -71,6 +71,18 @@ impl Application {
         let keyring = support_secrets::Keyring::load_or_create(&key_path)
             .with_context(|| format!("master key file {}", key_path.display()))?;
         let secrets = Arc::new(secrets::AppSecrets::new(Arc::new(keyring), store.clone()));
+        let clock: Arc<dyn clock::Clock> = services
+            .clock
+            .unwrap_or_else(|| Arc::new(clock::SystemClock));
+        let engine_clock = clock.clone();
+        let engine = support_engine::Engine::new(
+            store.clone(),
+            support_engine::EngineConfig {
+                fault: config.engine_fault.clone(),
+                clock: Arc::new(move || engine_clock.now_ms()),
+                ..support_engine::EngineConfig::default()
+            },
+        );
         let state = AppState {
             ingest: ingest::Ingestor::start(
                 store.clone(),
@@ -82,10 +94,9 @@ impl Application {
             store,
             config: Arc::new(config),
             front,
-            clock: services
-                .clock
-                .unwrap_or_else(|| Arc::new(clock::SystemClock)),
+            clock,
             secrets,
+            engine: Arc::new(engine),
         };
         Ok(Self {
             listener,
@@ -121,7 +132,9 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let worker = if self.state.config.worker.enabled {
-            Some(tokio::spawn(worker::run(self.state.clone(), stop_rx)))
+            let engine = tokio::spawn(self.state.engine.clone().run_loop(stop_rx.clone()));
+            let outbox = tokio::spawn(worker::run(self.state.clone(), stop_rx));
+            Some((engine, outbox))
         } else {
             None
         };
@@ -132,8 +145,9 @@ impl Application {
             .await
             .context("http server")?;
         let _ = stop_tx.send(true);
-        if let Some(w) = worker {
-            let _ = w.await;
+        if let Some((engine, outbox)) = worker {
+            let _ = outbox.await;
+            let _ = engine.await;
         }
         store.close().await;
         Ok(())

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use support_engine::Engine;
 use support_front::FrontApi;
 use support_store::Store;
 
@@ -19,4 +20,6 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub ingest: Ingestor,
     pub secrets: Arc<AppSecrets>,
+    /// The durable engine (inbound and action workflows).
+    pub engine: Arc<Engine>,
 }

@@ -575,6 +575,19 @@ impl Store {
         })
     }
 
+    /// Runs that are due at `now` and not finished (work a test must not leave behind).
+    pub async fn wf_due_count(&self, now: i64) -> Result<i64> {
+        on_pool!(self.pool(), |p| {
+            Ok(sqlx::query(
+            "SELECT COUNT(*) FROM workflow_runs WHERE status IN ('pending', 'running', 'retrying', 'sleeping', 'waiting') AND next_run_at <= $1"
+        )
+        .bind(now)
+        .fetch_one(p)
+        .await?
+        .try_get(0)?)
+        })
+    }
+
     pub async fn alert(&self, kind: &str, subject: &str, message: &str) -> Result<()> {
         on_pool!(self.pool(), |p| {
             sqlx::query(

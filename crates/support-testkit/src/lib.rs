@@ -230,11 +230,20 @@ impl TestApp {
         app
     }
 
-    /// Processes all due queued work, as the background worker would.
+    /// Processes all due queued work (outbox, then workflow runs, until neither has anything
+    /// due), as the background workers would. Returns how many outbox items were handled.
     pub async fn drain(&self) -> usize {
-        support_server::worker::run_once(&self.state)
-            .await
-            .expect("worker pass")
+        let mut outbox = 0;
+        loop {
+            let n = support_server::worker::run_once(&self.state)
+                .await
+                .expect("worker pass");
+            let m = self.state.engine.drain().await.expect("engine pass");
+            outbox += n;
+            if n == 0 && m == 0 {
+                return outbox;
+            }
+        }
     }
 
     /// A customer writes to the fake Front, which signs and delivers the webhook.
@@ -325,6 +334,12 @@ impl TestApp {
             .outbox_pending()
             .await
             .expect("outbox count");
+        let due = self
+            .state
+            .store
+            .wf_due_count(self.state.engine.now())
+            .await
+            .expect("runs due");
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -340,6 +355,10 @@ impl TestApp {
         assert_eq!(
             pending, 0,
             "the test left {pending} queued outbox item(s) unprocessed: call drain()"
+        );
+        assert_eq!(
+            due, 0,
+            "the test left {due} workflow run(s) due but not executed: call drain()"
         );
     }
 }

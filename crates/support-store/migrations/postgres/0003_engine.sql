@@ -8,6 +8,9 @@ ALTER TABLE workflow_runs ADD COLUMN started_at BIGINT;
 ALTER TABLE workflow_runs ADD COLUMN finished_at BIGINT;
 CREATE INDEX workflow_runs_due ON workflow_runs (status, next_run_at);
 
+-- Who proposed an action (an approver may not approve their own request).
+ALTER TABLE actions ADD COLUMN requested_by TEXT;
+
 CREATE TABLE workflow_step_attempts (
     run_id TEXT NOT NULL REFERENCES workflow_runs(id),
     step TEXT NOT NULL,
