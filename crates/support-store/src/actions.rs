@@ -30,6 +30,7 @@ pub struct ActionRow {
     pub result: Option<String>,
     pub error: Option<String>,
     pub trace_id: String,
+    pub requested_by: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -44,6 +45,7 @@ pub struct NewAction {
     pub params: String,
     pub idempotency_key: String,
     pub trace_id: String,
+    pub requested_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +72,7 @@ pub enum Transition {
     },
 }
 
-const ACTION_COLUMNS: &str = "id, app_id, conversation_id, kind, state, idempotency_key, params, result, error, trace_id, created_at, updated_at";
+const ACTION_COLUMNS: &str = "id, app_id, conversation_id, kind, state, idempotency_key, params, result, error, trace_id, requested_by, created_at, updated_at";
 
 macro_rules! action_from_row {
     ($row:expr) => {{
@@ -86,6 +88,7 @@ macro_rules! action_from_row {
             result: r.try_get("result")?,
             error: r.try_get("error")?,
             trace_id: r.try_get("trace_id")?,
+            requested_by: r.try_get("requested_by")?,
             created_at: r.try_get("created_at")?,
             updated_at: r.try_get("updated_at")?,
         }
@@ -119,8 +122,8 @@ impl Store {
         on_pool!(self.pool(), |p| {
             let mut tx = crate::begin_write!(p, backend);
             sqlx::query(
-                "INSERT INTO actions (id, app_id, conversation_id, kind, state, idempotency_key, params, trace_id, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, 'proposed', $5, $6, $7, $8, $8)",
+                "INSERT INTO actions (id, app_id, conversation_id, kind, state, idempotency_key, params, trace_id, requested_by, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, 'proposed', $5, $6, $7, $8, $9, $9)",
             )
             .bind(&a.id)
             .bind(&a.app_id)
@@ -129,6 +132,7 @@ impl Store {
             .bind(&a.idempotency_key)
             .bind(&a.params)
             .bind(&a.trace_id)
+            .bind(&a.requested_by)
             .bind(now)
             .execute(&mut *tx)
             .await

@@ -1,0 +1,635 @@
+//! The action ledger workflow (`kind = "action"`, key = action id):
+//! `proposed → approved → executing → succeeded | failed | uncertain`, plus `rejected` and
+//! `expired`. The action row holds its idempotency key and frozen parameters before any
+//! remote call; every attempt reuses both; an uncertain outcome is reconciled through the
+//! tool's own lookup, never re-issued with a new key. The wait for a human lives here (a
+//! durable promise with a deadline), not in the conversation's exclusive section.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use support_engine::{
+    Durable, EmbeddedCtx, Engine, RetryPolicy, StartOptions, StepError, WfError, WfResult,
+};
+use support_store::actions::{ActionRow, NewAction, Transition, state};
+use support_store::{NewAuditEntry, Store, StoreError, new_id};
+
+use crate::tools::{Tool, ToolError, ToolRegistry};
+
+/// Tool calls go through trait objects; boxing their step futures as `Send` keeps the
+/// workflow future `Send` without higher-ranked lifetime trouble.
+type BoxFut<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+pub const ACTION_WORKFLOW: &str = "action";
+pub const DECISION: &str = "decision";
+/// Approval requests expire after this long unless the policy says otherwise.
+pub const DEFAULT_APPROVAL_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// What the policy engine decided for a proposed action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    Auto,
+    Approval {
+        approvers: Vec<String>,
+        reason: String,
+    },
+    Escalate {
+        reason: String,
+    },
+    Deny {
+        reason: String,
+    },
+}
+
+/// A human's decision on an approval request, from any surface (Slack, dashboard, CLI).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum HumanDecision {
+    Approve {
+        by: String,
+        surface: String,
+        at: i64,
+    },
+    Reject {
+        by: String,
+        surface: String,
+        at: i64,
+        reason: String,
+    },
+}
+
+impl HumanDecision {
+    fn by(&self) -> &str {
+        match self {
+            HumanDecision::Approve { by, .. } | HumanDecision::Reject { by, .. } => by,
+        }
+    }
+    fn at(&self) -> i64 {
+        match self {
+            HumanDecision::Approve { at, .. } | HumanDecision::Reject { at, .. } => *at,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Proposal {
+    pub app_id: Option<String>,
+    pub conversation_id: Option<String>,
+    /// The tool kind: `refund`, `transfer_purchase`, …
+    pub kind: String,
+    pub params: Value,
+    pub verdict: Verdict,
+    /// `user:<email>`, `agent`, `policy`…
+    pub requested_by: String,
+    pub trace_id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error("no tool for action kind {0:?}")]
+    UnknownKind(String),
+    #[error(transparent)]
+    Invalid(#[from] ToolError),
+    #[error("not allowed: {0}")]
+    NotAllowed(String),
+    #[error("action {0} not found")]
+    NotFound(String),
+    #[error("{0} may not decide this approval")]
+    Forbidden(String),
+    #[error("the approval is no longer pending: {0}")]
+    Closed(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Engine(#[from] WfError),
+}
+
+/// What a decider learns: the decision that stands (maybe another surface's) and whether
+/// theirs was the one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecideOutcome {
+    pub standing: HumanDecision,
+    pub this_call_won: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ApprovalSpec {
+    approvers: Vec<String>,
+    reason: String,
+    expires_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ActionInput {
+    action_id: String,
+    approval: Option<ApprovalSpec>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+enum Executed {
+    Done { result: Value },
+    Uncertain { reason: String },
+}
+
+struct Inner {
+    store: Store,
+    tools: ToolRegistry,
+}
+
+/// Proposes actions, takes human decisions, and runs the action workflow on the engine.
+pub struct ActionService {
+    inner: Arc<Inner>,
+    engine: Arc<Engine>,
+    approval_ttl_ms: i64,
+}
+
+fn audit(actor: &str, action: &str, action_id: &str, trace: &str, data: Value) -> NewAuditEntry {
+    NewAuditEntry {
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        subject: format!("action:{action_id}"),
+        trace_id: Some(trace.to_owned()),
+        data,
+    }
+}
+
+impl ActionService {
+    /// Creates the service and registers the action workflow on `engine`.
+    pub fn new(store: Store, engine: Arc<Engine>, tools: ToolRegistry) -> Arc<Self> {
+        let inner = Arc::new(Inner { store, tools });
+        let wf_inner = inner.clone();
+        engine.register(ACTION_WORKFLOW, move |ctx: EmbeddedCtx, input: Value| {
+            let inner = wf_inner.clone();
+            async move { action_workflow(ctx, inner, input).await }
+        });
+        Arc::new(Self {
+            inner,
+            engine,
+            approval_ttl_ms: DEFAULT_APPROVAL_TTL_MS,
+        })
+    }
+
+    pub fn with_approval_ttl(self: Arc<Self>, ms: i64) -> Arc<Self> {
+        Arc::new(Self {
+            inner: self.inner.clone(),
+            engine: self.engine.clone(),
+            approval_ttl_ms: ms,
+        })
+    }
+
+    pub fn tools(&self) -> &ToolRegistry {
+        &self.inner.tools
+    }
+
+    /// Validates the parameters, writes the action (key and parameters frozen) and starts its
+    /// workflow. A `deny` or `escalate` verdict writes nothing and is an error.
+    pub async fn propose(&self, p: Proposal) -> Result<ActionRow, ActionError> {
+        let tool = self
+            .inner
+            .tools
+            .get(&p.kind)
+            .ok_or_else(|| ActionError::UnknownKind(p.kind.clone()))?;
+        tool.validate(&p.params)?;
+        let approval = match &p.verdict {
+            Verdict::Auto => None,
+            Verdict::Approval { approvers, reason } => Some(ApprovalSpec {
+                approvers: approvers.clone(),
+                reason: reason.clone(),
+                expires_at: self.engine.now() + self.approval_ttl_ms,
+            }),
+            Verdict::Deny { reason } | Verdict::Escalate { reason } => {
+                return Err(ActionError::NotAllowed(reason.clone()));
+            }
+        };
+        let id = new_id();
+        let row = self
+            .inner
+            .store
+            .create_action(
+                &NewAction {
+                    id: id.clone(),
+                    app_id: p.app_id.clone(),
+                    conversation_id: p.conversation_id.clone(),
+                    kind: p.kind.clone(),
+                    params: p.params.to_string(),
+                    idempotency_key: format!("{}:{id}", p.kind),
+                    trace_id: p.trace_id.clone(),
+                    requested_by: Some(p.requested_by.clone()),
+                },
+                &audit(
+                    &p.requested_by,
+                    "action.proposed",
+                    &id,
+                    &p.trace_id,
+                    json!({"kind": p.kind, "params": p.params, "verdict": p.verdict}),
+                ),
+            )
+            .await?;
+        self.engine
+            .start(
+                ACTION_WORKFLOW,
+                &id,
+                &ActionInput {
+                    action_id: id.clone(),
+                    approval,
+                },
+                StartOptions {
+                    trace_id: Some(p.trace_id.clone()),
+                    ..StartOptions::default()
+                },
+            )
+            .await?;
+        Ok(row)
+    }
+
+    /// A human decides. Only a listed approver who is not the requester may; the first
+    /// decision to land wins and every caller learns which one stands.
+    pub async fn decide(
+        &self,
+        action_id: &str,
+        decision: HumanDecision,
+    ) -> Result<DecideOutcome, ActionError> {
+        let store = &self.inner.store;
+        let action = store
+            .action(action_id)
+            .await?
+            .ok_or_else(|| ActionError::NotFound(action_id.to_owned()))?;
+        let approval = store
+            .approval_for(action_id)
+            .await?
+            .ok_or_else(|| ActionError::Closed("this action needs no approval".into()))?;
+        let by = decision.by().to_owned();
+        let allowed = approval.approvers.iter().any(|a| a == &by)
+            && action.requested_by.as_deref() != Some(by.as_str());
+        if !allowed {
+            store
+                .append_audit(&audit(
+                    &by,
+                    "approval.refused",
+                    action_id,
+                    &action.trace_id,
+                    json!({"reason": if action.requested_by.as_deref() == Some(by.as_str()) { "requester" } else { "not an approver" }}),
+                ))
+                .await?;
+            return Err(ActionError::Forbidden(by));
+        }
+        if approval.status != "pending" {
+            return Err(ActionError::Closed(approval.status));
+        }
+        if decision.at() >= approval.expires_at {
+            return Err(ActionError::Closed("expired".into()));
+        }
+        let run = store
+            .wf_by_key(ACTION_WORKFLOW, action_id)
+            .await?
+            .ok_or_else(|| ActionError::NotFound(format!("workflow of {action_id}")))?;
+        let (standing, won) = self
+            .engine
+            .resolve(&run.id, DECISION, &decision, &by)
+            .await?;
+        let standing: HumanDecision = serde_json::from_value(standing)
+            .map_err(|e| ActionError::Engine(WfError::Invalid(e.to_string())))?;
+        if !won {
+            store
+                .append_audit(&audit(
+                    &by,
+                    "approval.duplicate_ignored",
+                    action_id,
+                    &action.trace_id,
+                    json!({"attempted": decision, "standing": standing}),
+                ))
+                .await?;
+        }
+        Ok(DecideOutcome {
+            standing,
+            this_call_won: won,
+        })
+    }
+}
+
+/// Moves the action and treats "already there" as done, so a step replayed after a crash
+/// between the transition and its journal entry converges.
+async fn transition(
+    store: &Store,
+    id: &str,
+    from: &[&str],
+    to: &str,
+    result: Option<&str>,
+    error: Option<&str>,
+    entry: NewAuditEntry,
+) -> Result<ActionRow, StepError> {
+    match store
+        .transition_action(id, from, to, result, error, &entry)
+        .await
+    {
+        Ok(Transition::Applied(row)) => Ok(*row),
+        Ok(Transition::Refused { current }) if current == to => store
+            .action(id)
+            .await
+            .map_err(|e| StepError::Retryable(e.to_string()))?
+            .ok_or_else(|| StepError::Permanent(format!("action {id} vanished"))),
+        Ok(Transition::Refused { current }) => Err(StepError::Permanent(format!(
+            "action {id} is {current}, cannot move to {to}"
+        ))),
+        Err(e) => Err(StepError::Retryable(e.to_string())),
+    }
+}
+
+fn tool_step_error(e: ToolError) -> StepError {
+    match e {
+        ToolError::Retry(m) | ToolError::Uncertain(m) => StepError::Retryable(m),
+        ToolError::Failed(m) | ToolError::Invalid(m) => StepError::Permanent(m),
+    }
+}
+
+async fn action_workflow(ctx: EmbeddedCtx, inner: Arc<Inner>, input: Value) -> WfResult<Value> {
+    let input: ActionInput =
+        serde_json::from_value(input).map_err(|e| WfError::Invalid(e.to_string()))?;
+    let id = input.action_id.clone();
+    let store = inner.store.clone();
+    let action = store
+        .action(&id)
+        .await?
+        .ok_or_else(|| WfError::Invalid(format!("action {id} does not exist")))?;
+    let trace = action.trace_id.clone();
+    let tool: Arc<dyn Tool> = inner
+        .tools
+        .get(&action.kind)
+        .ok_or_else(|| WfError::Invalid(format!("no tool for {}", action.kind)))?;
+    let local = RetryPolicy::DEFAULT;
+
+    if let Some(spec) = &input.approval {
+        let (s, a, t) = (store.clone(), id.clone(), trace.clone());
+        let spec2 = spec.clone();
+        ctx.run("request_approval", local, || async move {
+            s.create_approval(
+                &a,
+                &spec2.reason,
+                &spec2.approvers,
+                spec2.expires_at,
+                &audit("policy", "approval.requested", &a, &t, json!({"approvers": spec2.approvers, "reason": spec2.reason, "expires_at": spec2.expires_at})),
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| StepError::Retryable(e.to_string()))
+        })
+        .await?;
+        let decision: Option<HumanDecision> = ctx.promise(DECISION, Some(spec.expires_at)).await?;
+        // A decision that arrived after the deadline counts as no decision.
+        let decision = decision.filter(|d| d.at() < spec.expires_at);
+        match decision {
+            None => {
+                let (s, a, t) = (store.clone(), id.clone(), trace.clone());
+                ctx.run("expire", local, || async move {
+                    let _ = s
+                        .decide_approval(&a, "expired", "system", "timer", support_store::now_ms())
+                        .await;
+                    transition(
+                        &s,
+                        &a,
+                        &[state::PROPOSED],
+                        state::EXPIRED,
+                        None,
+                        Some("approval expired"),
+                        audit("system", "action.expired", &a, &t, json!({})),
+                    )
+                    .await
+                    .map(|_| ())
+                })
+                .await?;
+                return Ok(json!({"state": state::EXPIRED}));
+            }
+            Some(HumanDecision::Reject {
+                by,
+                surface,
+                at,
+                reason,
+            }) => {
+                let (s, a, t) = (store.clone(), id.clone(), trace.clone());
+                ctx.run("reject", local, || async move {
+                    let _ = s.decide_approval(&a, "rejected", &by, &surface, at).await;
+                    transition(
+                        &s,
+                        &a,
+                        &[state::PROPOSED],
+                        state::REJECTED,
+                        None,
+                        Some(&reason),
+                        audit(
+                            &by,
+                            "action.rejected",
+                            &a,
+                            &t,
+                            json!({"surface": surface, "reason": reason}),
+                        ),
+                    )
+                    .await
+                    .map(|_| ())
+                })
+                .await?;
+                return Ok(json!({"state": state::REJECTED}));
+            }
+            Some(HumanDecision::Approve { by, surface, at }) => {
+                let (s, a, t) = (store.clone(), id.clone(), trace.clone());
+                ctx.run("approve", local, || async move {
+                    let _ = s.decide_approval(&a, "approved", &by, &surface, at).await;
+                    transition(
+                        &s,
+                        &a,
+                        &[state::PROPOSED],
+                        state::APPROVED,
+                        None,
+                        None,
+                        audit(&by, "action.approved", &a, &t, json!({"surface": surface})),
+                    )
+                    .await
+                    .map(|_| ())
+                })
+                .await?;
+            }
+        }
+    } else {
+        let (s, a, t) = (store.clone(), id.clone(), trace.clone());
+        ctx.run("auto_approve", local, || async move {
+            transition(
+                &s,
+                &a,
+                &[state::PROPOSED],
+                state::APPROVED,
+                None,
+                None,
+                audit("policy", "action.approved", &a, &t, json!({"auto": true})),
+            )
+            .await
+            .map(|_| ())
+        })
+        .await?;
+    }
+
+    let (s, a, t) = (store.clone(), id.clone(), trace.clone());
+    ctx.run("begin", local, || async move {
+        transition(
+            &s,
+            &a,
+            &[state::APPROVED],
+            state::EXECUTING,
+            None,
+            None,
+            audit("system", "action.executing", &a, &t, json!({})),
+        )
+        .await
+        .map(|_| ())
+    })
+    .await?;
+
+    // The remote call. Parameters are read from the ledger row at every attempt: they are
+    // frozen there, and if a bug ever changed them the provider's idempotency check refuses
+    // the mismatch instead of us sending a second, different request under a new key.
+    let (s, a, t, tl) = (store.clone(), id.clone(), trace.clone(), tool.clone());
+    let executed: WfResult<Executed> = ctx
+        .run(
+            "execute",
+            tool.retry_policy(),
+            || -> BoxFut<Result<Executed, StepError>> {
+                Box::pin(async move {
+                    let row = s
+                        .action(&a)
+                        .await
+                        .map_err(|e| StepError::Retryable(e.to_string()))?
+                        .ok_or_else(|| StepError::Permanent(format!("action {a} vanished")))?;
+                    let params: Value = serde_json::from_str(&row.params)
+                        .map_err(|e| StepError::Permanent(e.to_string()))?;
+                    s.append_audit(&audit(
+                        "system",
+                        "action.attempt",
+                        &a,
+                        &t,
+                        json!({"idempotency_key": row.idempotency_key, "tool": tl.name()}),
+                    ))
+                    .await
+                    .map_err(|e| StepError::Retryable(e.to_string()))?;
+                    match tl.execute(&a, &row.idempotency_key, &params).await {
+                        Ok(result) => Ok(Executed::Done { result }),
+                        Err(ToolError::Uncertain(reason)) => Ok(Executed::Uncertain { reason }),
+                        Err(e) => Err(tool_step_error(e)),
+                    }
+                })
+            },
+        )
+        .await;
+
+    let result = match executed {
+        Ok(Executed::Done { result }) => Some(result),
+        Ok(Executed::Uncertain { reason }) => {
+            tracing::warn!(action = %id, %reason, "outcome uncertain; reconciling");
+            let (s, a, tl) = (store.clone(), id.clone(), tool.clone());
+            let found: Option<Value> = ctx
+                .run(
+                    "reconcile",
+                    tool.retry_policy(),
+                    || -> BoxFut<Result<Option<Value>, StepError>> {
+                        Box::pin(async move {
+                            let row = s
+                                .action(&a)
+                                .await
+                                .map_err(|e| StepError::Retryable(e.to_string()))?
+                                .ok_or_else(|| {
+                                    StepError::Permanent(format!("action {a} vanished"))
+                                })?;
+                            let params: Value = serde_json::from_str(&row.params)
+                                .map_err(|e| StepError::Permanent(e.to_string()))?;
+                            tl.reconcile(&a, &params).await.map_err(tool_step_error)
+                        })
+                    },
+                )
+                .await?;
+            if found.is_none() {
+                let (s, a, t) = (store.clone(), id.clone(), trace.clone());
+                ctx.run("uncertain", local, || async move {
+                    s.alert(
+                        "action.uncertain",
+                        &format!("action:{a}"),
+                        &format!("outcome unknown and not found by reconciliation: {reason}"),
+                    )
+                    .await
+                    .map_err(|e| StepError::Retryable(e.to_string()))?;
+                    transition(
+                        &s,
+                        &a,
+                        &[state::EXECUTING],
+                        state::UNCERTAIN,
+                        None,
+                        Some(&reason),
+                        audit(
+                            "system",
+                            "action.uncertain",
+                            &a,
+                            &t,
+                            json!({"reason": reason}),
+                        ),
+                    )
+                    .await
+                    .map(|_| ())
+                })
+                .await?;
+                return Ok(json!({"state": state::UNCERTAIN}));
+            }
+            found
+        }
+        Err(WfError::StepFailed { message, .. }) => {
+            let (s, a, t) = (store.clone(), id.clone(), trace.clone());
+            ctx.run("fail", local, || async move {
+                if message.contains("idempotency") {
+                    s.alert(
+                        "action.idempotency_mismatch",
+                        &format!("action:{a}"),
+                        &message,
+                    )
+                    .await
+                    .map_err(|e| StepError::Retryable(e.to_string()))?;
+                }
+                transition(
+                    &s,
+                    &a,
+                    &[state::EXECUTING],
+                    state::FAILED,
+                    None,
+                    Some(&message),
+                    audit("system", "action.failed", &a, &t, json!({"error": message})),
+                )
+                .await
+                .map(|_| ())
+            })
+            .await?;
+            return Ok(json!({"state": state::FAILED}));
+        }
+        Err(other) => return Err(other),
+    };
+    let result = result.unwrap_or(Value::Null);
+    let (s, a, t) = (store.clone(), id.clone(), trace.clone());
+    let raw = result.to_string();
+    ctx.run("succeed", local, || async move {
+        transition(
+            &s,
+            &a,
+            &[state::EXECUTING],
+            state::SUCCEEDED,
+            Some(&raw),
+            None,
+            audit(
+                "system",
+                "action.succeeded",
+                &a,
+                &t,
+                json!({"result": result}),
+            ),
+        )
+        .await
+        .map(|_| ())
+    })
+    .await?;
+    Ok(json!({"state": state::SUCCEEDED}))
+}

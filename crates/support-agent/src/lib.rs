@@ -1,0 +1,6 @@
+//! The agent's hands: typed tools, the action ledger workflow that runs them exactly once,
+//! and approvals. The brain (classification, routing, policy, drafts) arrives with its own
+//! issue and proposes actions through [`actions::ActionService::propose`].
+
+pub mod actions;
+pub mod tools;

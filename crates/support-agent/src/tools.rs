@@ -1,0 +1,192 @@
+//! Typed tools. Each validates its input before anything is written, executes with the
+//! action's idempotency key, and can look up the outcome of an attempt it is unsure about
+//! (reconcile) without repeating it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+use support_engine::RetryPolicy;
+use support_stripe::{Outcome, RefundRequest, StripeApi, StripeError};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ToolError {
+    /// The input does not match the tool's schema; nothing was attempted.
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    /// Definitely not done (declined, refused, a bug such as an idempotency mismatch).
+    #[error("{0}")]
+    Failed(String),
+    /// Not done; the same request with the same key may be tried again.
+    #[error("{0}")]
+    Retry(String),
+    /// Maybe done: reconcile before anything else.
+    #[error("{0}")]
+    Uncertain(String),
+}
+
+#[async_trait::async_trait]
+pub trait Tool: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// Attempt budget for execution (Stripe: 3; Front and Slack: 5).
+    fn retry_policy(&self) -> RetryPolicy;
+    /// Checks `params` against the tool's input schema.
+    fn validate(&self, params: &Value) -> Result<(), ToolError>;
+    /// Performs the action. `idempotency_key` is the action's, identical on every attempt.
+    async fn execute(
+        &self,
+        action_id: &str,
+        idempotency_key: &str,
+        params: &Value,
+    ) -> Result<Value, ToolError>;
+    /// Looks for the effect of an earlier attempt (for refunds: list by our metadata).
+    async fn reconcile(&self, action_id: &str, params: &Value) -> Result<Option<Value>, ToolError>;
+}
+
+/// The tools an app's actions can use, by action kind.
+#[derive(Clone, Default)]
+pub struct ToolRegistry {
+    tools: HashMap<String, Arc<dyn Tool>>,
+}
+
+impl ToolRegistry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with(mut self, kind: &str, tool: Arc<dyn Tool>) -> Self {
+        self.tools.insert(kind.to_owned(), tool);
+        self
+    }
+
+    pub fn get(&self, kind: &str) -> Option<Arc<dyn Tool>> {
+        self.tools.get(kind).cloned()
+    }
+
+    pub fn kinds(&self) -> Vec<String> {
+        let mut k: Vec<String> = self.tools.keys().cloned().collect();
+        k.sort();
+        k
+    }
+}
+
+/// Input of the refund tool. Unknown fields are refused so a typo cannot silently drop a
+/// constraint.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RefundParams {
+    /// The product's connected Stripe account (`acct_…`).
+    pub account: String,
+    /// The charge to refund (`ch_…`).
+    pub charge: String,
+    /// Minor units; the remaining refundable amount when absent.
+    #[serde(default)]
+    pub amount: Option<i64>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The product app's purchase, for revoking access after the refund.
+    #[serde(default)]
+    pub purchase_id: Option<String>,
+}
+
+/// `process_refund` on a Connect account through the Stripe API.
+pub struct RefundTool {
+    stripe: Arc<dyn StripeApi>,
+}
+
+impl RefundTool {
+    pub fn new(stripe: Arc<dyn StripeApi>) -> Self {
+        Self { stripe }
+    }
+
+    fn params(params: &Value) -> Result<RefundParams, ToolError> {
+        let p: RefundParams = serde_json::from_value(params.clone())
+            .map_err(|e| ToolError::Invalid(e.to_string()))?;
+        if !p.account.starts_with("acct_") {
+            return Err(ToolError::Invalid(format!(
+                "account {:?} must be acct_…",
+                p.account
+            )));
+        }
+        if !(p.charge.starts_with("ch_") || p.charge.starts_with("py_")) {
+            return Err(ToolError::Invalid(format!(
+                "charge {:?} must be ch_…",
+                p.charge
+            )));
+        }
+        if p.amount.is_some_and(|a| a <= 0) {
+            return Err(ToolError::Invalid("amount must be positive".into()));
+        }
+        Ok(p)
+    }
+}
+
+fn from_stripe(e: StripeError) -> ToolError {
+    let msg = e.to_string();
+    match e.outcome() {
+        Outcome::Failed => ToolError::Failed(msg),
+        Outcome::RetrySameKey => ToolError::Retry(msg),
+        Outcome::Uncertain => ToolError::Uncertain(msg),
+    }
+}
+
+#[async_trait::async_trait]
+impl Tool for RefundTool {
+    fn name(&self) -> &'static str {
+        "process_refund"
+    }
+
+    fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy::STRIPE
+    }
+
+    fn validate(&self, params: &Value) -> Result<(), ToolError> {
+        Self::params(params).map(|_| ())
+    }
+
+    async fn execute(
+        &self,
+        action_id: &str,
+        idempotency_key: &str,
+        params: &Value,
+    ) -> Result<Value, ToolError> {
+        let p = Self::params(params)?;
+        let mut metadata = std::collections::BTreeMap::new();
+        metadata.insert(
+            support_stripe::ACTION_METADATA_KEY.to_owned(),
+            action_id.to_owned(),
+        );
+        if let Some(purchase) = &p.purchase_id {
+            metadata.insert("purchase_id".to_owned(), purchase.clone());
+        }
+        let req = RefundRequest {
+            charge: Some(p.charge.clone()),
+            payment_intent: None,
+            amount: p.amount,
+            reason: p.reason.clone(),
+            metadata,
+        };
+        let refund = self
+            .stripe
+            .create_refund(&p.account, &req, idempotency_key)
+            .await
+            .map_err(from_stripe)?;
+        serde_json::to_value(&refund).map_err(|e| ToolError::Failed(e.to_string()))
+    }
+
+    async fn reconcile(&self, action_id: &str, params: &Value) -> Result<Option<Value>, ToolError> {
+        let p = Self::params(params)?;
+        let found = support_stripe::find_refund_by_action(
+            self.stripe.as_ref(),
+            &p.account,
+            &p.charge,
+            action_id,
+        )
+        .await
+        .map_err(from_stripe)?;
+        found
+            .map(|r| serde_json::to_value(&r).map_err(|e| ToolError::Failed(e.to_string())))
+            .transpose()
+    }
+}
