@@ -26,6 +26,18 @@ pub enum AppsCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// List the newest audit entries.
+    List {
+        /// How many entries to show (1-500).
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Verify the whole hash chain; reports the first broken entry and exits 1 if there is one.
+    Verify,
+}
+
 /// `skill init`: register an app with no redeploy and no restart.
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
@@ -45,7 +57,11 @@ pub struct InitArgs {
     pub front_rule_webhooks: bool,
 }
 
-fn emit<T: Serialize>(cli: &Cli, value: &T, human: impl FnOnce(&T)) -> Result<(), CliError> {
+pub(crate) fn emit<T: Serialize>(
+    cli: &Cli,
+    value: &T,
+    human: impl FnOnce(&T),
+) -> Result<(), CliError> {
     if cli.json {
         let out = serde_json::to_string_pretty(value)
             .map_err(|e| CliError::failure(format!("serialise output: {e}")))?;
@@ -56,7 +72,7 @@ fn emit<T: Serialize>(cli: &Cli, value: &T, human: impl FnOnce(&T)) -> Result<()
     Ok(())
 }
 
-fn ms(t: i64) -> String {
+pub(crate) fn ms(t: i64) -> String {
     support_server::http::html::when(t)
 }
 
@@ -186,33 +202,47 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
                 }
             })
         }
-        Command::Audit { limit, verify } => {
-            if *verify {
-                let v: AuditVerification = api.get("/api/v1/audit/verify").await?;
-                emit(cli, &v, |v| match v.first_bad_seq {
-                    None => println!("audit chain intact: {} entries", v.entries),
-                    Some(seq) => println!("audit chain BROKEN at entry {seq}"),
-                })?;
-                if !v.ok {
-                    return Err(CliError::failure("audit chain verification failed"));
-                }
-                Ok(())
-            } else {
-                let list: Vec<AuditView> = api.get(&format!("/api/v1/audit?limit={limit}")).await?;
-                emit(cli, &list, |list| {
-                    for e in list {
-                        println!(
-                            "{:>6}  {}  {:<24} {:<20} {}",
-                            e.seq,
-                            ms(e.at),
-                            e.actor,
-                            e.action,
-                            e.subject
-                        );
-                    }
-                })
+        Command::Audit(AuditCommand::Verify) => {
+            let v: AuditVerification = api.get("/api/v1/audit/verify").await?;
+            emit(cli, &v, |v| match v.first_bad_seq {
+                None => println!("audit chain intact: {} entries", v.entries),
+                Some(seq) => println!(
+                    "audit chain BROKEN at entry {seq} ({} intact entries before it)",
+                    v.entries
+                ),
+            })?;
+            match v.first_bad_seq {
+                None if v.ok => Ok(()),
+                Some(seq) => Err(CliError::failure(format!(
+                    "audit chain verification failed: first break at entry {seq}"
+                ))),
+                None => Err(CliError::failure("audit chain verification failed")),
             }
         }
+        Command::Audit(AuditCommand::List { limit }) => {
+            let list: Vec<AuditView> = api.get(&format!("/api/v1/audit?limit={limit}")).await?;
+            emit(cli, &list, |list| {
+                if list.is_empty() {
+                    eprintln!("no audit entries");
+                }
+                for e in list {
+                    println!(
+                        "{:>6}  {}  {:<24} {:<20} {}",
+                        e.seq,
+                        ms(e.at),
+                        e.actor,
+                        e.action,
+                        e.subject
+                    );
+                }
+            })
+        }
+        Command::Runs(_)
+        | Command::Run { .. }
+        | Command::DeadLetter(_)
+        | Command::Trace { .. }
+        | Command::Actions(_)
+        | Command::Action { .. } => crate::ops::run(cli, &api).await,
         Command::Serve(_)
         | Command::Sandbox(_)
         | Command::Bench(_)

@@ -12,6 +12,7 @@ pub mod client;
 pub mod commands;
 pub mod exit;
 pub mod keys;
+pub mod ops;
 pub mod sandbox;
 pub mod serve;
 
@@ -77,13 +78,29 @@ pub enum Command {
         id: String,
     },
     /// Show the audit trail, or verify its hash chain.
-    Audit {
-        /// How many entries to show (1-500).
-        #[arg(long, default_value_t = 20)]
-        limit: i64,
-        /// Verify the whole hash chain instead of listing.
-        #[arg(long)]
-        verify: bool,
+    #[command(subcommand)]
+    Audit(commands::AuditCommand),
+    /// List workflow runs of the durable engine, newest first.
+    Runs(ops::RunsArgs),
+    /// Show one workflow run: its input, output, journaled steps and failing step attempts.
+    Run {
+        /// Run id.
+        id: String,
+    },
+    /// List runs that exhausted a step's retries, or put one back in the queue.
+    #[command(subcommand)]
+    DeadLetter(ops::DeadLetterCommand),
+    /// Show everything recorded under one trace id: its runs and audit entries.
+    Trace {
+        /// Trace id.
+        trace_id: String,
+    },
+    /// List ledger actions (refunds, replies…), newest first.
+    Actions(ops::ActionsArgs),
+    /// Show one ledger action with its approval request.
+    Action {
+        /// Action id.
+        id: String,
     },
     /// Save a server URL and API token to the CLI config file.
     Login {

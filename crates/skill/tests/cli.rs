@@ -322,7 +322,7 @@ fn serve_starts_answers_configures_the_cli_and_stops_cleanly() {
     let out = skill(&["apps", "list", "--json"], &cfg);
     let apps: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(apps.as_array().map(Vec::len), Some(1));
-    let out = skill(&["audit", "--verify"], &cfg);
+    let out = skill(&["audit", "verify"], &cfg);
     assert!(out.status.success(), "{}", stderr(&out));
 
     let out = command()
@@ -397,7 +397,7 @@ fn sigkill_during_writes_leaves_a_database_that_opens_and_is_ready() {
     let (code, body) = get(&format!("{}/readyz", again.url));
     assert_eq!(code, 200, "{body}");
     let out = command()
-        .args(["audit", "--verify", "--json"])
+        .args(["audit", "verify", "--json"])
         .env("SKILL_URL", &again.url)
         .env("SKILL_TOKEN", &token)
         .env("SKILL_CONFIG", &cfg)

@@ -3,4 +3,5 @@
 //! issue and proposes actions through [`actions::ActionService::propose`].
 
 pub mod actions;
+pub mod inbound;
 pub mod tools;

@@ -19,6 +19,7 @@ pub mod http;
 pub mod ingest;
 pub mod secrets;
 pub mod state;
+mod stripe;
 pub mod worker;
 
 pub use bootstrap::Bootstrap;
@@ -83,6 +84,33 @@ impl Application {
                 ..support_engine::EngineConfig::default()
             },
         );
+        let engine = Arc::new(engine);
+        // The Stripe client needs a TLS provider; the binary installs ring at start, and so
+        // does this for embedders and tests (a no-op when one is installed).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let stripe: Arc<dyn support_stripe::StripeApi> = if config.stripe.secret_key.is_empty() {
+            Arc::new(stripe::Unconfigured)
+        } else {
+            Arc::new(
+                support_stripe::StripeClient::new(
+                    &config.stripe.api_url,
+                    config.stripe.secret_key.expose(),
+                    std::time::Duration::from_secs(30),
+                )
+                .map_err(|e| anyhow::anyhow!("stripe client: {e}"))?,
+            )
+        };
+        let tools = support_agent::tools::ToolRegistry::new().with(
+            "refund",
+            Arc::new(support_agent::tools::RefundTool::new(stripe)),
+        );
+        let actions =
+            support_agent::actions::ActionService::new(store.clone(), engine.clone(), tools);
+        let inbound = support_agent::inbound::InboundService::new(
+            store.clone(),
+            engine.clone(),
+            support_agent::inbound::InboundConfig::default(),
+        );
         let state = AppState {
             ingest: ingest::Ingestor::start(
                 store.clone(),
@@ -96,7 +124,9 @@ impl Application {
             front,
             clock,
             secrets,
-            engine: Arc::new(engine),
+            engine,
+            actions,
+            inbound,
         };
         Ok(Self {
             listener,

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use support_agent::actions::ActionService;
+use support_agent::inbound::InboundService;
 use support_engine::Engine;
 use support_front::FrontApi;
 use support_store::Store;
@@ -22,4 +24,8 @@ pub struct AppState {
     pub secrets: Arc<AppSecrets>,
     /// The durable engine (inbound and action workflows).
     pub engine: Arc<Engine>,
+    /// The action ledger: proposals, approvals, exactly-once execution.
+    pub actions: Arc<ActionService>,
+    /// Schedules (and coalesces) decision runs for new messages.
+    pub inbound: Arc<InboundService>,
 }

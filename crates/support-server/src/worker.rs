@@ -167,6 +167,13 @@ async fn handle_front_event(state: &AppState, event_id: &str) -> Result<(), Hand
             created_at: (msg.created_at * 1000.0) as i64,
         })
         .await?;
+    // Scheduling is idempotent per message, so it runs on redelivery too: a crash between
+    // storing the message and scheduling its decision must not leave it undecided.
+    state
+        .inbound
+        .on_message(Some(&app.id), &conversation_id, &msg.id, &event.id)
+        .await
+        .map_err(|e| HandleError::Transient(e.to_string()))?;
     if new {
         state
             .store

@@ -18,6 +18,7 @@ pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod conversations;
+pub mod decisions;
 pub mod ingest;
 pub mod migrate;
 pub mod secrets;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use support_fakes::front::{Delivery, FakeFront, FakeFrontConfig, InboundMessage};
+use support_fakes::stripe::{FakeStripe, FakeStripeConfig};
 use support_server::clock::{Clock, ManualClock};
 use support_server::{AppState, Application, Config, Secret, Services};
 use support_store::testdb::{self, PgTestDb};
@@ -43,6 +44,8 @@ pub struct TestApp {
     pub admin_password: String,
     pub state: AppState,
     pub front: FakeFront,
+    /// The fake Stripe the platform's refund tool talks to.
+    pub stripe: FakeStripe,
     /// The secret the fake Front signs webhooks with and the platform verifies.
     pub front_app_secret: String,
     /// The pinned clock, when spawned with one.
@@ -118,14 +121,20 @@ impl TestApp {
         config.stripe.webhook_secret = Secret::new(STRIPE_WEBHOOK_SECRET);
         config.slack.signing_secret = Secret::new(SLACK_SIGNING_SECRET);
         config.front.api_secret = Secret::new(FRONT_API_SECRET);
+        let stripe = FakeStripe::start(FakeStripeConfig::default())
+            .await
+            .expect("start fake stripe");
+        config.stripe.api_url = stripe.url();
+        config.stripe.secret_key = Secret::new(FakeStripeConfig::default().api_token);
         configure(&mut config);
         let clock = clock_ms.map(|ms| Arc::new(ManualClock::new(ms)));
-        Self::start(config, front, front_app_secret, dir, pg, clock).await
+        Self::start(config, front, stripe, front_app_secret, dir, pg, clock).await
     }
 
     async fn start(
         config: Config,
         front: FakeFront,
+        stripe: FakeStripe,
         front_app_secret: String,
         dir: tempfile::TempDir,
         pg: Option<PgTestDb>,
@@ -156,6 +165,7 @@ impl TestApp {
             admin_password: boot.admin_password,
             state,
             front,
+            stripe,
             front_app_secret,
             clock,
             http: reqwest::Client::builder()

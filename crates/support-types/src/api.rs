@@ -142,3 +142,124 @@ pub struct CliConfig {
     pub url: String,
     pub token: String,
 }
+
+// The operator view of durable execution and the action ledger: `/api/v1/runs`,
+// `/api/v1/dead-letter`, `/api/v1/trace/{trace_id}` and `/api/v1/actions`. Times are epoch
+// milliseconds; stored JSON (inputs, outputs, step results, parameters) is returned as JSON.
+
+/// One workflow run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunView {
+    pub id: String,
+    pub kind: String,
+    /// The caller's idempotency key: starting the same `(kind, key)` twice is one run.
+    pub key: String,
+    /// `pending`, `running`, `retrying`, `sleeping`, `waiting`, `completed`, `failed`, `dead`.
+    pub status: String,
+    /// Executions so far (each replay counts).
+    pub attempts: i64,
+    /// When it runs next; `null` when only a promise (or an operator) can wake it.
+    pub next_run_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub lock_key: Option<String>,
+    pub trace_id: Option<String>,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+/// A journaled step: its recorded result is what every replay sees.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepView {
+    pub step: String,
+    pub result: serde_json::Value,
+    pub created_at: i64,
+}
+
+/// Failed attempts of a step that has not succeeded yet (reset by a dead-letter retry).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepAttemptView {
+    pub step: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+/// `GET /api/v1/runs/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunDetail {
+    pub run: RunView,
+    pub input: serde_json::Value,
+    pub output: Option<serde_json::Value>,
+    pub steps: Vec<StepView>,
+    pub attempts: Vec<StepAttemptView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AlertView {
+    pub id: String,
+    /// e.g. `workflow.dead`.
+    pub kind: String,
+    /// What it is about, e.g. `run:<id>`.
+    pub subject: String,
+    pub message: String,
+    pub created_at: i64,
+}
+
+/// `GET /api/v1/dead-letter`: runs that exhausted a step's attempts, and their alerts.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DeadLetter {
+    pub runs: Vec<RunView>,
+    pub alerts: Vec<AlertView>,
+}
+
+/// `POST /api/v1/dead-letter/{id}/retry`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RetryRunResponse {
+    pub retried: bool,
+    pub run: RunView,
+}
+
+/// `GET /api/v1/trace/{trace_id}`: everything that carries one trace id, oldest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TraceView {
+    pub trace_id: String,
+    pub runs: Vec<RunView>,
+    pub audit: Vec<AuditView>,
+}
+
+/// One entry of the action ledger.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ActionView {
+    pub id: String,
+    pub kind: String,
+    /// `proposed`, `approved`, `executing`, `succeeded`, `failed`, `uncertain`, `rejected`,
+    /// `expired`.
+    pub state: String,
+    pub idempotency_key: String,
+    /// Frozen at proposal; every attempt reuses them exactly.
+    pub params: serde_json::Value,
+    pub result: Option<serde_json::Value>,
+    pub error: Option<String>,
+    pub trace_id: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The approval request of an action.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ApprovalView {
+    pub status: String,
+    pub reason: String,
+    pub approvers: Vec<String>,
+    pub decided_by: Option<String>,
+    pub surface: Option<String>,
+    pub decided_at: Option<i64>,
+    pub expires_at: i64,
+}
+
+/// `GET /api/v1/actions/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ActionDetail {
+    pub action: ActionView,
+    pub approval: Option<ApprovalView>,
+}

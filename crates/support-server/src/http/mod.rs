@@ -15,10 +15,12 @@ use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
 
+pub mod actions_api;
 pub mod api;
 pub mod dashboard;
 pub mod health;
 pub mod html;
+pub mod ops;
 pub mod webhooks;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -42,6 +44,8 @@ pub fn router(state: AppState) -> Router {
                 .route_layer(axum::middleware::from_fn(webhooks::identity_encoding_only)),
         )
         .merge(api::routes())
+        .merge(actions_api::routes())
+        .merge(ops::routes())
         .merge(dashboard::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))

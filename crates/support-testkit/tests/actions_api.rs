@@ -1,0 +1,189 @@
+//! Proposing and deciding actions through the JSON API, with the platform's real Stripe
+//! client against the fake Stripe.
+
+use serde_json::json;
+use support_fakes::stripe::SeedCharge;
+use support_testkit::{Db, TestApp};
+use support_types::actions::{DecisionOutcome, ProposedAction};
+use support_types::api::ErrorBody;
+
+fn seed(app: &TestApp) {
+    app.stripe.add_charge(
+        "acct_api",
+        SeedCharge {
+            id: "ch_api".into(),
+            amount: 9900,
+            currency: "usd".into(),
+            created: 1_767_225_600,
+            payment_intent: None,
+            customer_email: Some("ada@example.com".into()),
+        },
+    );
+}
+
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let app = support_testkit::TestApp::spawn_on(support_testkit::Db::Sqlite)
+                    .await
+                    .expect("app");
+                super::$name(&app).await;
+                app.finish().await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                let Some(app) =
+                    support_testkit::TestApp::spawn_on(support_testkit::Db::Postgres).await
+                else {
+                    return;
+                };
+                super::$name(&app).await;
+                app.finish().await;
+            }
+        }
+    };
+}
+
+both!(an_operator_refund_runs_once_through_the_ledger);
+async fn an_operator_refund_runs_once_through_the_ledger(app: &TestApp) {
+    seed(app);
+    let r = app
+        .post_json(
+            "/api/v1/actions",
+            &json!({"kind": "refund", "params": {"account": "acct_api", "charge": "ch_api", "amount": 2500}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let a: ProposedAction = r.json().await.expect("json");
+    assert_eq!(a.state, "proposed");
+    app.drain().await;
+    let row = app.state.store.action(&a.id).await.expect("a").expect("a");
+    assert_eq!(row.state, "succeeded");
+    assert_eq!(app.stripe.refund_count(), 1);
+    assert_eq!(app.stripe.post_count_for_key(&a.idempotency_key), 1);
+    let trail: Vec<String> = app
+        .state
+        .store
+        .audit_by_trace(&a.trace_id)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|e| e.actor + " " + &e.action)
+        .collect();
+    assert_eq!(
+        trail[0],
+        format!("user:{} action.proposed", app.admin_email),
+        "the operator is the requester of record"
+    );
+    assert!(trail.iter().any(|t| t.ends_with("action.succeeded")));
+
+    // Bad input: 400 with a reason, nothing written.
+    for bad in [
+        json!({"kind": "refund", "params": {"account": "acct_api"}}),
+        json!({"kind": "teleport", "params": {}}),
+        json!({"kind": "refund", "params": {}, "surprise": 1}),
+        json!({"kind": "refund", "params": {"account": "acct_api", "charge": "ch_api"}, "approval": {"approvers": [], "reason": "x"}}),
+    ] {
+        let r = app.post_json("/api/v1/actions", &bad).await;
+        assert_eq!(r.status(), 400, "{bad}");
+        let e: ErrorBody = r.json().await.expect("err");
+        assert!(!e.message.is_empty());
+    }
+    assert_eq!(
+        app.state
+            .store
+            .list_actions(None, 10)
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
+}
+
+both!(approvals_over_the_api);
+async fn approvals_over_the_api(app: &TestApp) {
+    seed(app);
+    // The operator may not approve their own request.
+    let body = json!({"kind": "refund", "params": {"account": "acct_api", "charge": "ch_api", "amount": 1000},
+                      "approval": {"approvers": [format!("user:{}", app.admin_email)], "reason": "over 30 days"}});
+    let own: ProposedAction = app
+        .post_json("/api/v1/actions", &body)
+        .await
+        .json()
+        .await
+        .expect("json");
+    app.drain().await;
+    let r = app
+        .post_json(&format!("/api/v1/actions/{}/approve", own.id), &json!({}))
+        .await;
+    assert_eq!(r.status(), 403);
+
+    // Someone else's approval; the admin is a listed approver.
+    let row = app
+        .state
+        .store
+        .action(&own.id)
+        .await
+        .expect("a")
+        .expect("a");
+    assert_eq!(row.state, "proposed", "a refused decision changes nothing");
+    support_store::on_pool!(app.state.store.pool(), |p| {
+        support_store::sqlx::query("UPDATE actions SET requested_by = 'agent' WHERE id = $1")
+            .bind(&own.id)
+            .execute(p)
+            .await
+            .expect("as if the agent proposed it");
+    });
+    let ok = app
+        .post_json(&format!("/api/v1/actions/{}/approve", own.id), &json!({}))
+        .await;
+    assert_eq!(ok.status(), 200);
+    let d: DecisionOutcome = ok.json().await.expect("json");
+    assert!(d.this_call_won);
+    assert_eq!(d.standing, "approve");
+    let again = app
+        .post_json(&format!("/api/v1/actions/{}/approve", own.id), &json!({}))
+        .await;
+    assert_eq!(
+        again.status(),
+        200,
+        "a repeated decision sees the standing one"
+    );
+    let d2: DecisionOutcome = again.json().await.expect("json");
+    assert!(!d2.this_call_won);
+    app.drain().await;
+    assert_eq!(
+        app.state
+            .store
+            .action(&own.id)
+            .await
+            .expect("a")
+            .expect("a")
+            .state,
+        "succeeded"
+    );
+    assert_eq!(app.stripe.refund_count(), 1);
+    // Decided and executed: closed.
+    let closed = app
+        .post_json(
+            &format!("/api/v1/actions/{}/reject", own.id),
+            &json!({"reason": "too late"}),
+        )
+        .await;
+    assert_eq!(closed.status(), 409);
+
+    let missing = app
+        .post_json("/api/v1/actions/nope/approve", &json!({}))
+        .await;
+    assert_eq!(missing.status(), 404);
+    let no_reason = app
+        .post_json(
+            &format!("/api/v1/actions/{}/reject", own.id),
+            &json!({"reason": " "}),
+        )
+        .await;
+    assert_eq!(no_reason.status(), 400);
+    let _ = Db::Sqlite;
+}
