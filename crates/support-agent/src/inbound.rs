@@ -55,6 +55,8 @@ struct Gathered {
     customer_email: Option<String>,
     message_count: usize,
     latest_preview: String,
+    /// Our id of the newest message in the burst.
+    latest_message: Option<String>,
 }
 
 /// Starts and coalesces inbound runs.
@@ -188,6 +190,7 @@ async fn inbound_workflow(ctx: EmbeddedCtx, store: Store, input: Value) -> WfRes
                 customer_email: conv.customer_email,
                 message_count: mine.len(),
                 latest_preview: latest.chars().take(280).collect(),
+                latest_message: mine.last().map(|m| m.id.clone()),
             })
         })
         .await?;
@@ -210,7 +213,7 @@ async fn inbound_workflow(ctx: EmbeddedCtx, store: Store, input: Value) -> WfRes
                 &NewDecision {
                     id: d.clone(),
                     conversation_id: i.conversation_id.clone(),
-                    message_id: i.message_ids.last().cloned(),
+                    message_id: g.latest_message.clone(),
                     category: "unknown".into(),
                     routing: routing.clone(),
                     signals: "[]".into(),
