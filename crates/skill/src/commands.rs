@@ -8,6 +8,8 @@ use support_types::api::{
     NewAppRequest, NewAppResponse, RotateSecretRequest, RotateSecretResponse, Status,
 };
 
+use support_types::actions::{DecisionOutcome, RejectRequest};
+
 use crate::client::{ApiClient, config_path};
 use crate::exit::{self, CliError};
 use crate::{Cli, Command};
@@ -151,6 +153,26 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
                 );
             })
         }
+        Command::Approve { id } => {
+            let d: DecisionOutcome = api
+                .post(
+                    &format!("/api/v1/actions/{}/approve", path_id(id)?),
+                    &serde_json::json!({}),
+                )
+                .await?;
+            emit(cli, &d, print_decision)
+        }
+        Command::Reject { id, reason } => {
+            let d: DecisionOutcome = api
+                .post(
+                    &format!("/api/v1/actions/{}/reject", path_id(id)?),
+                    &RejectRequest {
+                        reason: reason.clone(),
+                    },
+                )
+                .await?;
+            emit(cli, &d, print_decision)
+        }
         Command::Conversations { limit } => {
             let list: Vec<ConversationView> = api
                 .get(&format!("/api/v1/conversations?limit={limit}"))
@@ -282,4 +304,27 @@ pub async fn login(cli: &Cli, server: &str, token: &str) -> Result<(), CliError>
             path.display()
         )
     })
+}
+
+/// An id safe to put in a URL path.
+fn path_id(id: &str) -> Result<&str, CliError> {
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(CliError::new(exit::INVALID, format!("invalid id {id:?}")));
+    }
+    Ok(id)
+}
+
+fn print_decision(d: &DecisionOutcome) {
+    if d.this_call_won {
+        println!("{}d action {}", d.standing, d.action_id);
+    } else {
+        println!(
+            "action {} was already decided: {} by {} ({})",
+            d.action_id, d.standing, d.decided_by, d.surface
+        );
+    }
 }

@@ -102,6 +102,19 @@ pub enum Command {
         /// Action id.
         id: String,
     },
+    /// Approve an action waiting for you (it then runs exactly once).
+    Approve {
+        /// Action id.
+        id: String,
+    },
+    /// Reject an action waiting for you.
+    Reject {
+        /// Action id.
+        id: String,
+        /// Why (recorded in the audit trail).
+        #[arg(long)]
+        reason: String,
+    },
     /// Save a server URL and API token to the CLI config file.
     Login {
         /// Server base URL, e.g. http://127.0.0.1:3000.

@@ -435,10 +435,10 @@ fn sandbox_runs_the_loop_and_stops_cleanly_on_ctrl_c() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn sandbox");
-    let stderr = child.stderr.take().expect("stderr");
+    let child_err = child.stderr.take().expect("stderr");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
+        for line in BufReader::new(child_err).lines() {
             let Ok(line) = line else { break };
             let _ = tx.send(line);
         }
@@ -523,6 +523,44 @@ fn sandbox_runs_the_loop_and_stops_cleanly_on_ctrl_c() {
     let out = skill(&["apps", "list", "--json"], &cfg);
     let apps: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(apps[0]["slug"], "first-app");
+
+    // A refund request was proposed and waits for the admin; approving it refunds once.
+    let out = skill(&["actions", "--json"], &cfg);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let actions: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let pending = actions
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|x| x["state"] == "proposed" && x["kind"] == "refund")
+        })
+        .unwrap_or_else(|| panic!("a proposed refund: {actions}"));
+    let id = pending["id"].as_str().expect("id").to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        // The approval request is opened by the action's workflow a moment after proposal.
+        let out = skill(&["approve", &id], &cfg);
+        if out.status.success() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "approve failed: {}",
+            stderr(&out)
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = skill(&["action", &id, "--json"], &cfg);
+        let a: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        if a["action"]["state"] == "succeeded" {
+            assert_eq!(a["approval"]["status"], "approved");
+            break;
+        }
+        assert!(Instant::now() < deadline, "refund did not complete: {a}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
 
     signal(&child, "-INT");
     let status = wait_exit(&mut child, Duration::from_secs(20));

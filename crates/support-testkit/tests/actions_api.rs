@@ -187,3 +187,114 @@ async fn approvals_over_the_api(app: &TestApp) {
     assert_eq!(no_reason.status(), 400);
     let _ = Db::Sqlite;
 }
+
+async fn login(app: &TestApp) -> String {
+    let ok = app
+        .http
+        .post(format!("{}/login", app.url))
+        .form(&[
+            ("email", app.admin_email.as_str()),
+            ("password", app.admin_password.as_str()),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(ok.status(), 303);
+    ok.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_dashboard_approves_and_refuses_cross_origin_posts() {
+    let app = TestApp::spawn().await;
+    seed(&app);
+    let body = json!({"kind": "refund", "params": {"account": "acct_api", "charge": "ch_api", "amount": 800},
+                      "approval": {"approvers": [format!("user:{}", app.admin_email)], "reason": "needs a human"}});
+    let a: ProposedAction = app
+        .post_json("/api/v1/actions", &body)
+        .await
+        .json()
+        .await
+        .expect("json");
+    support_store::on_pool!(app.state.store.pool(), |p| {
+        support_store::sqlx::query("UPDATE actions SET requested_by = 'agent' WHERE id = $1")
+            .bind(&a.id)
+            .execute(p)
+            .await
+            .expect("as if the agent proposed it");
+    });
+    app.drain().await;
+    let cookie = login(&app).await;
+    let page = app
+        .http
+        .get(format!("{}/dashboard/actions", app.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains(&format!("/dashboard/actions/{}/approve", a.id)),
+        "{page}"
+    );
+    assert!(page.contains("needs a human"));
+
+    let evil = app
+        .http
+        .post(format!("{}/dashboard/actions/{}/approve", app.url, a.id))
+        .header("cookie", &cookie)
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(evil.status(), 403);
+    app.drain().await;
+    assert_eq!(
+        app.state
+            .store
+            .action(&a.id)
+            .await
+            .expect("a")
+            .expect("a")
+            .state,
+        "proposed"
+    );
+
+    let ok = app
+        .http
+        .post(format!("{}/dashboard/actions/{}/approve", app.url, a.id))
+        .header("cookie", &cookie)
+        .header("origin", app.url.clone())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(ok.status(), 303);
+    app.drain().await;
+    assert_eq!(
+        app.state
+            .store
+            .action(&a.id)
+            .await
+            .expect("a")
+            .expect("a")
+            .state,
+        "succeeded"
+    );
+    assert_eq!(app.stripe.refund_count(), 1);
+    let approval = app
+        .state
+        .store
+        .approval_for(&a.id)
+        .await
+        .expect("a")
+        .expect("a");
+    assert_eq!(approval.surface.as_deref(), Some("dashboard"));
+    app.finish().await;
+}

@@ -29,6 +29,9 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/apps", get(apps))
         .route("/dashboard/audit", get(audit))
         .route("/dashboard/events", get(events))
+        .route("/dashboard/actions", get(actions))
+        .route("/dashboard/actions/{id}/approve", post(approve_action))
+        .route("/dashboard/actions/{id}/reject", post(reject_action))
 }
 
 fn login_page(error: Option<&str>) -> Html<String> {
@@ -162,7 +165,138 @@ async fn conversation(
             esc(m.body.as_deref().unwrap_or("(body purged)"))
         ));
     }
+    let decisions = state.store.decisions_for(&conv.id).await?;
+    if !decisions.is_empty() {
+        body.push_str("<h2>Decisions</h2><table><thead><tr><th>At</th><th>Category</th><th>Routing</th><th>Confidence</th><th>Brain</th><th>Trace</th></tr></thead><tbody>");
+        for d in &decisions {
+            body.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{}</td><td><code>{}</code></td></tr>",
+                esc(&when(d.created_at)),
+                esc(&d.category),
+                esc(&d.routing),
+                d.confidence,
+                esc(&d.brain),
+                esc(&d.trace_id)
+            ));
+        }
+        body.push_str("</tbody></table>");
+    }
     Ok(page(&conv.subject, Some(&user.email), &body).into_response())
+}
+
+/// Refuses a state-changing form post from another origin. The session cookie is
+/// `SameSite=Lax` already; this is the second line (OWASP: verify Origin when present).
+fn same_origin(parts: &Parts) -> bool {
+    let host = parts
+        .headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    match parts
+        .headers
+        .get(axum::http::header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+    {
+        None => true,
+        Some(origin) => host.is_some_and(|h| {
+            origin
+                .split_once("://")
+                .is_some_and(|(_, rest)| rest.trim_end_matches('/') == h)
+        }),
+    }
+}
+
+async fn actions(
+    State(state): State<AppState>,
+    DashboardUser(user): DashboardUser,
+) -> Result<Html<String>, ApiError> {
+    let mut rows = String::new();
+    for a in state.store.list_actions(None, 200).await? {
+        let approval = state.store.approval_for(&a.id).await?;
+        let decide = match &approval {
+            Some(ap) if ap.status == "pending" => format!(
+                "<form class=\"inline\" method=\"post\" action=\"/dashboard/actions/{id}/approve\"><button>Approve</button></form> \
+                 <form class=\"inline\" method=\"post\" action=\"/dashboard/actions/{id}/reject\"><input name=\"reason\" placeholder=\"reason\" required> <button>Reject</button></form>",
+                id = esc(&a.id)
+            ),
+            Some(ap) => format!(
+                "{} by {}",
+                esc(&ap.status),
+                esc(ap.decided_by.as_deref().unwrap_or("—"))
+            ),
+            None => "auto".into(),
+        };
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&when(a.created_at)),
+            esc(&a.kind),
+            esc(&a.params),
+            esc(&a.state),
+            esc(approval.as_ref().map(|ap| ap.reason.as_str()).unwrap_or("")),
+            decide,
+            esc(a.error.as_deref().unwrap_or(""))
+        ));
+    }
+    let body = format!(
+        "<h1>Actions</h1><p class=\"muted\">Every proposed action, its approval, and its outcome. Approving runs it exactly once.</p>\
+         <table><thead><tr><th>Proposed</th><th>Kind</th><th>Parameters</th><th>State</th><th>Why approval</th><th>Decision</th><th>Error</th></tr></thead><tbody>{rows}</tbody></table>"
+    );
+    Ok(page("Actions", Some(&user.email), &body))
+}
+
+#[derive(Deserialize)]
+struct RejectForm {
+    reason: String,
+}
+
+async fn decide(
+    state: &AppState,
+    parts: &Parts,
+    user: &support_store::User,
+    id: &str,
+    reject: Option<String>,
+) -> Result<Response, ApiError> {
+    if !same_origin(parts) {
+        return Err(ApiError::Forbidden("cross-origin form post refused".into()));
+    }
+    let by = format!("user:{}", user.email);
+    let at = state.clock.now_ms();
+    let decision = match reject {
+        Some(reason) => support_agent::actions::HumanDecision::Reject {
+            by,
+            surface: "dashboard".into(),
+            at,
+            reason,
+        },
+        None => support_agent::actions::HumanDecision::Approve {
+            by,
+            surface: "dashboard".into(),
+            at,
+        },
+    };
+    state.actions.decide(id, decision).await?;
+    Ok(Redirect::to("/dashboard/actions").into_response())
+}
+
+async fn approve_action(
+    State(state): State<AppState>,
+    DashboardUser(user): DashboardUser,
+    Path(id): Path<String>,
+    parts: Parts,
+) -> Result<Response, ApiError> {
+    decide(&state, &parts, &user, &id, None).await
+}
+
+async fn reject_action(
+    State(state): State<AppState>,
+    DashboardUser(user): DashboardUser,
+    Path(id): Path<String>,
+    parts: Parts,
+    Form(form): Form<RejectForm>,
+) -> Result<Response, ApiError> {
+    if form.reason.trim().is_empty() {
+        return Err(ApiError::BadRequest("a rejection needs a reason".into()));
+    }
+    decide(&state, &parts, &user, &id, Some(form.reason)).await
 }
 
 async fn apps(

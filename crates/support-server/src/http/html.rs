@@ -42,7 +42,7 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #e5e7eb;
 pub fn page(title: &str, user: Option<&str>, body: &str) -> Html<String> {
     let nav = match user {
         Some(u) => format!(
-            "<a href=\"/dashboard\">Conversations</a><a href=\"/dashboard/events\">Events</a><a href=\"/dashboard/apps\">Apps</a>\
+            "<a href=\"/dashboard\">Conversations</a><a href=\"/dashboard/actions\">Actions</a><a href=\"/dashboard/events\">Events</a><a href=\"/dashboard/apps\">Apps</a>\
              <a href=\"/dashboard/audit\">Audit</a><span class=\"muted\">{}</span>\
              <form class=\"inline\" method=\"post\" action=\"/logout\"><button>Log out</button></form>",
             esc(u)
