@@ -37,6 +37,19 @@ pub enum BenchCommand {
         #[arg(long, default_value = "both")]
         backend: String,
     },
+    /// Durable engine throughput and per-step overhead: N runs of a 3-step workflow (and of
+    /// a 0-step baseline) started, then drained, in-process on a fresh database.
+    Workflow {
+        /// Runs of each workflow.
+        #[arg(long, default_value_t = 2000)]
+        runs: usize,
+        /// Runs the engine executes concurrently per pass.
+        #[arg(long, default_value_t = 16)]
+        concurrency: i64,
+        /// sqlite, postgres or both.
+        #[arg(long, default_value = "both")]
+        backend: String,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -105,7 +118,59 @@ pub async fn run(cmd: &BenchCommand, json: bool) -> Result<(), CliError> {
             }
             Ok(())
         }
+        BenchCommand::Workflow {
+            runs,
+            concurrency,
+            backend,
+        } => workflow(*runs, *concurrency, backend, json).await,
     }
+}
+
+async fn workflow(
+    runs: usize,
+    concurrency: i64,
+    backend: &str,
+    json: bool,
+) -> Result<(), CliError> {
+    let backends: &[&str] = match backend {
+        "both" => &["sqlite", "postgres"],
+        "sqlite" => &["sqlite"],
+        "postgres" => &["postgres"],
+        other => {
+            return Err(CliError::new(
+                crate::exit::INVALID,
+                format!("--backend {other:?} must be sqlite, postgres or both"),
+            ));
+        }
+    };
+    for b in backends {
+        let r = crate::bench_workflow::run(b, runs, concurrency).await?;
+        if json {
+            println!(
+                "{}",
+                serde_json::to_string(&r).map_err(|e| CliError::failure(e.to_string()))?
+            );
+        } else {
+            println!(
+                "{:<8} {} runs x {} steps, concurrency {}: {:>7.0} runs/s  {:>7.0} steps/s  {:.3} ms/step  (0-step baseline {:.0} runs/s, {:.3} ms/run; a step adds {:.3} ms)  start->completed p50 {:.0} ms p95 {:.0} ms  execution p50 {:.0} ms p95 {:.0} ms",
+                r.backend,
+                r.runs,
+                r.steps_per_run,
+                r.concurrency,
+                r.runs_per_s,
+                r.steps_per_s,
+                r.step_overhead_ms,
+                r.baseline_runs_per_s,
+                r.per_run_overhead_ms,
+                r.marginal_step_ms,
+                r.p50_ms,
+                r.p95_ms,
+                r.exec_p50_ms,
+                r.exec_p95_ms
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn start(runs: u32, idle_secs: u64) -> Result<(), CliError> {

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 pub mod bench;
 pub mod bench_ingest;
+pub mod bench_workflow;
 pub mod client;
 pub mod commands;
 pub mod exit;

@@ -15,7 +15,7 @@ use support_engine::{
 use support_store::actions::{ActionRow, NewAction, Transition, state};
 use support_store::{NewAuditEntry, Store, StoreError, new_id};
 
-use crate::tools::{Tool, ToolError, ToolRegistry};
+use crate::tools::{Tool, ToolCtx, ToolError, ToolRegistry};
 
 /// Tool calls go through trait objects; boxing their step futures as `Send` keeps the
 /// workflow future `Send` without higher-ranked lifetime trouble.
@@ -511,7 +511,17 @@ async fn action_workflow(ctx: EmbeddedCtx, inner: Arc<Inner>, input: Value) -> W
                     ))
                     .await
                     .map_err(|e| StepError::Retryable(e.to_string()))?;
-                    match tl.execute(&a, &row.idempotency_key, &params).await {
+                    match tl
+                        .execute(
+                            &ToolCtx {
+                                action_id: a.clone(),
+                                idempotency_key: row.idempotency_key.clone(),
+                                app_id: row.app_id.clone(),
+                            },
+                            &params,
+                        )
+                        .await
+                    {
                         Ok(result) => Ok(Executed::Done { result }),
                         Err(ToolError::Uncertain(reason)) => Ok(Executed::Uncertain { reason }),
                         Err(e) => Err(tool_step_error(e)),
@@ -541,7 +551,16 @@ async fn action_workflow(ctx: EmbeddedCtx, inner: Arc<Inner>, input: Value) -> W
                                 })?;
                             let params: Value = serde_json::from_str(&row.params)
                                 .map_err(|e| StepError::Permanent(e.to_string()))?;
-                            tl.reconcile(&a, &params).await.map_err(tool_step_error)
+                            tl.reconcile(
+                                &ToolCtx {
+                                    action_id: a.clone(),
+                                    idempotency_key: row.idempotency_key.clone(),
+                                    app_id: row.app_id.clone(),
+                                },
+                                &params,
+                            )
+                            .await
+                            .map_err(tool_step_error)
                         })
                     },
                 )

@@ -3,5 +3,6 @@
 //! issue and proposes actions through [`actions::ActionService::propose`].
 
 pub mod actions;
+pub mod helpdesk_tools;
 pub mod inbound;
 pub mod tools;

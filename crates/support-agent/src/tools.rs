@@ -26,6 +26,16 @@ pub enum ToolError {
     Uncertain(String),
 }
 
+/// What a tool knows about the action it runs for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolCtx {
+    pub action_id: String,
+    /// Identical on every attempt of this action.
+    pub idempotency_key: String,
+    /// The product app the action concerns, when there is one.
+    pub app_id: Option<String>,
+}
+
 #[async_trait::async_trait]
 pub trait Tool: Send + Sync {
     fn name(&self) -> &'static str;
@@ -33,15 +43,10 @@ pub trait Tool: Send + Sync {
     fn retry_policy(&self) -> RetryPolicy;
     /// Checks `params` against the tool's input schema.
     fn validate(&self, params: &Value) -> Result<(), ToolError>;
-    /// Performs the action. `idempotency_key` is the action's, identical on every attempt.
-    async fn execute(
-        &self,
-        action_id: &str,
-        idempotency_key: &str,
-        params: &Value,
-    ) -> Result<Value, ToolError>;
+    /// Performs the action with the action's idempotency key.
+    async fn execute(&self, ctx: &ToolCtx, params: &Value) -> Result<Value, ToolError>;
     /// Looks for the effect of an earlier attempt (for refunds: list by our metadata).
-    async fn reconcile(&self, action_id: &str, params: &Value) -> Result<Option<Value>, ToolError>;
+    async fn reconcile(&self, ctx: &ToolCtx, params: &Value) -> Result<Option<Value>, ToolError>;
 }
 
 /// The tools an app's actions can use, by action kind.
@@ -145,12 +150,8 @@ impl Tool for RefundTool {
         Self::params(params).map(|_| ())
     }
 
-    async fn execute(
-        &self,
-        action_id: &str,
-        idempotency_key: &str,
-        params: &Value,
-    ) -> Result<Value, ToolError> {
+    async fn execute(&self, ctx: &ToolCtx, params: &Value) -> Result<Value, ToolError> {
+        let (action_id, idempotency_key) = (ctx.action_id.as_str(), ctx.idempotency_key.as_str());
         let p = Self::params(params)?;
         let mut metadata = std::collections::BTreeMap::new();
         metadata.insert(
@@ -175,7 +176,8 @@ impl Tool for RefundTool {
         serde_json::to_value(&refund).map_err(|e| ToolError::Failed(e.to_string()))
     }
 
-    async fn reconcile(&self, action_id: &str, params: &Value) -> Result<Option<Value>, ToolError> {
+    async fn reconcile(&self, ctx: &ToolCtx, params: &Value) -> Result<Option<Value>, ToolError> {
+        let action_id = ctx.action_id.as_str();
         let p = Self::params(params)?;
         let found = support_stripe::find_refund_by_action(
             self.stripe.as_ref(),

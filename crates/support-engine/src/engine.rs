@@ -20,7 +20,9 @@ type WorkflowFn = Arc<
 
 #[derive(Clone)]
 pub struct EngineConfig {
-    /// How long a claimed run is ours before another worker may replay it.
+    /// How long a claimed run is ours before another worker may replay it. Renewed every
+    /// third of it while the run executes, so it can be short: after a crash, the run is
+    /// picked up again within one lease.
     pub lease_ms: i64,
     /// Runs executed concurrently per pass.
     pub concurrency: i64,
@@ -38,7 +40,7 @@ pub struct EngineConfig {
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
-            lease_ms: 60_000,
+            lease_ms: 15_000,
             concurrency: 16,
             poll: Duration::from_millis(100),
             lock_retry_ms: 250,
@@ -263,7 +265,24 @@ impl Engine {
             self.config.clock.clone(),
             self.config.fault.as_deref().and_then(Fault::parse),
         );
-        let outcome = match f(ctx, input).await {
+        let result = {
+            let fut = f(ctx, input);
+            tokio::pin!(fut);
+            let every =
+                std::time::Duration::from_millis((self.config.lease_ms / 3).max(100) as u64);
+            let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            loop {
+                tokio::select! {
+                    r = &mut fut => break r,
+                    _ = beat.tick() => {
+                        if let Err(e) = self.store.wf_renew_lease(&run.id, self.now() + self.config.lease_ms).await {
+                            tracing::warn!(error = %e, "could not renew a run's lease");
+                        }
+                    }
+                }
+            }
+        };
+        let outcome = match result {
             Ok(output) => RunOutcome::Completed {
                 output: output.to_string(),
             },

@@ -4,28 +4,59 @@
 //!
 //! Front's webhooks carry a *preview* of the message (`blurb`), not its body, so the platform
 //! fetches the message before acting on it.
+//!
+//! Calls: messages and conversations (read), channels (to pick a draft's `channel_id`, see
+//! [`pick_channel`]), drafts, replies, tags, comments and conversation events. Ids are checked
+//! before a URL is built; 429s are retried for reads only (see [`FrontClient`]).
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+mod client;
+
+pub use client::{FrontClient, MAX_RATE_LIMIT_WAIT, MAX_READ_RETRIES};
+
+/// A Front call that did not produce the expected answer. Messages never contain the token.
 #[derive(Debug, thiserror::Error)]
 pub enum FrontError {
+    /// No usable HTTP response (connect error, timeout, dropped connection). For a write this
+    /// does not say whether Front applied it.
     #[error("front request failed: {0}")]
     Transport(String),
+    /// A non-2xx answer other than 429; `message` is Front's `_error.message` when the body
+    /// has one. A 301 (merged conversation) lands here too, with the new location.
     #[error("front answered {status}: {message}")]
     Status { status: u16, message: String },
+    /// A 2xx answer whose body was not what Front documents.
     #[error("front sent an unexpected body: {0}")]
     Decode(String),
+    /// Refused by this client before anything was sent (bad id, empty body …).
+    #[error("invalid front request: {0}")]
+    Invalid(String),
+    /// HTTP 429. Reads are retried inside the client first; writes come back at once so the
+    /// workflow decides when to send again. `retry_after` is Front's `Retry-After` (or, if
+    /// that is missing, the time until `X-RateLimit-Reset`), uncapped.
+    #[error("front rate limited the request (retry after {retry_after:?})")]
+    RateLimited { retry_after: Option<Duration> },
 }
 
 impl FrontError {
-    /// Worth retrying later (network trouble, rate limit, Front's own errors).
+    /// Worth retrying later (network trouble, rate limit, Front's own errors). Invalid input,
+    /// undecodable bodies and 4xx answers are not.
     pub fn is_transient(&self) -> bool {
         match self {
-            FrontError::Transport(_) => true,
+            FrontError::Transport(_) | FrontError::RateLimited { .. } => true,
             FrontError::Status { status, .. } => *status == 429 || *status >= 500,
-            FrontError::Decode(_) => false,
+            FrontError::Decode(_) | FrontError::Invalid(_) => false,
+        }
+    }
+
+    /// How long Front asked us to wait, for [`FrontError::RateLimited`].
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FrontError::RateLimited { retry_after } => *retry_after,
+            _ => None,
         }
     }
 }
@@ -143,67 +174,176 @@ impl WebhookEvent {
     }
 }
 
-/// The Front Core API calls the platform makes.
+/// A conversation as `GET /conversations/{id}` returns it (the fields we use).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrontConversation {
+    /// `cnv_…`.
+    pub id: String,
+    pub subject: String,
+    /// `unassigned`, `assigned`, `archived` or `deleted`.
+    pub status: String,
+    /// The main recipient's handle (`recipient.handle`), usually the customer's address.
+    pub recipient_handle: Option<String>,
+    /// Inbox ids, only when the response carries them (`inbox_id` or `inboxes[].id`).
+    /// Front's documented `ConversationResponse` has neither, so this is usually empty: take
+    /// the inbox from the webhook event ([`WebhookEvent::inbox_ids`]) instead.
+    pub inbox_ids: Vec<String>,
+    /// Tags currently on the conversation.
+    pub tags: Vec<FrontTag>,
+}
+
+impl FrontConversation {
+    /// The ids of [`FrontConversation::tags`].
+    pub fn tag_ids(&self) -> Vec<&str> {
+        self.tags.iter().map(|t| t.id.as_str()).collect()
+    }
+}
+
+/// A tag on a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrontTag {
+    /// `tag_…`.
+    pub id: String,
+    pub name: String,
+}
+
+/// A channel as `GET /channels` lists it: what a draft or reply is sent from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrontChannel {
+    /// `cha_…`.
+    pub id: String,
+    /// The inbox the channel belongs to, read from `_links.related.inbox`.
+    pub inbox_id: Option<String>,
+    /// Front's channel `type` (`smtp`, `gmail`, `custom`, …).
+    pub kind: String,
+    /// Address receiving the messages (an email address for email channels).
+    pub address: Option<String>,
+    pub name: Option<String>,
+}
+
+/// The channel a draft for a conversation should go out on: the first channel of one of
+/// `inbox_ids` (from the webhook event), else the first whose address is one of `addresses`
+/// (compared case-insensitively; e.g. the `to` handles of the inbound message).
+pub fn pick_channel<'a, S: AsRef<str>>(
+    channels: &'a [FrontChannel],
+    inbox_ids: &[S],
+    addresses: &[S],
+) -> Option<&'a FrontChannel> {
+    channels
+        .iter()
+        .find(|c| {
+            c.inbox_id
+                .as_deref()
+                .is_some_and(|i| inbox_ids.iter().any(|x| x.as_ref() == i))
+        })
+        .or_else(|| {
+            channels.iter().find(|c| {
+                c.address
+                    .as_deref()
+                    .is_some_and(|a| addresses.iter().any(|x| x.as_ref().eq_ignore_ascii_case(a)))
+            })
+        })
+}
+
+/// Body of `POST /conversations/{id}/drafts` (Front's `ReplyDraft`, the fields we send).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DraftRequest {
+    /// HTML (or plain text) body.
+    pub body: String,
+    /// `cha_…` the draft will be sent from (required by Front).
+    pub channel_id: String,
+    /// Recipient handles; Front defaults to the conversation's recipient.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<Vec<String>>,
+    /// Teammate (`tea_…` or a resource alias) the draft is created for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_id: Option<String>,
+}
+
+/// A draft Front created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrontDraft {
+    /// The draft's `msg_…` id.
+    pub id: String,
+    /// Version for optimistic concurrency when editing or deleting the draft.
+    pub version: Option<String>,
+}
+
+/// Body of `POST /conversations/{id}/messages` (Front's `OutboundReplyMessage`, the fields we
+/// send). Front archives the conversation on send (its `options.archive` default).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReplyRequest {
+    pub body: String,
+    /// `cha_…` to send from; Front defaults to the conversation's channel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<String>,
+    /// Recipient handles; Front defaults to the conversation's recipient.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<Vec<String>>,
+}
+
+/// One entry of `GET /conversations/{id}/events` (newest first, as Front lists them).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct FrontEventSummary {
+    /// `evt_…`.
+    pub id: String,
+    /// Front's event `type` (`inbound`, `out_reply`, `tag`, `comment`, …).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Unix seconds.
+    #[serde(default)]
+    pub emitted_at: f64,
+}
+
+/// The Front Core API calls the platform makes. Ids are checked (`cnv_…`, `cha_…`, `tag_…`)
+/// before any request is built; a bad one is [`FrontError::Invalid`].
 #[async_trait::async_trait]
 pub trait FrontApi: Send + Sync {
+    /// `GET /messages/{id}`; `id` is a `msg_…` id or `alt:uid:<message_uid>`.
     async fn get_message(&self, message_id: &str) -> Result<FrontMessage, FrontError>;
-}
 
-/// The real client: bearer token, base URL from config (Front's is `https://api2.frontapp.com`).
-pub struct FrontClient {
-    http: reqwest::Client,
-    base_url: String,
-    token: String,
-}
+    /// `GET /conversations/{id}`.
+    async fn get_conversation(
+        &self,
+        conversation_id: &str,
+    ) -> Result<FrontConversation, FrontError>;
 
-impl FrontClient {
-    pub fn new(base_url: &str, token: &str) -> Result<Self, FrontError> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| FrontError::Transport(e.to_string()))?;
-        Ok(Self {
-            http,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            token: token.to_owned(),
-        })
-    }
-}
+    /// `GET /channels`: every channel the token can see, to pick a draft's `channel_id`.
+    async fn list_channels(&self) -> Result<Vec<FrontChannel>, FrontError>;
 
-#[async_trait::async_trait]
-impl FrontApi for FrontClient {
-    async fn get_message(&self, message_id: &str) -> Result<FrontMessage, FrontError> {
-        if message_id.is_empty()
-            || !message_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        {
-            return Err(FrontError::Decode(format!(
-                "invalid message id {message_id:?}"
-            )));
-        }
-        let resp = self
-            .http
-            .get(format!("{}/messages/{message_id}", self.base_url))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| FrontError::Transport(e.to_string()))?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .text()
-            .await
-            .map_err(|e| FrontError::Transport(e.to_string()))?;
-        if !(200..300).contains(&status) {
-            let message = serde_json::from_str::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["_error"]["message"].as_str().map(str::to_owned))
-                .unwrap_or_else(|| body.chars().take(200).collect());
-            return Err(FrontError::Status { status, message });
-        }
-        serde_json::from_str(&body).map_err(|e| FrontError::Decode(e.to_string()))
-    }
+    /// `POST /conversations/{id}/drafts`.
+    async fn create_draft(
+        &self,
+        conversation_id: &str,
+        draft: &DraftRequest,
+    ) -> Result<FrontDraft, FrontError>;
+
+    /// `POST /conversations/{id}/messages`; Front answers 202 and this returns the
+    /// `message_uid` (fetch the message with `get_message("alt:uid:<uid>")`).
+    async fn reply(
+        &self,
+        conversation_id: &str,
+        reply: &ReplyRequest,
+    ) -> Result<String, FrontError>;
+
+    /// `POST /conversations/{id}/tags`. An empty list sends nothing.
+    async fn add_tags(&self, conversation_id: &str, tag_ids: &[String]) -> Result<(), FrontError>;
+
+    /// `DELETE /conversations/{id}/tags`. An empty list sends nothing.
+    async fn remove_tags(
+        &self,
+        conversation_id: &str,
+        tag_ids: &[String],
+    ) -> Result<(), FrontError>;
+
+    /// `POST /conversations/{id}/comments` (an internal note); returns the `com_…` id.
+    async fn add_comment(&self, conversation_id: &str, body: &str) -> Result<String, FrontError>;
+
+    /// `GET /conversations/{id}/events`, following pages, newest first.
+    async fn list_conversation_events(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Vec<FrontEventSummary>, FrontError>;
 }
 
 #[cfg(test)]
@@ -230,5 +370,53 @@ mod tests {
         .unwrap();
         assert!(rule.inbox_ids().is_empty());
         assert_eq!(rule.message_id(), None);
+    }
+
+    fn channel(id: &str, inbox: Option<&str>, address: &str) -> FrontChannel {
+        FrontChannel {
+            id: id.to_owned(),
+            inbox_id: inbox.map(str::to_owned),
+            kind: "smtp".to_owned(),
+            address: Some(address.to_owned()),
+            name: None,
+        }
+    }
+
+    #[test]
+    fn pick_channel_prefers_inbox_then_address() {
+        let channels = [
+            channel("cha_a", Some("inb_a"), "a@x.test"),
+            channel("cha_b", Some("inb_b"), "b@x.test"),
+            channel("cha_c", None, "c@x.test"),
+        ];
+        let pick = |inboxes: &[&str], addrs: &[&str]| {
+            pick_channel(&channels, inboxes, addrs).map(|c| c.id.as_str())
+        };
+        assert_eq!(pick(&["inb_b"], &["a@x.test"]), Some("cha_b"));
+        assert_eq!(pick(&["inb_zz"], &["C@X.test"]), Some("cha_c"));
+        assert_eq!(pick(&[], &["nobody@x.test"]), None);
+    }
+
+    #[test]
+    fn draft_and_reply_bodies_leave_out_unset_fields() {
+        let d = DraftRequest {
+            body: "<p>Hi</p>".into(),
+            channel_id: "cha_demo".into(),
+            to: None,
+            author_id: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&d).unwrap(),
+            serde_json::json!({"body": "<p>Hi</p>", "channel_id": "cha_demo"})
+        );
+        let r = ReplyRequest {
+            body: "Done".into(),
+            channel_id: None,
+            to: Some(vec!["ada@example.com".into()]),
+        };
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            serde_json::json!({"body": "Done", "to": ["ada@example.com"]})
+        );
     }
 }

@@ -230,6 +230,18 @@ impl Store {
         })
     }
 
+    /// Extends the lease of a run this executor holds (a heartbeat while it executes).
+    pub async fn wf_renew_lease(&self, run_id: &str, lease_until: i64) -> Result<()> {
+        on_pool!(self.pool(), |p| {
+            sqlx::query("UPDATE workflow_runs SET lease_until = $1 WHERE id = $2 AND lease_until IS NOT NULL")
+                .bind(lease_until)
+                .bind(run_id)
+                .execute(p)
+                .await?;
+        });
+        Ok(())
+    }
+
     /// Takes the exclusive lock for `lock_key` for `run_id` (or renews it). False while
     /// another run holds an unexpired lease on it.
     pub async fn wf_try_lock(

@@ -382,3 +382,40 @@ impl Drop for TestApp {
         }
     }
 }
+
+/// Runs `async fn $name(app: &TestApp)` twice: on a fresh SQLite app and on a fresh Postgres
+/// app (skipped, with a note on stderr, only when Postgres is unreachable outside CI). With
+/// `pinned_clock`, both apps start with their clock pinned at the current time.
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        $crate::both!(@gen $name, |db| $crate::TestApp::spawn_on(db));
+    };
+    ($name:ident, pinned_clock) => {
+        $crate::both!(@gen $name, |db| $crate::TestApp::spawn_with_clock(db, $crate::wall_ms()));
+    };
+    (@gen $name:ident, |$db:ident| $spawn:expr) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let $db = $crate::Db::Sqlite;
+                let app = $spawn.await.expect("sqlite is always available");
+                super::$name(&app).await;
+                app.finish().await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let $db = $crate::Db::Postgres;
+                let Some(app) = $spawn.await else { return };
+                super::$name(&app).await;
+                app.finish().await;
+            }
+        }
+    };
+}
+
+/// Wall-clock milliseconds (for pinning a TestApp's clock at "now").
+pub fn wall_ms() -> i64 {
+    support_store::now_ms()
+}

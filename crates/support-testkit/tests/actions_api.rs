@@ -3,6 +3,7 @@
 
 use serde_json::json;
 use support_fakes::stripe::SeedCharge;
+use support_testkit::both;
 use support_testkit::{Db, TestApp};
 use support_types::actions::{DecisionOutcome, ProposedAction};
 use support_types::api::ErrorBody;
@@ -19,31 +20,6 @@ fn seed(app: &TestApp) {
             customer_email: Some("ada@example.com".into()),
         },
     );
-}
-
-macro_rules! both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                let app = support_testkit::TestApp::spawn_on(support_testkit::Db::Sqlite)
-                    .await
-                    .expect("app");
-                super::$name(&app).await;
-                app.finish().await;
-            }
-            #[tokio::test]
-            async fn postgres() {
-                let Some(app) =
-                    support_testkit::TestApp::spawn_on(support_testkit::Db::Postgres).await
-                else {
-                    return;
-                };
-                super::$name(&app).await;
-                app.finish().await;
-            }
-        }
-    };
 }
 
 both!(an_operator_refund_runs_once_through_the_ledger);

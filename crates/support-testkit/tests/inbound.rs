@@ -3,38 +3,8 @@
 //! decide twice. SQLite and Postgres.
 
 use support_fakes::front::InboundMessage;
+use support_testkit::both;
 use support_testkit::{Db, INBOX, TestApp};
-
-macro_rules! both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                let app = support_testkit::TestApp::spawn_with_clock(
-                    support_testkit::Db::Sqlite,
-                    support_store::now_ms(),
-                )
-                .await
-                .expect("app");
-                super::$name(&app).await;
-                app.finish().await;
-            }
-            #[tokio::test]
-            async fn postgres() {
-                let Some(app) = support_testkit::TestApp::spawn_with_clock(
-                    support_testkit::Db::Postgres,
-                    support_store::now_ms(),
-                )
-                .await
-                else {
-                    return;
-                };
-                super::$name(&app).await;
-                app.finish().await;
-            }
-        }
-    };
-}
 
 async fn write(app: &TestApp, conversation: Option<&str>, n: usize) -> String {
     let d = app
@@ -53,7 +23,10 @@ async fn write(app: &TestApp, conversation: Option<&str>, n: usize) -> String {
     d.conversation_id
 }
 
-both!(ten_messages_in_two_seconds_make_one_decision_run);
+both!(
+    ten_messages_in_two_seconds_make_one_decision_run,
+    pinned_clock
+);
 async fn ten_messages_in_two_seconds_make_one_decision_run(app: &TestApp) {
     let clock = app.clock.clone().expect("pinned clock");
     app.register_app("first-app").await;
@@ -131,7 +104,7 @@ async fn ten_messages_in_two_seconds_make_one_decision_run(app: &TestApp) {
     );
 }
 
-both!(redelivery_does_not_schedule_twice);
+both!(redelivery_does_not_schedule_twice, pinned_clock);
 async fn redelivery_does_not_schedule_twice(app: &TestApp) {
     let clock = app.clock.clone().expect("pinned clock");
     let stored = app.register_app("first-app").await;

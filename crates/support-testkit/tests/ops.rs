@@ -10,43 +10,11 @@ use support_engine::{Durable, EmbeddedCtx, RetryPolicy, StartOptions, StepError}
 use support_store::NewAuditEntry;
 use support_store::actions::NewAction;
 use support_testkit::TestApp;
+use support_testkit::both;
 use support_types::api::{
     ActionDetail, ActionView, DeadLetter, ErrorBody, RetryRunResponse, RunDetail, RunView,
     TraceView,
 };
-
-/// Runs a check on a fresh SQLite app and a fresh Postgres app, both with a pinned clock.
-macro_rules! both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                let app = support_testkit::TestApp::spawn_with_clock(
-                    support_testkit::Db::Sqlite,
-                    support_store::now_ms(),
-                )
-                .await
-                .expect("sqlite");
-                super::$name(&app).await;
-                app.finish().await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                let Some(app) = support_testkit::TestApp::spawn_with_clock(
-                    support_testkit::Db::Postgres,
-                    support_store::now_ms(),
-                )
-                .await
-                else {
-                    return;
-                };
-                super::$name(&app).await;
-                app.finish().await;
-            }
-        }
-    };
-}
 
 const KIND: &str = "ops-demo";
 
@@ -79,7 +47,7 @@ async fn error_of(resp: reqwest::Response) -> (u16, ErrorBody) {
     (status, err)
 }
 
-both!(a_dead_run_is_seen_retried_and_completes);
+both!(a_dead_run_is_seen_retried_and_completes, pinned_clock);
 async fn a_dead_run_is_seen_retried_and_completes(app: &TestApp) {
     let clock = app.clock.clone().expect("pinned clock");
     let healthy = Arc::new(AtomicBool::new(false));
@@ -254,7 +222,10 @@ fn clock_now(app: &TestApp) -> i64 {
     app.state.engine.now()
 }
 
-both!(filters_are_checked_and_every_route_needs_a_token);
+both!(
+    filters_are_checked_and_every_route_needs_a_token,
+    pinned_clock
+);
 async fn filters_are_checked_and_every_route_needs_a_token(app: &TestApp) {
     let (code, err) = error_of(app.get("/api/v1/runs?status=zombie").await).await;
     assert_eq!(code, 400);
@@ -302,7 +273,7 @@ async fn filters_are_checked_and_every_route_needs_a_token(app: &TestApp) {
     }
 }
 
-both!(actions_show_their_params_and_approval);
+both!(actions_show_their_params_and_approval, pinned_clock);
 async fn actions_show_their_params_and_approval(app: &TestApp) {
     let store = &app.state.store;
     let trace = format!("trace-{}", support_store::new_id());

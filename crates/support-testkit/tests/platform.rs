@@ -1,38 +1,12 @@
 //! Black-box tests of the platform through `TestApp`: the real server on port 0, its own
 //! database (SQLite and Postgres), and the fake Front signing real webhooks.
 
+use support_testkit::both;
 use support_testkit::{Db, INBOX, TestApp};
 use support_types::api::{
     AppView, AuditVerification, AuditView, ConversationDetail, ConversationView, ErrorBody,
     NewAppResponse, Readiness,
 };
-
-/// Runs a check on a fresh SQLite app and on a fresh Postgres app.
-macro_rules! both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                let app = support_testkit::TestApp::spawn_on(support_testkit::Db::Sqlite)
-                    .await
-                    .expect("sqlite");
-                super::$name(&app).await;
-                app.finish().await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                let Some(app) =
-                    support_testkit::TestApp::spawn_on(support_testkit::Db::Postgres).await
-                else {
-                    return;
-                };
-                super::$name(&app).await;
-                app.finish().await;
-            }
-        }
-    };
-}
 
 both!(health_and_readiness);
 async fn health_and_readiness(app: &TestApp) {

@@ -1,263 +1,500 @@
-//! `POST /api/support`: the one signed route the platform calls. Order matters: size first
-//! (cheap, bounds memory), then the signature over the raw bytes (nothing unauthenticated is
-//! parsed), then JSON, then the database.
+//! The app's side of the support contract, against its own SQLite. The route itself (size
+//! limit, signature, JSON, error bodies) is `support_sdk::support_routes`; this file only
+//! answers the methods.
+//!
+//! Writes that the platform may repeat after an uncertain outcome are idempotent:
+//! `revokeAccess` per refund id, `transferPurchase` per (purchase, from, to). Each write
+//! transaction starts with its guarded UPDATE, so SQLite takes the write lock first and two
+//! concurrent calls cannot both pass the guard.
 
-use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::Json;
-use axum::body::{Body, HttpBody as _};
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use serde_json::Value;
+use async_trait::async_trait;
 use sqlx::Row as _;
-use support_core::signing::{SignatureError, TOLERANCE_SECS, support};
-use support_types::sdk::{SdkPurchase, SdkRequest, SdkUser};
+use sqlx::sqlite::SqliteRow;
+use support_sdk::sdk::{
+    MagicLink, RefundPolicy, RevokeResult, SdkPurchase, SdkSubscription, SdkUser, Seat,
+    TransferResult,
+};
+use support_sdk::{IntegrationError, SupportIntegration};
 use support_types::{Email, Money};
 
 use crate::AppState;
 
-/// Requests are tiny JSON objects; anything bigger is a mistake or an attack.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Bounds on `generateMagicLink`'s `expiresIn`: long enough to open an email, short enough
+/// that a forwarded link goes stale.
+pub(crate) const MIN_LINK_SECS: u64 = 60;
+pub(crate) const MAX_LINK_SECS: u64 = 7 * 24 * 3_600;
 
-/// A JSON error body `{"error": code, "message": text}`: the code is for programs, the
-/// message for the human reading the platform's logs.
-#[derive(Debug)]
-pub(crate) struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
+/// The shop's refund windows, as `getRefundPolicy` reports them.
+pub(crate) const AUTO_APPROVE_DAYS: u32 = 30;
+pub(crate) const MANUAL_APPROVE_DAYS: u32 = 45;
+
+/// Display names are one line of reasonable length.
+const MAX_NAME_CHARS: usize = 200;
+
+pub(crate) struct FirstAppIntegration {
+    state: Arc<AppState>,
 }
 
-impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-
-    fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
-    }
-
-    /// Logs the details and answers a generic 500, so schema or path details never leak.
-    fn internal(context: &str, err: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %err, "first-app support route: {context}");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error; see the app's logs",
-        )
+impl FirstAppIntegration {
+    pub(crate) fn new(state: Arc<AppState>) -> Self {
+        Self { state }
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": self.code, "message": self.message });
-        (self.status, Json(body)).into_response()
-    }
+/// Database failures are the app's problem: logged by the route, a generic 500 outside.
+fn db(e: sqlx::Error) -> IntegrationError {
+    IntegrationError::internal(e)
 }
 
-fn signature_error(err: SignatureError) -> ApiError {
-    let (code, message) = match err {
-        SignatureError::MissingHeader => (
-            "missing_signature",
-            format!("Missing {} header", support::HEADER),
-        ),
-        SignatureError::MalformedHeader
-        | SignatureError::NoV1Signature
-        | SignatureError::UnsupportedVersion => (
-            "malformed_signature",
-            format!(
-                "Malformed {} header: expected t=<unix seconds>,v1=<hex>",
-                support::HEADER
-            ),
-        ),
-        SignatureError::TimestampTooOld => (
-            "signature_expired",
-            format!(
-                "Signature timestamp is more than {TOLERANCE_SECS} s old; sign each request when sending it"
-            ),
-        ),
-        SignatureError::TimestampTooNew => (
-            "signature_expired",
-            format!(
-                "Signature timestamp is more than {TOLERANCE_SECS} s in the future; check the sender's clock"
-            ),
-        ),
-        SignatureError::Mismatch => (
-            "invalid_signature",
-            "Signature does not match any configured secret".to_owned(),
-        ),
-    };
-    ApiError::new(StatusCode::UNAUTHORIZED, code, message)
-}
-
-/// Reads the body but stops at `MAX_BODY_BYTES`, so an oversized or endless body costs at
-/// most that much memory. `None` means too large.
-async fn read_limited(mut body: Body) -> Result<Option<Vec<u8>>, ApiError> {
-    let mut buf = Vec::new();
-    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        let frame = frame.map_err(|e| {
-            ApiError::bad_request("unreadable_body", format!("Could not read body: {e}"))
-        })?;
-        if let Ok(data) = frame.into_data() {
-            if buf.len() + data.len() > MAX_BODY_BYTES {
-                return Ok(None);
-            }
-            buf.extend_from_slice(&data);
-        }
-    }
-    Ok(Some(buf))
-}
-
-fn too_large() -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "body_too_large",
-        format!("Request body exceeds {MAX_BODY_BYTES} bytes"),
-    )
-}
-
-pub(crate) async fn handle(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    match handle_inner(&state, &headers, body).await {
-        Ok(json) => (StatusCode::OK, Json(json)).into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn handle_inner(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<Value, ApiError> {
-    let declared_too_large = headers
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .is_some_and(|n| n > MAX_BODY_BYTES as u64);
-    if declared_too_large {
-        return Err(too_large());
-    }
-    let raw = read_limited(body).await?.ok_or_else(too_large)?;
-
-    // A header that is not visible ASCII cannot be a valid signature; treat it as malformed
-    // rather than missing so the sender is told the right thing.
-    let header = match headers.get(support::HEADER) {
-        None => None,
-        Some(v) => Some(
-            v.to_str()
-                .map_err(|_| signature_error(SignatureError::MalformedHeader))?,
-        ),
-    };
-    let secrets: Vec<&[u8]> = state.secrets.iter().map(|s| s.as_bytes()).collect();
-    support::verify(header, &raw, &secrets, crate::now_unix(), TOLERANCE_SECS)
-        .map_err(signature_error)?;
-
-    let request = parse_request(&raw)?;
-    match request {
-        SdkRequest::LookupUser { email } => {
-            let user = lookup_user(state, &email).await?;
-            serde_json::to_value(user).map_err(|e| ApiError::internal("encoding user", e))
-        }
-        SdkRequest::GetPurchases { user_id } => {
-            let purchases = get_purchases(state, &user_id).await?;
-            serde_json::to_value(purchases).map_err(|e| ApiError::internal("encoding purchases", e))
-        }
-    }
-}
-
-/// Turns the verified bytes into a request, naming the specific problem when it is not one.
-fn parse_request(raw: &[u8]) -> Result<SdkRequest, ApiError> {
-    let value: Value = serde_json::from_slice(raw).map_err(|e| {
-        ApiError::bad_request("invalid_json", format!("Body is not valid JSON: {e}"))
-    })?;
-    let Some(obj) = value.as_object() else {
-        return Err(ApiError::bad_request(
-            "invalid_request",
-            "Body must be a JSON object with an `action` field",
-        ));
-    };
-    let action = match obj.get("action") {
-        None => {
-            return Err(ApiError::bad_request(
-                "missing_action",
-                "Missing `action` field",
-            ));
-        }
-        Some(Value::String(a)) => a.clone(),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_request",
-                "`action` must be a string",
-            ));
-        }
-    };
-    serde_json::from_value::<SdkRequest>(value.clone()).map_err(|e| {
-        // serde reports an unknown tag as "unknown variant `x`, expected ...".
-        if e.to_string().starts_with("unknown variant") {
-            return ApiError::bad_request("unknown_action", format!("Unknown action: {action}"));
-        }
-        if action == "lookupUser"
-            && let Some(Value::String(raw_email)) = obj.get("email")
-            && let Err(bad) = Email::parse(raw_email)
-        {
-            return ApiError::bad_request("invalid_email", bad.to_string());
-        }
-        ApiError::bad_request("invalid_request", format!("Invalid {action} request: {e}"))
+fn user_from_row(row: &SqliteRow) -> Result<SdkUser, IntegrationError> {
+    let stored: String = row.try_get("email").map_err(db)?;
+    Ok(SdkUser {
+        id: row.try_get("id").map_err(db)?,
+        email: Email::parse(&stored).map_err(IntegrationError::internal)?,
+        name: row.try_get("name").map_err(db)?,
     })
 }
 
-async fn lookup_user(state: &AppState, email: &Email) -> Result<Option<SdkUser>, ApiError> {
-    let row = sqlx::query("SELECT id, email, name FROM users WHERE email = ?")
-        .bind(email.as_str())
-        .fetch_optional(&state.pool)
-        .await
-        .map_err(|e| ApiError::internal("looking up user", e))?;
-    let Some(row) = row else { return Ok(None) };
-    let read = |e: sqlx::Error| ApiError::internal("reading user row", e);
-    let stored: String = row.try_get("email").map_err(read)?;
-    Ok(Some(SdkUser {
-        id: row.try_get("id").map_err(read)?,
-        email: Email::parse(&stored).map_err(|e| ApiError::internal("stored email", e))?,
-        name: row.try_get("name").map_err(read)?,
-    }))
+/// A fresh id with the app's prefix convention, e.g. `pur_0198…`.
+fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
 }
 
-async fn get_purchases(state: &AppState, user_id: &str) -> Result<Vec<SdkPurchase>, ApiError> {
-    let rows = sqlx::query(
-        "SELECT p.id, p.product_id, pr.name AS product_name, p.amount_cents, p.currency, \
-                p.purchased_at, p.status, p.stripe_charge_id \
-         FROM purchases p JOIN products pr ON pr.id = p.product_id \
-         WHERE p.user_id = ? \
-         ORDER BY p.purchased_at DESC, p.id DESC",
-    )
-    .bind(user_id)
-    .fetch_all(&state.pool)
-    .await
-    .map_err(|e| ApiError::internal("listing purchases", e))?;
-    let read = |e: sqlx::Error| ApiError::internal("reading purchase row", e);
-    rows.iter()
-        .map(|row| {
-            let amount: i64 = row.try_get("amount_cents").map_err(read)?;
-            let currency: String = row.try_get("currency").map_err(read)?;
-            Ok(SdkPurchase {
-                id: row.try_get("id").map_err(read)?,
-                product_id: row.try_get("product_id").map_err(read)?,
-                product_name: row.try_get("product_name").map_err(read)?,
-                amount: Money::new(amount, &currency)
-                    .map_err(|e| ApiError::internal("stored currency", e))?,
-                purchased_at: row.try_get("purchased_at").map_err(read)?,
-                status: row.try_get("status").map_err(read)?,
-                stripe_charge_id: row.try_get("stripe_charge_id").map_err(read)?,
+/// A name for a user created by a transfer: the email's local part, until they set one.
+fn placeholder_name(email: &Email) -> String {
+    email
+        .as_str()
+        .split_once('@')
+        .map_or(email.as_str(), |(local, _)| local)
+        .to_owned()
+}
+
+impl FirstAppIntegration {
+    async fn user_by_id(&self, user_id: &str) -> Result<Option<SdkUser>, IntegrationError> {
+        let row = sqlx::query("SELECT id, email, name FROM users WHERE id = ?")
+            .bind(user_id)
+            .fetch_optional(&self.state.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+}
+
+#[async_trait]
+impl SupportIntegration for FirstAppIntegration {
+    async fn lookup_user(&self, email: &Email) -> Result<Option<SdkUser>, IntegrationError> {
+        let row = sqlx::query("SELECT id, email, name FROM users WHERE email = ?")
+            .bind(email.as_str())
+            .fetch_optional(&self.state.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn get_purchases(&self, user_id: &str) -> Result<Vec<SdkPurchase>, IntegrationError> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.product_id, pr.name AS product_name, p.amount_cents, p.currency, \
+                    p.purchased_at, p.status, p.stripe_charge_id \
+             FROM purchases p JOIN products pr ON pr.id = p.product_id \
+             WHERE p.user_id = ? \
+             ORDER BY p.purchased_at DESC, p.id DESC",
+        )
+        .bind(user_id)
+        .fetch_all(&self.state.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                let amount: i64 = row.try_get("amount_cents").map_err(db)?;
+                let currency: String = row.try_get("currency").map_err(db)?;
+                Ok(SdkPurchase {
+                    id: row.try_get("id").map_err(db)?,
+                    product_id: row.try_get("product_id").map_err(db)?,
+                    product_name: row.try_get("product_name").map_err(db)?,
+                    amount: Money::new(amount, &currency).map_err(IntegrationError::internal)?,
+                    purchased_at: row.try_get("purchased_at").map_err(db)?,
+                    status: row.try_get("status").map_err(db)?,
+                    stripe_charge_id: row.try_get("stripe_charge_id").map_err(db)?,
+                })
             })
+            .collect()
+    }
+
+    async fn revoke_access(
+        &self,
+        purchase_id: &str,
+        reason: &str,
+        refund_id: &str,
+    ) -> Result<RevokeResult, IntegrationError> {
+        if refund_id.trim().is_empty() {
+            return Err(IntegrationError::invalid("refundId must not be empty"));
+        }
+        let refunded = || RevokeResult {
+            purchase_id: purchase_id.to_owned(),
+            status: "refunded".into(),
+        };
+        let mut tx = self.state.pool.begin().await.map_err(db)?;
+        let revoked = sqlx::query(
+            "UPDATE purchases SET status = 'refunded' WHERE id = ? AND status = 'active'",
+        )
+        .bind(purchase_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        if revoked == 1 {
+            sqlx::query(
+                "INSERT INTO revocations (purchase_id, refund_id, reason, revoked_at) \
+                 VALUES (?, ?, ?, ?)",
+            )
+            .bind(purchase_id)
+            .bind(refund_id)
+            .bind(reason)
+            .bind(crate::now_unix())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            tx.commit().await.map_err(db)?;
+            tracing::info!(purchase_id, refund_id, reason, "first-app: access revoked");
+            return Ok(refunded());
+        }
+
+        // Nothing changed: say why (and the transaction rolls back on drop).
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM purchases WHERE id = ?")
+                .bind(purchase_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+        let Some(status) = status else {
+            return Err(IntegrationError::not_found(format!(
+                "No purchase {purchase_id}"
+            )));
+        };
+        if status == "transferred" {
+            return Err(IntegrationError::conflict(format!(
+                "Purchase {purchase_id} was transferred to another user; revoke the recipient's purchase instead"
+            )));
+        }
+        let recorded: Option<String> =
+            sqlx::query_scalar("SELECT refund_id FROM revocations WHERE purchase_id = ?")
+                .bind(purchase_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+        match recorded {
+            Some(earlier) if earlier == refund_id => Ok(refunded()),
+            Some(earlier) => Err(IntegrationError::conflict(format!(
+                "Purchase {purchase_id} was already revoked for refund {earlier}"
+            ))),
+            None => Err(IntegrationError::conflict(format!(
+                "Purchase {purchase_id} is already {status} (no refund id recorded)"
+            ))),
+        }
+    }
+
+    async fn transfer_purchase(
+        &self,
+        purchase_id: &str,
+        from_user_id: &str,
+        to_email: &Email,
+    ) -> Result<TransferResult, IntegrationError> {
+        let now = crate::now_unix();
+        let mut tx = self.state.pool.begin().await.map_err(db)?;
+        let moved = sqlx::query(
+            "UPDATE purchases SET status = 'transferred' \
+             WHERE id = ? AND user_id = ? AND status = 'active'",
+        )
+        .bind(purchase_id)
+        .bind(from_user_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        if moved == 1 {
+            let existing: Option<String> =
+                sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
+                    .bind(to_email.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            let to_user_id = match existing {
+                Some(id) if id == from_user_id => {
+                    return Err(IntegrationError::invalid(format!(
+                        "Purchase {purchase_id} already belongs to {to_email}"
+                    )));
+                }
+                Some(id) => id,
+                None => {
+                    let id = new_id("usr");
+                    sqlx::query(
+                        "INSERT INTO users (id, email, name, created_at) VALUES (?, ?, ?, ?)",
+                    )
+                    .bind(&id)
+                    .bind(to_email.as_str())
+                    .bind(placeholder_name(to_email))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    id
+                }
+            };
+            // The recipient gets a purchase of their own (same product, price and date, so
+            // refund windows do not restart); the original stays as history.
+            let new_purchase_id = new_id("pur");
+            sqlx::query(
+                "INSERT INTO purchases \
+                 (id, user_id, product_id, amount_cents, currency, purchased_at, status, stripe_charge_id) \
+                 SELECT ?, ?, product_id, amount_cents, currency, purchased_at, 'active', stripe_charge_id \
+                 FROM purchases WHERE id = ?",
+            )
+            .bind(&new_purchase_id)
+            .bind(&to_user_id)
+            .bind(purchase_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            sqlx::query("UPDATE seats SET purchase_id = ? WHERE purchase_id = ?")
+                .bind(&new_purchase_id)
+                .bind(purchase_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            sqlx::query(
+                "INSERT INTO transfers \
+                 (purchase_id, new_purchase_id, from_user_id, to_user_id, transferred_at) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(purchase_id)
+            .bind(&new_purchase_id)
+            .bind(from_user_id)
+            .bind(&to_user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            tx.commit().await.map_err(db)?;
+            tracing::info!(
+                purchase_id,
+                %new_purchase_id,
+                from_user_id,
+                %to_user_id,
+                "first-app: purchase transferred"
+            );
+            return Ok(TransferResult {
+                purchase_id: new_purchase_id,
+                to_user_id,
+            });
+        }
+
+        // Nothing changed: a repeat of a finished transfer answers its result; anything else
+        // says why.
+        let row = sqlx::query("SELECT user_id, status FROM purchases WHERE id = ?")
+            .bind(purchase_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        let Some(row) = row else {
+            return Err(IntegrationError::not_found(format!(
+                "No purchase {purchase_id}"
+            )));
+        };
+        let done = sqlx::query(
+            "SELECT t.new_purchase_id, t.from_user_id, t.to_user_id, u.email AS to_email \
+             FROM transfers t JOIN users u ON u.id = t.to_user_id \
+             WHERE t.purchase_id = ?",
+        )
+        .bind(purchase_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        if let Some(done) = done {
+            let from: String = done.try_get("from_user_id").map_err(db)?;
+            let to: String = done.try_get("to_email").map_err(db)?;
+            if from == from_user_id && to == to_email.as_str() {
+                return Ok(TransferResult {
+                    purchase_id: done.try_get("new_purchase_id").map_err(db)?,
+                    to_user_id: done.try_get("to_user_id").map_err(db)?,
+                });
+            }
+        }
+        let owner: String = row.try_get("user_id").map_err(db)?;
+        let status: String = row.try_get("status").map_err(db)?;
+        if owner != from_user_id {
+            return Err(IntegrationError::conflict(format!(
+                "Purchase {purchase_id} is not owned by {from_user_id}"
+            )));
+        }
+        Err(IntegrationError::conflict(format!(
+            "Purchase {purchase_id} is {status}; only active purchases can be transferred"
+        )))
+    }
+
+    async fn generate_magic_link(
+        &self,
+        email: &Email,
+        expires_in_secs: u64,
+    ) -> Result<MagicLink, IntegrationError> {
+        if !(MIN_LINK_SECS..=MAX_LINK_SECS).contains(&expires_in_secs) {
+            return Err(IntegrationError::invalid(format!(
+                "expiresIn must be between {MIN_LINK_SECS} and {MAX_LINK_SECS} seconds"
+            )));
+        }
+        let Some(user) = self.lookup_user(email).await? else {
+            return Err(IntegrationError::not_found(format!(
+                "No user with email {email}"
+            )));
+        };
+        let token = crate::login::new_token();
+        let now = crate::now_unix();
+        let expires_at = now + expires_in_secs as i64;
+        sqlx::query(
+            "INSERT INTO magic_links (id, user_id, token_hash, expires_at, used_at, created_at) \
+             VALUES (?, ?, ?, ?, NULL, ?)",
+        )
+        .bind(new_id("ml"))
+        .bind(&user.id)
+        .bind(crate::login::token_hash(&token))
+        .bind(expires_at)
+        .bind(now)
+        .execute(&self.state.pool)
+        .await
+        .map_err(db)?;
+        Ok(MagicLink {
+            url: format!("{}/login/magic?token={token}", self.state.public_url),
+            expires_at,
         })
-        .collect()
+    }
+
+    async fn get_subscriptions(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<SdkSubscription>, IntegrationError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.product_id, pr.name AS product_name, s.status, s.current_period_end \
+             FROM subscriptions s JOIN products pr ON pr.id = s.product_id \
+             WHERE s.user_id = ? \
+             ORDER BY s.current_period_end DESC, s.id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.state.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                Ok(SdkSubscription {
+                    id: row.try_get("id").map_err(db)?,
+                    product_id: row.try_get("product_id").map_err(db)?,
+                    product_name: row.try_get("product_name").map_err(db)?,
+                    status: row.try_get("status").map_err(db)?,
+                    current_period_end: row.try_get("current_period_end").map_err(db)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn update_email(
+        &self,
+        user_id: &str,
+        new_email: &Email,
+    ) -> Result<SdkUser, IntegrationError> {
+        let result = sqlx::query("UPDATE users SET email = ? WHERE id = ?")
+            .bind(new_email.as_str())
+            .bind(user_id)
+            .execute(&self.state.pool)
+            .await;
+        match result {
+            Ok(done) if done.rows_affected() == 0 => {
+                Err(IntegrationError::not_found(format!("No user {user_id}")))
+            }
+            Ok(_) => self
+                .user_by_id(user_id)
+                .await?
+                .ok_or_else(|| IntegrationError::not_found(format!("No user {user_id}"))),
+            Err(e)
+                if e.as_database_error()
+                    .is_some_and(|d| d.is_unique_violation()) =>
+            {
+                Err(IntegrationError::conflict(format!(
+                    "Another user already has the email {new_email}"
+                )))
+            }
+            Err(e) => Err(db(e)),
+        }
+    }
+
+    async fn update_name(&self, user_id: &str, name: &str) -> Result<SdkUser, IntegrationError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(IntegrationError::invalid("name must not be empty"));
+        }
+        if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+            return Err(IntegrationError::invalid(format!(
+                "name must be one line of at most {MAX_NAME_CHARS} characters"
+            )));
+        }
+        let done = sqlx::query("UPDATE users SET name = ? WHERE id = ?")
+            .bind(name)
+            .bind(user_id)
+            .execute(&self.state.pool)
+            .await
+            .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(IntegrationError::not_found(format!("No user {user_id}")));
+        }
+        self.user_by_id(user_id)
+            .await?
+            .ok_or_else(|| IntegrationError::not_found(format!("No user {user_id}")))
+    }
+
+    async fn get_claimed_seats(&self, bulk_coupon_id: &str) -> Result<Vec<Seat>, IntegrationError> {
+        let rows = sqlx::query(
+            "SELECT s.id AS seat_id, s.purchase_id, u.id, u.email, u.name \
+             FROM seats s LEFT JOIN users u ON u.id = s.claimed_by_user_id \
+             WHERE s.bulk_coupon_id = ? \
+             ORDER BY s.id",
+        )
+        .bind(bulk_coupon_id)
+        .fetch_all(&self.state.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                let claimed: Option<String> = row.try_get("id").map_err(db)?;
+                Ok(Seat {
+                    id: row.try_get("seat_id").map_err(db)?,
+                    purchase_id: row.try_get("purchase_id").map_err(db)?,
+                    claimed_by: match claimed {
+                        Some(_) => Some(user_from_row(row)?),
+                        None => None,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    // `searchContent` is deliberately left out: the shop has no content index, and the
+    // platform must cope with an app answering 501.
+
+    async fn get_refund_policy(&self) -> Result<RefundPolicy, IntegrationError> {
+        Ok(RefundPolicy {
+            auto_approve_days: AUTO_APPROVE_DAYS,
+            manual_approve_days: MANUAL_APPROVE_DAYS,
+            policy_url: Some(format!("{}/refund-policy", self.state.public_url)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholder_names_use_the_local_part() {
+        let email = Email::parse("New.Person@Example.com").unwrap();
+        assert_eq!(placeholder_name(&email), "new.person");
+    }
 }

@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS seats (
     claimed_by_user_id  TEXT REFERENCES users(id)
 );
 
--- Reserved for the SDK's magic-link method; created now so later versions need no migration.
+-- `generateMagicLink`: only the SHA-256 of each token is stored, so a copy of the database
+-- cannot sign anyone in. Single use: `used_at` is set when the link is followed.
 CREATE TABLE IF NOT EXISTS magic_links (
     id          TEXT PRIMARY KEY,
     user_id     TEXT NOT NULL REFERENCES users(id),
@@ -60,6 +61,34 @@ CREATE TABLE IF NOT EXISTS magic_links (
     expires_at  INTEGER NOT NULL,
     used_at     INTEGER,
     created_at  INTEGER NOT NULL
+);
+
+-- Browser sessions started by a magic link; the cookie holds the token, this the hash.
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash  TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users(id),
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
+
+-- `revokeAccess`: the refund behind each revoked purchase, so a repeat with the same refund
+-- id is recognised. Separate tables rather than new columns, so existing files need no
+-- migration.
+CREATE TABLE IF NOT EXISTS revocations (
+    purchase_id  TEXT PRIMARY KEY REFERENCES purchases(id),
+    refund_id    TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    revoked_at   INTEGER NOT NULL
+);
+
+-- `transferPurchase`: the original purchase becomes `transferred` and the recipient gets a
+-- new active one; this row links them so a repeated transfer answers the same result.
+CREATE TABLE IF NOT EXISTS transfers (
+    purchase_id      TEXT PRIMARY KEY REFERENCES purchases(id),
+    new_purchase_id  TEXT NOT NULL REFERENCES purchases(id),
+    from_user_id     TEXT NOT NULL REFERENCES users(id),
+    to_user_id       TEXT NOT NULL REFERENCES users(id),
+    transferred_at   INTEGER NOT NULL
 );
 "#;
 

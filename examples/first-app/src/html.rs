@@ -115,6 +115,21 @@ async fn render(state: &AppState) -> Result<String, sqlx::Error> {
     Ok(out)
 }
 
+/// `GET /refund-policy`: the page `getRefundPolicy` points customers to.
+pub(crate) async fn refund_policy() -> Html<String> {
+    use crate::api::{AUTO_APPROVE_DAYS, MANUAL_APPROVE_DAYS};
+    Html(format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>First App — refund policy</title></head><body>\n\
+         <h1>Refund policy</h1>\n\
+         <p>Refunds requested within {AUTO_APPROVE_DAYS} days of purchase are granted, no \
+         questions asked.</p>\n\
+         <p>Up to {MANUAL_APPROVE_DAYS} days after purchase, our team reviews each request.</p>\n\
+         <p>After {MANUAL_APPROVE_DAYS} days, purchases are not refundable.</p>\n\
+         </body></html>\n"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,11 @@
 //! First App: a small online course shop with its own SQLite that plugs into the support
-//! platform through one signed route, `POST /api/support`.
+//! platform through one signed route, `POST /api/support`, served by
+//! `support_sdk::support_routes` over `api.rs`'s implementation of every contract method
+//! (only the optional `searchContent` is left out, so callers see a real 501).
+//!
+//! Browser pages: `/` (customers), `/login/magic?token=…` (follows a magic link: single use,
+//! expiry enforced, starts a session), `/account` (who the session cookie belongs to) and
+//! `/refund-policy`.
 //!
 //! It is a library so `skill sandbox` and the tests can run it in-process on a random port;
 //! `src/main.rs` is a thin wrapper for running it standalone.
@@ -7,6 +13,7 @@
 mod api;
 mod db;
 mod html;
+mod login;
 mod seed;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -16,13 +23,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::get;
 use sqlx::SqlitePool;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use api::MAX_BODY_BYTES;
+pub use login::SESSION_COOKIE;
 pub use seed::{SeedCustomer, SeedPurchase, seed, seeded_customers};
+pub use support_sdk::MAX_BODY_BYTES;
 
 /// Loopback on a port the OS picks, so parallel tests and sandboxes never collide.
 pub const DEFAULT_BIND: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
@@ -39,6 +47,9 @@ pub struct FirstAppConfig {
     pub secrets: Vec<String>,
     /// Write the demo data when the database has no users yet.
     pub seed: bool,
+    /// The base URL customers reach the app at, used in magic links and the refund policy
+    /// URL (e.g. `https://courses.example.com`). `None` uses [`FirstApp::url`].
+    pub public_url: Option<String>,
 }
 
 impl FirstAppConfig {
@@ -49,13 +60,15 @@ impl FirstAppConfig {
             bind: DEFAULT_BIND,
             secrets,
             seed: true,
+            public_url: None,
         }
     }
 }
 
 pub(crate) struct AppState {
     pub(crate) pool: SqlitePool,
-    pub(crate) secrets: Vec<String>,
+    /// Base URL for links, without a trailing slash.
+    pub(crate) public_url: String,
 }
 
 /// A running app. Dropping it also starts a graceful shutdown; [`FirstApp::shutdown`] waits
@@ -84,15 +97,24 @@ impl FirstApp {
             .with_context(|| format!("binding {}", config.bind))?;
         let addr = listener.local_addr().context("reading bound address")?;
 
+        let public_url = config
+            .public_url
+            .unwrap_or_else(|| loopback_url(addr))
+            .trim_end_matches('/')
+            .to_owned();
         let state = Arc::new(AppState {
             pool: pool.clone(),
-            secrets: config.secrets,
+            public_url,
         });
+        let integration = Arc::new(api::FirstAppIntegration::new(Arc::clone(&state)));
         let router = Router::new()
             .route("/", get(html::index))
             .route("/healthz", get(|| async { "ok" }))
-            .route("/api/support", post(api::handle))
-            .with_state(state);
+            .route("/login/magic", get(login::magic))
+            .route("/account", get(login::account))
+            .route("/refund-policy", get(html::refund_policy))
+            .with_state(state)
+            .merge(support_sdk::support_routes(integration, config.secrets));
 
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -115,14 +137,7 @@ impl FirstApp {
     /// The base URL, e.g. `http://127.0.0.1:41234`. A wildcard bind is reported as loopback
     /// because that is the address a local caller can actually use.
     pub fn url(&self) -> String {
-        let mut addr = self.addr;
-        if addr.ip().is_unspecified() {
-            addr.set_ip(match addr.ip() {
-                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
-                IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
-            });
-        }
-        format!("http://{addr}")
+        loopback_url(self.addr)
     }
 
     /// The URL to register with the platform as this app's support endpoint.
@@ -151,6 +166,16 @@ impl FirstApp {
         }
         self.pool.close().await;
     }
+}
+
+fn loopback_url(mut addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr.ip() {
+            IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        });
+    }
+    format!("http://{addr}")
 }
 
 /// Wall-clock unix seconds; the signature window and purchase ages are measured with it.

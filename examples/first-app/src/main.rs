@@ -1,12 +1,12 @@
 //! Runs First App standalone:
-//! `first-app --db PATH [--bind ADDR] --secret S [--secret PREVIOUS] [--no-seed]`.
-//! Parsed by hand: four flags do not justify a dependency.
+//! `first-app --db PATH [--bind ADDR] [--public-url URL] --secret S [--secret PREVIOUS]
+//! [--no-seed]`. Parsed by hand: five flags do not justify a dependency.
 
 use anyhow::{Context as _, bail};
 use first_app::{FirstApp, FirstAppConfig};
 
-const USAGE: &str =
-    "usage: first-app --db PATH [--bind ADDR] --secret S [--secret PREVIOUS] [--no-seed]";
+const USAGE: &str = "usage: first-app --db PATH [--bind ADDR] [--public-url URL] --secret S \
+                     [--secret PREVIOUS] [--no-seed]";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -14,6 +14,7 @@ async fn main() -> anyhow::Result<()> {
     let mut bind = "127.0.0.1:3100".parse()?;
     let mut secrets = Vec::new();
     let mut seed = true;
+    let mut public_url = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| {
@@ -23,6 +24,7 @@ async fn main() -> anyhow::Result<()> {
         match arg.as_str() {
             "--db" => db = Some(value("--db")?),
             "--bind" => bind = value("--bind")?.parse().context("--bind wants HOST:PORT")?,
+            "--public-url" => public_url = Some(value("--public-url")?),
             "--secret" => secrets.push(value("--secret")?),
             "--no-seed" => seed = false,
             "-h" | "--help" => {
@@ -38,6 +40,7 @@ async fn main() -> anyhow::Result<()> {
         bind,
         secrets,
         seed,
+        public_url,
     })
     .await?;
     println!(

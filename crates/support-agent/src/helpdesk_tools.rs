@@ -1,0 +1,188 @@
+//! Tools that act in the helpdesk: write a draft reply in Front, and escalate (tag the
+//! conversation and tell the app's escalation channel in Slack). Neither Front drafts nor
+//! Slack posts take idempotency keys, so these tools are retried only on errors that mean the
+//! request did not land (connection refused, 429, 5xx before a response).
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use support_engine::RetryPolicy;
+use support_front::{DraftRequest, FrontApi, FrontError};
+use support_slack::SlackApi;
+
+use crate::tools::{Tool, ToolCtx, ToolError};
+
+fn from_front(e: FrontError) -> ToolError {
+    match e {
+        FrontError::Invalid(m) => ToolError::Invalid(m),
+        e if e.is_transient() => ToolError::Retry(e.to_string()),
+        e => ToolError::Failed(e.to_string()),
+    }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(params: &Value) -> Result<T, ToolError> {
+    serde_json::from_value(params.clone()).map_err(|e| ToolError::Invalid(e.to_string()))
+}
+
+fn check_conversation(id: &str) -> Result<(), ToolError> {
+    if id.starts_with("cnv_") && id.len() > 4 {
+        Ok(())
+    } else {
+        Err(ToolError::Invalid(format!(
+            "conversation {id:?} must be a Front cnv_ id"
+        )))
+    }
+}
+
+/// `draft_response`: a draft on the conversation, in the channel of its inbox, for a human
+/// (or the trust gate) to send.
+pub struct DraftTool {
+    front: Arc<dyn FrontApi>,
+}
+
+impl DraftTool {
+    pub fn new(front: Arc<dyn FrontApi>) -> Self {
+        Self { front }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DraftParams {
+    conversation: String,
+    body: String,
+    /// The inbox the conversation came in through (chooses the reply channel).
+    inbox_id: String,
+    #[serde(default)]
+    to: Option<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl Tool for DraftTool {
+    fn name(&self) -> &'static str {
+        "draft_response"
+    }
+
+    fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy::FRONT
+    }
+
+    fn validate(&self, params: &Value) -> Result<(), ToolError> {
+        let p: DraftParams = parse(params)?;
+        check_conversation(&p.conversation)?;
+        if p.body.trim().is_empty() {
+            return Err(ToolError::Invalid("a draft needs a body".into()));
+        }
+        Ok(())
+    }
+
+    async fn execute(&self, _ctx: &ToolCtx, params: &Value) -> Result<Value, ToolError> {
+        let p: DraftParams = parse(params)?;
+        let channels = self.front.list_channels().await.map_err(from_front)?;
+        let inboxes = [p.inbox_id.as_str()];
+        let no_addresses: [&str; 0] = [];
+        let channel =
+            support_front::pick_channel(&channels, &inboxes, &no_addresses).ok_or_else(|| {
+                ToolError::Failed(format!("no Front channel for inbox {}", p.inbox_id))
+            })?;
+        let draft = self
+            .front
+            .create_draft(
+                &p.conversation,
+                &DraftRequest {
+                    body: p.body.clone(),
+                    channel_id: channel.id.clone(),
+                    to: p.to.clone(),
+                    author_id: None,
+                },
+            )
+            .await
+            .map_err(from_front)?;
+        Ok(json!({"draft_id": draft.id, "channel_id": channel.id}))
+    }
+
+    async fn reconcile(&self, _ctx: &ToolCtx, _params: &Value) -> Result<Option<Value>, ToolError> {
+        Ok(None)
+    }
+}
+
+/// `escalate_to_human`: tags the conversation and posts to the app's escalation channel.
+pub struct EscalateTool {
+    front: Arc<dyn FrontApi>,
+    slack: Arc<dyn SlackApi>,
+}
+
+impl EscalateTool {
+    pub fn new(front: Arc<dyn FrontApi>, slack: Arc<dyn SlackApi>) -> Self {
+        Self { front, slack }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EscalateParams {
+    conversation: String,
+    reason: String,
+    #[serde(default = "default_tag")]
+    tag_id: String,
+    /// The app's Slack escalation channel; no post when absent.
+    #[serde(default)]
+    slack_channel: Option<String>,
+}
+
+fn default_tag() -> String {
+    "tag_escalated".into()
+}
+
+#[async_trait::async_trait]
+impl Tool for EscalateTool {
+    fn name(&self) -> &'static str {
+        "escalate_to_human"
+    }
+
+    fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy::SLACK
+    }
+
+    fn validate(&self, params: &Value) -> Result<(), ToolError> {
+        let p: EscalateParams = parse(params)?;
+        check_conversation(&p.conversation)?;
+        if p.reason.trim().is_empty() {
+            return Err(ToolError::Invalid("an escalation needs a reason".into()));
+        }
+        Ok(())
+    }
+
+    async fn execute(&self, _ctx: &ToolCtx, params: &Value) -> Result<Value, ToolError> {
+        let p: EscalateParams = parse(params)?;
+        // Tagging is idempotent at Front, so it is safe to repeat on a retry.
+        self.front
+            .add_tags(&p.conversation, std::slice::from_ref(&p.tag_id))
+            .await
+            .map_err(from_front)?;
+        let posted = match &p.slack_channel {
+            Some(channel) => {
+                let text = format!("Escalated {}: {}", p.conversation, p.reason);
+                let m = self
+                    .slack
+                    .post_message(channel, &text, None)
+                    .await
+                    .map_err(|e| {
+                        if e.is_transient() {
+                            ToolError::Retry(e.to_string())
+                        } else {
+                            ToolError::Failed(e.to_string())
+                        }
+                    })?;
+                Some(json!({"channel": m.channel, "ts": m.ts}))
+            }
+            None => None,
+        };
+        Ok(json!({"tagged": p.tag_id, "slack": posted}))
+    }
+
+    async fn reconcile(&self, _ctx: &ToolCtx, _params: &Value) -> Result<Option<Value>, ToolError> {
+        Ok(None)
+    }
+}
