@@ -3,6 +3,7 @@
 //! issue and proposes actions through [`actions::ActionService::propose`].
 
 pub mod actions;
+pub mod app_tools;
 pub mod helpdesk_tools;
 pub mod inbound;
 pub mod tools;

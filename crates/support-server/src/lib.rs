@@ -10,6 +10,7 @@ use support_front::{FrontApi, FrontClient};
 use support_store::Store;
 use tokio::net::TcpListener;
 
+pub mod apps;
 pub mod auth;
 pub mod bootstrap;
 pub mod clock;
@@ -100,10 +101,42 @@ impl Application {
                 .map_err(|e| anyhow::anyhow!("stripe client: {e}"))?,
             )
         };
-        let tools = support_agent::tools::ToolRegistry::new().with(
-            "refund",
-            Arc::new(support_agent::tools::RefundTool::new(stripe)),
+        let slack: Arc<dyn support_slack::SlackApi> = Arc::new(
+            support_slack::SlackClient::new(
+                &config.slack.api_url,
+                config.slack.bot_token.expose(),
+                std::time::Duration::from_secs(15),
+            )
+            .map_err(|e| anyhow::anyhow!("slack client: {e}"))?,
         );
+        let directory: Arc<dyn support_agent::app_tools::AppDirectory> =
+            Arc::new(apps::RegisteredApps {
+                store: store.clone(),
+                secrets: secrets.clone(),
+                clock: clock.clone(),
+            });
+        let mut tools = support_agent::tools::ToolRegistry::new()
+            .with(
+                "refund",
+                Arc::new(support_agent::tools::RefundTool::new(stripe)),
+            )
+            .with(
+                "draft_response",
+                Arc::new(support_agent::helpdesk_tools::DraftTool::new(front.clone())),
+            )
+            .with(
+                "escalate_to_human",
+                Arc::new(support_agent::helpdesk_tools::EscalateTool::new(
+                    front.clone(),
+                    slack,
+                )),
+            );
+        for m in support_agent::app_tools::AppMethod::ALL {
+            tools = tools.with(
+                m.kind(),
+                Arc::new(support_agent::app_tools::AppTool::new(m, directory.clone())),
+            );
+        }
         let actions =
             support_agent::actions::ActionService::new(store.clone(), engine.clone(), tools);
         let inbound = support_agent::inbound::InboundService::new(

@@ -131,6 +131,20 @@ impl Store {
         })
     }
 
+    pub async fn app_by_id(&self, id: &str) -> Result<Option<App>> {
+        on_pool!(self.pool(), |p| {
+            let sql = format!("SELECT {COLUMNS} FROM apps WHERE id = $1");
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_optional(p)
+                .await?;
+            Ok(match row {
+                Some(r) => Some(app_from_row!(r)),
+                None => None,
+            })
+        })
+    }
+
     /// The app that owns a Front inbox, if any.
     pub async fn app_for_inbox(&self, inbox_id: &str) -> Result<Option<App>> {
         on_pool!(self.pool(), |p| {

@@ -1,0 +1,47 @@
+//! Resolves a product app's SDK client for the tools: the integration URL from the registry
+//! and the app's current signing secret (opened from its sealed record).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use support_agent::app_tools::AppDirectory;
+use support_agent::tools::ToolError;
+use support_sdk::{AppApi, SdkClient};
+use support_store::Store;
+
+use crate::clock::Clock;
+use crate::secrets::AppSecrets;
+
+pub struct RegisteredApps {
+    pub store: Store,
+    pub secrets: Arc<AppSecrets>,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[async_trait::async_trait]
+impl AppDirectory for RegisteredApps {
+    async fn app_api(&self, app_id: &str) -> Result<Arc<dyn AppApi>, ToolError> {
+        let app = self
+            .store
+            .app_by_id(app_id)
+            .await
+            .map_err(|e| ToolError::Retry(e.to_string()))?
+            .ok_or_else(|| ToolError::Failed(format!("app {app_id} is not registered")))?;
+        let url = app
+            .integration_url
+            .ok_or_else(|| ToolError::Failed(format!("app {} has no integration URL", app.slug)))?;
+        let secrets = self
+            .secrets
+            .signing_secrets(&app.id, self.clock.now_ms())
+            .await
+            .map_err(|e| ToolError::Retry(e.to_string()))?;
+        let current = secrets.first().ok_or_else(|| {
+            ToolError::Failed(format!("app {} has no live signing secret", app.slug))
+        })?;
+        let secret = std::str::from_utf8(current)
+            .map_err(|_| ToolError::Failed("the app's signing secret is not text".into()))?;
+        let client = SdkClient::new(&url, secret, Duration::from_secs(15))
+            .map_err(|e| ToolError::Failed(e.to_string()))?;
+        Ok(Arc::new(client))
+    }
+}
