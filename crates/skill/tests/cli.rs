@@ -107,8 +107,14 @@ struct Served {
 
 /// Starts `skill serve` on a free port with its data in `dir`, waiting for it to listen.
 fn serve(dir: &Path, cli_config: &Path) -> Served {
+    serve_with(dir, cli_config, &[])
+}
+
+/// [`serve`] with extra environment (e.g. where Stripe is).
+fn serve_with(dir: &Path, cli_config: &Path, env: &[(&str, &str)]) -> Served {
     let mut child = command()
         .args(["serve", "--bind", "127.0.0.1:0"])
+        .envs(env.iter().copied())
         .env(
             "SUPPORT_DATABASE_URL",
             format!("sqlite://{}/support.db", dir.display()),
@@ -640,4 +646,113 @@ fn keys_rotate_rewraps_secrets_and_the_app_keeps_verifying() {
         .expect("run");
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("master.key"), "{}", stderr(&out));
+}
+
+/// POSTs JSON with the CLI's bearer token; returns (status, body).
+fn post_api(base: &str, token: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let host = base.strip_prefix("http://").expect("http url");
+    let mut s = std::net::TcpStream::connect(host).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).expect("read");
+    let code = buf
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = buf
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (code, body)
+}
+
+#[test]
+fn a_step_out_of_attempts_is_dead_lettered_and_retried_from_the_cli() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = dir.path().join("cli.toml");
+    // Stripe is unreachable: every attempt fails before it reaches anyone.
+    let mut s = serve_with(
+        dir.path(),
+        &cfg,
+        &[
+            ("SUPPORT_STRIPE__API_URL", "http://127.0.0.1:1"),
+            ("SUPPORT_STRIPE__SECRET_KEY", "sk_test_unreachable"),
+        ],
+    );
+    let token = std::fs::read_to_string(&cfg)
+        .expect("cli config")
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("token = ")
+                .map(|t| t.trim_matches('"').to_owned())
+        })
+        .expect("token");
+    let (code, body) = post_api(
+        &s.url,
+        &token,
+        "/api/v1/actions",
+        r#"{"kind":"refund","params":{"account":"acct_1","charge":"ch_1","amount":500}}"#,
+    );
+    assert_eq!(code, 201, "{body}");
+    // Three attempts with backoff (0.5 s, then ~1 s), then dead.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let run_id = loop {
+        let out = skill(&["dead-letter", "list", "--json"], &cfg);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let dl: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        if let Some(run) = dl["runs"].as_array().and_then(|r| r.first()) {
+            assert!(
+                dl["alerts"].as_array().is_some_and(|a| !a.is_empty()),
+                "a dead run raises an alert: {dl}"
+            );
+            break run["id"].as_str().expect("id").to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run never reached the dead letter: {dl}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let out = skill(&["run", &run_id, "--json"], &cfg);
+    let detail: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        detail["attempts"][0]["attempts"], 3,
+        "the Stripe budget: {detail}"
+    );
+
+    let out = skill(&["dead-letter", "retry", &run_id], &cfg);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // It runs again (and, Stripe still being unreachable, dies again after 3 more attempts).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = skill(&["run", &run_id, "--json"], &cfg);
+        let d: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        if d["run"]["status"] == "dead"
+            && d["attempts"][0]["attempts"] == 3
+            && d["run"]["attempts"].as_i64() > detail["run"]["attempts"].as_i64()
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the retried run did not run again: {d}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let out = skill(&["dead-letter", "retry", "nope"], &cfg);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    signal(&s.child, "-TERM");
+    assert_eq!(
+        wait_exit(&mut s.child, Duration::from_secs(20)).code(),
+        Some(0)
+    );
 }
