@@ -133,7 +133,11 @@ pub fn configure(config: &mut support_server::Config, fakes: &Fakes, front_app_s
 /// was started with, sealed like any other app secret.
 pub async fn register_demo_app(app: &Application, fakes: &Fakes) -> anyhow::Result<()> {
     let state = app.state();
-    if state.store.app_by_slug(DEMO_APP).await?.is_some() {
+    if let Some(existing) = state.store.app_by_slug(DEMO_APP).await? {
+        state
+            .store
+            .update_app_settings(&existing.id, Some(STRIPE_ACCOUNT), None, None)
+            .await?;
         return Ok(());
     }
     let id = support_store::new_id();
@@ -151,6 +155,11 @@ pub async fn register_demo_app(app: &Application, fakes: &Fakes) -> anyhow::Resu
             },
             Some(&sealed),
         )
+        .await?;
+    // Refunds for the example app run on its (fake) connected Stripe account.
+    state
+        .store
+        .update_app_settings(&created.id, Some(STRIPE_ACCOUNT), None, None)
         .await?;
     state
         .store

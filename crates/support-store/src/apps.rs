@@ -15,6 +15,12 @@ pub struct App {
     pub integration_url: Option<String>,
     /// Accept Front rule webhooks (SHA-1, no timestamp) for this app's inboxes.
     pub front_rule_webhooks: bool,
+    /// The Stripe connected account refunds run on.
+    pub stripe_account_id: Option<String>,
+    /// Slack channel for escalations.
+    pub escalation_slack_channel: Option<String>,
+    /// The app's policy (TOML); the defaults apply when absent.
+    pub policy: Option<String>,
     pub created_at: i64,
 }
 
@@ -27,8 +33,7 @@ pub struct NewApp {
     pub front_rule_webhooks: bool,
 }
 
-const COLUMNS: &str =
-    "id, slug, name, front_inbox_ids, integration_url, front_rule_webhooks, created_at";
+const COLUMNS: &str = "id, slug, name, front_inbox_ids, integration_url, front_rule_webhooks, stripe_account_id, escalation_slack_channel, policy, created_at";
 
 macro_rules! app_from_row {
     ($row:expr) => {{
@@ -40,6 +45,9 @@ macro_rules! app_from_row {
             front_inbox_ids: json_list(&row.try_get::<String, _>("front_inbox_ids")?)?,
             integration_url: row.try_get("integration_url")?,
             front_rule_webhooks: row.try_get("front_rule_webhooks")?,
+            stripe_account_id: row.try_get("stripe_account_id")?,
+            escalation_slack_channel: row.try_get("escalation_slack_channel")?,
+            policy: row.try_get("policy")?,
             created_at: row.try_get("created_at")?,
         }
     }};
@@ -113,6 +121,9 @@ impl Store {
             front_inbox_ids: new.front_inbox_ids.clone(),
             integration_url: new.integration_url.clone(),
             front_rule_webhooks: new.front_rule_webhooks,
+            stripe_account_id: None,
+            escalation_slack_channel: None,
+            policy: None,
             created_at: now,
         })
     }
@@ -129,6 +140,31 @@ impl Store {
                 None => None,
             })
         })
+    }
+
+    /// Sets the app's Stripe account, escalation channel and policy (each only when given).
+    pub async fn update_app_settings(
+        &self,
+        app_id: &str,
+        stripe_account_id: Option<&str>,
+        escalation_slack_channel: Option<&str>,
+        policy: Option<&str>,
+    ) -> Result<()> {
+        on_pool!(self.pool(), |p| {
+            sqlx::query(
+                "UPDATE apps SET stripe_account_id = COALESCE($1, stripe_account_id),
+                    escalation_slack_channel = COALESCE($2, escalation_slack_channel),
+                    policy = COALESCE($3, policy), updated_at = $4 WHERE id = $5",
+            )
+            .bind(stripe_account_id)
+            .bind(escalation_slack_channel)
+            .bind(policy)
+            .bind(now_ms())
+            .bind(app_id)
+            .execute(p)
+            .await?;
+        });
+        Ok(())
     }
 
     pub async fn app_by_id(&self, id: &str) -> Result<Option<App>> {
