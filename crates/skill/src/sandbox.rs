@@ -174,46 +174,20 @@ pub async fn register_demo_app(app: &Application, fakes: &Fakes) -> anyhow::Resu
     Ok(())
 }
 
-/// Walks customers and situations at different strides so every pairing comes up.
+/// Walks customers and situations at different strides so every pairing comes up. Refund
+/// requests rotate through customers whose purchases sit on each side of the policy's
+/// windows: one hour past 30 days (a human approves), 10 and 2 days (refunded at once), and
+/// 29 days 23 hours (still automatic).
 fn customer_for(n: u64, customers: &[SeedCustomer]) -> &SeedCustomer {
+    const REFUNDERS: [&str; 4] = ["usr_chen", "usr_jonas", "usr_liam", "usr_maya"];
+    if n.is_multiple_of(8) {
+        let want = REFUNDERS[(n / 8) as usize % REFUNDERS.len()];
+        if let Some(c) = customers.iter().find(|c| c.user_id == want) {
+            return c;
+        }
+    }
     let i = n as usize;
     &customers[(i * 5 + i / 8) % customers.len().max(1)]
-}
-
-/// The refund a support agent would propose for a refund request, waiting for the admin's
-/// approval (until the policy engine decides which refunds may run on their own).
-async fn propose_refund(state: &support_server::AppState, c: &SeedCustomer) {
-    let Some(p) = c.purchases.iter().find(|p| p.status == "active") else {
-        return;
-    };
-    let app = match state.store.app_by_slug(DEMO_APP).await {
-        Ok(Some(a)) => a,
-        _ => return,
-    };
-    let proposal = support_agent::actions::Proposal {
-        app_id: Some(app.id),
-        conversation_id: None,
-        kind: "refund".into(),
-        params: serde_json::json!({
-            "account": STRIPE_ACCOUNT,
-            "charge": p.stripe_charge_id,
-            "amount": p.amount.amount,
-            "reason": "requested_by_customer",
-            "purchase_id": p.id,
-        }),
-        verdict: support_agent::actions::Verdict::Approval {
-            approvers: vec![format!("user:{}", state.config.admin_email)],
-            reason: format!("{} asked for a refund of {}", c.email, p.product_name),
-        },
-        requested_by: "agent:sandbox".into(),
-        trace_id: support_store::new_id(),
-    };
-    match state.actions.propose(proposal).await {
-        Ok(a) => {
-            tracing::info!(action = %a.id, "sandbox: refund proposed; approve it in the dashboard")
-        }
-        Err(e) => tracing::warn!(error = %e, "sandbox: proposing a refund failed"),
-    }
 }
 
 /// A believable message from a seeded customer, chosen round-robin over situations that each
@@ -378,7 +352,6 @@ pub async fn run(args: &SandboxArgs) -> Result<(), CliError> {
         url: format!("{url}/webhooks/app/{DEMO_APP}"),
         secret: fakes.app_secret.clone(),
     };
-    let platform = app.state().clone();
     let stream = tokio::spawn(async move {
         let customers = first_app::seeded_customers();
         let mut n = 0u64;
@@ -388,9 +361,6 @@ pub async fn run(args: &SandboxArgs) -> Result<(), CliError> {
                 _ = stop_rx.changed() => return,
             }
             let msg = scripted_message(n, &customers);
-            if n.is_multiple_of(8) {
-                propose_refund(&platform, customer_for(n, &customers)).await;
-            }
             match front.inject_inbound(msg).await {
                 Ok(d) => {
                     tracing::info!(conversation = %d.conversation_id, status = d.status, "sandbox: customer message delivered")

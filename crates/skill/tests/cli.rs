@@ -530,17 +530,22 @@ fn sandbox_runs_the_loop_and_stops_cleanly_on_ctrl_c() {
     let apps: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(apps[0]["slug"], "first-app");
 
-    // A refund request was proposed and waits for the admin; approving it refunds once.
-    let out = skill(&["actions", "--json"], &cfg);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let actions: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let pending = actions
-        .as_array()
-        .and_then(|a| {
+    // The first refund request (a purchase one hour past 30 days) waits for the admin;
+    // approving it refunds once. The decision runs a few seconds after the message (debounce).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let pending = loop {
+        let out = skill(&["actions", "--json"], &cfg);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let actions: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        if let Some(p) = actions.as_array().and_then(|a| {
             a.iter()
                 .find(|x| x["state"] == "proposed" && x["kind"] == "refund")
-        })
-        .unwrap_or_else(|| panic!("a proposed refund: {actions}"));
+        }) {
+            break p.clone();
+        }
+        assert!(Instant::now() < deadline, "no proposed refund: {actions}");
+        std::thread::sleep(Duration::from_millis(250));
+    };
     let id = pending["id"].as_str().expect("id").to_owned();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {

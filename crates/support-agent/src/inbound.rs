@@ -6,18 +6,26 @@
 //! short debounce later (and at least the throttle interval after the previous run started);
 //! messages arriving before it starts join its input instead of starting runs of their own.
 //!
-//! The brain (classification, routing, policy, drafting) lands with its own issue. Until
-//! then the decide step records an honest decision: no brain, so the conversation is routed
-//! to a human (`escalate_human`), which is what routing does for any unsure classification.
+//! The decide step runs the rules brain (signals, classification, routing) and the app's
+//! policy over facts from the app (customer, purchases); the allowed proposals become ledger
+//! actions, escalations tag the conversation and tell Slack, replies become Front drafts.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use support_core::policy::PolicyConfig;
 use support_engine::{
     Durable, EmbeddedCtx, Engine, RetryPolicy, StartOptions, StepError, WfError, WfResult,
 };
 use support_store::decisions::NewDecision;
+
+use crate::actions::{ActionService, Proposal, Verdict};
+use crate::app_tools::AppDirectory;
+use crate::brain::{BrainInput, Plan};
+use crate::tools::ToolError;
+
+type BoxFut<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
 use support_store::{NewAuditEntry, Store};
 
 pub const INBOUND_WORKFLOW: &str = "inbound";
@@ -55,6 +63,9 @@ struct Gathered {
     customer_email: Option<String>,
     message_count: usize,
     latest_preview: String,
+    /// Every message of the burst, joined.
+    body: String,
+    front_conversation_id: String,
     /// Our id of the newest message in the burst.
     latest_message: Option<String>,
 }
@@ -76,11 +87,21 @@ pub enum Scheduled {
 }
 
 impl InboundService {
-    pub fn new(store: Store, engine: Arc<Engine>, config: InboundConfig) -> Arc<Self> {
-        let s = store.clone();
+    pub fn new(
+        store: Store,
+        engine: Arc<Engine>,
+        config: InboundConfig,
+        actions: Arc<ActionService>,
+        apps: Arc<dyn AppDirectory>,
+    ) -> Arc<Self> {
+        let deps = Arc::new(Deps {
+            store: store.clone(),
+            actions,
+            apps,
+        });
         engine.register(INBOUND_WORKFLOW, move |ctx: EmbeddedCtx, input: Value| {
-            let s = s.clone();
-            async move { inbound_workflow(ctx, s, input).await }
+            let deps = deps.clone();
+            async move { inbound_workflow(ctx, deps, input).await }
         });
         Arc::new(Self {
             store,
@@ -165,7 +186,77 @@ fn retryable(e: impl std::fmt::Display) -> StepError {
     StepError::Retryable(e.to_string())
 }
 
-async fn inbound_workflow(ctx: EmbeddedCtx, store: Store, input: Value) -> WfResult<Value> {
+/// What the app knows about the customer (journaled with the run).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct AppFacts {
+    user: Option<support_types::sdk::SdkUser>,
+    purchases: Vec<support_types::sdk::SdkPurchase>,
+    note: Option<String>,
+}
+
+/// Looks the customer up in their app; a missing integration is not an error (the policy
+/// then treats every purchase as unknown, which means approval at most).
+async fn app_facts(
+    store: &Store,
+    apps: &dyn AppDirectory,
+    app_id: Option<&str>,
+    email: Option<&str>,
+) -> Result<AppFacts, StepError> {
+    let (Some(app_id), Some(email)) = (app_id, email) else {
+        return Ok(AppFacts {
+            note: Some("no app or no customer email".into()),
+            ..AppFacts::default()
+        });
+    };
+    let Ok(email) = support_types::Email::parse(email) else {
+        return Ok(AppFacts {
+            note: Some("customer address is not an email".into()),
+            ..AppFacts::default()
+        });
+    };
+    let app = store.app_by_id(app_id).await.map_err(retryable)?;
+    if app.as_ref().is_none_or(|a| a.integration_url.is_none()) {
+        return Ok(AppFacts {
+            note: Some("the app has no integration".into()),
+            ..AppFacts::default()
+        });
+    }
+    let api = match apps.app_api(app_id).await {
+        Ok(api) => api,
+        Err(ToolError::Retry(m)) => return Err(StepError::Retryable(m)),
+        Err(e) => {
+            return Ok(AppFacts {
+                note: Some(e.to_string()),
+                ..AppFacts::default()
+            });
+        }
+    };
+    let sdk = |e: support_sdk::SdkError| match e {
+        support_sdk::SdkError::Server(_) | support_sdk::SdkError::Transport { .. } => {
+            StepError::Retryable(e.to_string())
+        }
+        other => StepError::Permanent(other.to_string()),
+    };
+    let user = api.lookup_user(&email).await.map_err(sdk)?;
+    let purchases = match &user {
+        Some(u) => api.get_purchases(&u.id).await.map_err(sdk)?,
+        None => Vec::new(),
+    };
+    Ok(AppFacts {
+        user,
+        purchases,
+        note: None,
+    })
+}
+
+struct Deps {
+    store: Store,
+    actions: Arc<ActionService>,
+    apps: Arc<dyn AppDirectory>,
+}
+
+async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> WfResult<Value> {
+    let store = deps.store.clone();
     let input: InboundInput =
         serde_json::from_value(input).map_err(|e| WfError::Invalid(e.to_string()))?;
     let local = RetryPolicy::DEFAULT;
@@ -184,45 +275,97 @@ async fn inbound_workflow(ctx: EmbeddedCtx, store: Store, input: Value) -> WfRes
                 .iter()
                 .filter(|m| i.message_ids.contains(&m.front_message_id))
                 .collect();
-            let latest = mine.last().and_then(|m| m.body.clone()).unwrap_or_default();
+            let body = mine
+                .iter()
+                .filter_map(|m| m.body.clone())
+                .collect::<Vec<_>>()
+                .join("\n\n");
             Ok(Gathered {
                 subject: conv.subject,
                 customer_email: conv.customer_email,
                 message_count: mine.len(),
-                latest_preview: latest.chars().take(280).collect(),
+                latest_preview: body.chars().take(280).collect(),
+                body,
+                front_conversation_id: conv.front_conversation_id,
                 latest_message: mine.last().map(|m| m.id.clone()),
             })
         })
         .await?;
 
+    let (s, d, i, g) = (store.clone(), deps.clone(), input.clone(), gathered.clone());
+    let facts: AppFacts = ctx
+        .run(
+            "facts",
+            RetryPolicy::DEFAULT,
+            || -> BoxFut<Result<AppFacts, StepError>> {
+                Box::pin(async move {
+                    app_facts(
+                        &s,
+                        d.apps.as_ref(),
+                        i.app_id.as_deref(),
+                        g.customer_email.as_deref(),
+                    )
+                    .await
+                })
+            },
+        )
+        .await?;
+
+    let now = ctx.now_ms("decided_at").await?;
     let decision_id = ctx
         .run("decision_id", local, || async {
             Ok(support_store::new_id())
         })
         .await?;
-    let (s, i, g, d) = (
+    let (s, i, g, d, f) = (
         store.clone(),
         input.clone(),
         gathered.clone(),
         decision_id.clone(),
+        facts.clone(),
     );
-    let routing: String = ctx
+    let decided: (Plan, Option<support_store::App>) = ctx
         .run("decide", local, || async move {
-            let routing = "escalate_human".to_owned();
+            let app = match &i.app_id {
+                Some(id) => s.app_by_id(id).await.map_err(retryable)?,
+                None => None,
+            };
+            let policy_cfg = app
+                .as_ref()
+                .and_then(|a| a.policy.as_deref())
+                .and_then(|t| PolicyConfig::from_toml(t).ok())
+                .unwrap_or_default();
+            let plan = crate::brain::decide(
+                &BrainInput {
+                    subject: g.subject.clone(),
+                    body: g.body.clone(),
+                    from: g.customer_email.clone().unwrap_or_default(),
+                    user: f.user.clone(),
+                    purchases: f.purchases.clone(),
+                    now: now.div_euclid(1000),
+                },
+                &policy_cfg,
+                &policy_cfg.approvers,
+                app.as_ref().and_then(|a| a.stripe_account_id.as_deref()),
+            );
             s.record_decision(
                 &NewDecision {
                     id: d.clone(),
                     conversation_id: i.conversation_id.clone(),
                     message_id: g.latest_message.clone(),
-                    category: "unknown".into(),
-                    routing: routing.clone(),
-                    signals: "[]".into(),
-                    confidence: 0.0,
-                    proposed_actions: "[]".into(),
-                    brain: "none".into(),
+                    category: plan.category.clone(),
+                    routing: plan.routing.clone(),
+                    signals: serde_json::to_string(&plan.signals).unwrap_or_else(|_| "[]".into()),
+                    confidence: plan.confidence,
+                    proposed_actions: serde_json::to_string(&plan.proposals)
+                        .unwrap_or_else(|_| "[]".into()),
+                    brain: "rules".into(),
                     model: None,
                     prompt_version: None,
-                    policy_version: None,
+                    policy_version: Some(format!(
+                        "{}@{}",
+                        plan.policy_version, plan.policy_fingerprint
+                    )),
                     trace_id: i.trace_id.clone(),
                 },
                 &NewAuditEntry {
@@ -232,23 +375,140 @@ async fn inbound_workflow(ctx: EmbeddedCtx, store: Store, input: Value) -> WfRes
                     trace_id: Some(i.trace_id.clone()),
                     data: json!({
                         "decision_id": d,
-                        "routing": routing,
-                        "category": "unknown",
+                        "category": plan.category,
+                        "confidence": plan.confidence,
+                        "signals": plan.signals,
+                        "routing": plan.routing,
+                        "route_rule": plan.route_rule,
+                        "proposals": plan.proposals,
                         "messages": i.message_ids,
-                        "seen": g.message_count,
-                        "reason": "no brain configured: unsure classifications go to a human",
+                        "facts_note": f.note,
+                        "policy": format!("{}@{}", plan.policy_version, plan.policy_fingerprint),
                     }),
                 },
             )
             .await
             .map_err(retryable)?;
-            Ok(routing)
+            Ok((plan, app))
         })
         .await?;
+    let (plan, app) = decided;
+
+    // Act: each allowed proposal becomes a ledger action; an escalation (by route or by the
+    // policy) becomes an escalate_to_human action; a denied proposal becomes nothing.
+    let mut escalate: Option<String> = match plan.routing.as_str() {
+        "escalate_human" | "escalate_urgent" | "escalate_instructor" => {
+            Some(format!("{} ({})", plan.routing, plan.route_rule))
+        }
+        _ => None,
+    };
+    let mut started = Vec::new();
+    for (n, p) in plan.proposals.iter().enumerate() {
+        if let Verdict::Escalate { reason } = &p.verdict {
+            escalate.get_or_insert_with(|| reason.clone());
+            continue;
+        }
+        if matches!(p.verdict, Verdict::Deny { .. }) {
+            continue;
+        }
+        let (svc, i, p) = (deps.actions.clone(), input.clone(), p.clone());
+        let id: String = ctx
+            .run(
+                &format!("propose:{n}"),
+                local,
+                || -> BoxFut<Result<String, StepError>> {
+                    Box::pin(async move {
+                        svc.propose(Proposal {
+                            app_id: i.app_id.clone(),
+                            conversation_id: Some(i.conversation_id.clone()),
+                            kind: p.kind.clone(),
+                            params: p.params.clone(),
+                            verdict: p.verdict.clone(),
+                            requested_by: "agent:rules".into(),
+                            trace_id: i.trace_id.clone(),
+                        })
+                        .await
+                        .map(|a| a.id)
+                        .map_err(|e| StepError::Permanent(e.to_string()))
+                    })
+                },
+            )
+            .await
+            .unwrap_or_else(|e| format!("not proposed: {e}"));
+        started.push(id);
+    }
+    let inbox = app
+        .as_ref()
+        .and_then(|a| a.front_inbox_ids.first().cloned());
+    if let Some(reason) = &escalate {
+        let (svc, i, g, app) = (
+            deps.actions.clone(),
+            input.clone(),
+            gathered.clone(),
+            app.clone(),
+        );
+        let reason = reason.clone();
+        let id: String = ctx
+            .run(
+                "escalate",
+                local,
+                || -> BoxFut<Result<String, StepError>> {
+                    Box::pin(async move {
+                        let mut params =
+                            json!({"conversation": g.front_conversation_id, "reason": reason});
+                        if let Some(ch) = app
+                            .as_ref()
+                            .and_then(|a| a.escalation_slack_channel.clone())
+                        {
+                            params["slack_channel"] = json!(ch);
+                        }
+                        svc.propose(Proposal {
+                            app_id: i.app_id.clone(),
+                            conversation_id: Some(i.conversation_id.clone()),
+                            kind: "escalate_to_human".into(),
+                            params,
+                            verdict: Verdict::Auto,
+                            requested_by: "agent:rules".into(),
+                            trace_id: i.trace_id.clone(),
+                        })
+                        .await
+                        .map(|a| a.id)
+                        .map_err(|e| StepError::Permanent(e.to_string()))
+                    })
+                },
+            )
+            .await
+            .unwrap_or_else(|e| format!("not escalated: {e}"));
+        started.push(id);
+    } else if let (Some(body), Some(inbox)) = (plan.draft.clone(), inbox) {
+        let (svc, i, g) = (deps.actions.clone(), input.clone(), gathered.clone());
+        let id: String = ctx
+            .run("draft", local, || -> BoxFut<Result<String, StepError>> {
+                Box::pin(async move {
+                    svc.propose(Proposal {
+                        app_id: i.app_id.clone(),
+                        conversation_id: Some(i.conversation_id.clone()),
+                        kind: "draft_response".into(),
+                        params: json!({"conversation": g.front_conversation_id, "inbox_id": inbox, "body": body}),
+                        verdict: Verdict::Auto,
+                        requested_by: "agent:rules".into(),
+                        trace_id: i.trace_id.clone(),
+                    })
+                    .await
+                    .map(|a| a.id)
+                    .map_err(|e| StepError::Permanent(e.to_string()))
+                })
+            })
+            .await
+            .unwrap_or_else(|e| format!("not drafted: {e}"));
+        started.push(id);
+    }
 
     Ok(json!({
         "decision_id": decision_id,
-        "routing": routing,
+        "category": plan.category,
+        "routing": plan.routing,
         "messages": input.message_ids.len(),
+        "actions": started,
     }))
 }

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod app_tools;
+pub mod brain;
 pub mod helpdesk_tools;
 pub mod inbound;
 pub mod tools;

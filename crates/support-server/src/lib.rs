@@ -143,6 +143,8 @@ impl Application {
             store.clone(),
             engine.clone(),
             support_agent::inbound::InboundConfig::default(),
+            actions.clone(),
+            directory.clone(),
         );
         let state = AppState {
             ingest: ingest::Ingestor::start(

@@ -6,7 +6,7 @@ use sqlx::Row;
 use crate::secrets::NewSecret;
 use crate::{Result, Store, StoreError, json_list, new_id, now_ms, on_pool};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct App {
     pub id: String,
     pub slug: String,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use support_fakes::front::{Delivery, FakeFront, FakeFrontConfig, InboundMessage};
+use support_fakes::slack::{FakeSlack, FakeSlackConfig};
 use support_fakes::stripe::{FakeStripe, FakeStripeConfig};
 use support_server::clock::{Clock, ManualClock};
 use support_server::{AppState, Application, Config, Secret, Services};
@@ -46,6 +47,8 @@ pub struct TestApp {
     pub front: FakeFront,
     /// The fake Stripe the platform's refund tool talks to.
     pub stripe: FakeStripe,
+    /// The fake Slack escalations and approvals are posted to.
+    pub slack: FakeSlack,
     /// The secret the fake Front signs webhooks with and the platform verifies.
     pub front_app_secret: String,
     /// The pinned clock, when spawned with one.
@@ -124,17 +127,34 @@ impl TestApp {
         let stripe = FakeStripe::start(FakeStripeConfig::default())
             .await
             .expect("start fake stripe");
+        let slack = FakeSlack::start(FakeSlackConfig::default())
+            .await
+            .expect("start fake slack");
+        config.slack.api_url = format!("{}/api", slack.url());
+        config.slack.bot_token = Secret::new(FakeSlackConfig::default().api_token);
         config.stripe.api_url = stripe.url();
         config.stripe.secret_key = Secret::new(FakeStripeConfig::default().api_token);
         configure(&mut config);
         let clock = clock_ms.map(|ms| Arc::new(ManualClock::new(ms)));
-        Self::start(config, front, stripe, front_app_secret, dir, pg, clock).await
+        Self::start(
+            config,
+            front,
+            stripe,
+            slack,
+            front_app_secret,
+            dir,
+            pg,
+            clock,
+        )
+        .await
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn start(
         config: Config,
         front: FakeFront,
         stripe: FakeStripe,
+        slack: FakeSlack,
         front_app_secret: String,
         dir: tempfile::TempDir,
         pg: Option<PgTestDb>,
@@ -166,6 +186,7 @@ impl TestApp {
             state,
             front,
             stripe,
+            slack,
             front_app_secret,
             clock,
             http: reqwest::Client::builder()

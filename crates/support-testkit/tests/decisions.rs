@@ -1,0 +1,193 @@
+//! From a customer's email to the right outcome, end to end: the fake Front delivers a signed
+//! webhook, the inbound run asks the real example app for the customer's purchases, the rules
+//! brain classifies and routes, the app's policy decides, and the ledger acts on the fake
+//! Stripe and Front. Refund windows are judged to the second on the app's own purchase dates.
+
+use first_app::{FirstApp, FirstAppConfig};
+use support_fakes::stripe::SeedCharge;
+use support_testkit::{INBOX, TestApp};
+
+const ACCOUNT: &str = "acct_e2e";
+
+async fn setup(app: &TestApp) -> FirstApp {
+    let secret = "e2e-shared-secret-0123456789abcdef0123456789abcdef";
+    let shop = FirstApp::start(FirstAppConfig::new(
+        app.dir().join("shop.db"),
+        vec![secret.into()],
+    ))
+    .await
+    .expect("first app");
+    let id = support_store::new_id();
+    let sealed = app.state.secrets.seal(&id, 1, secret).expect("seal");
+    app.state
+        .store
+        .create_app_with_id(
+            &id,
+            &support_store::NewApp {
+                slug: "first-app".into(),
+                name: "First App".into(),
+                front_inbox_ids: vec![INBOX.into()],
+                integration_url: Some(shop.support_url()),
+                front_rule_webhooks: false,
+            },
+            Some(&sealed),
+        )
+        .await
+        .expect("register");
+    app.state
+        .store
+        .update_app_settings(&id, Some(ACCOUNT), Some("C0ESCALATIONS"), None)
+        .await
+        .expect("settings");
+    let now = support_store::now_ms() / 1000;
+    for c in first_app::seeded_customers() {
+        for p in &c.purchases {
+            app.stripe.add_charge(
+                ACCOUNT,
+                SeedCharge {
+                    id: p.stripe_charge_id.clone(),
+                    amount: p.amount.amount,
+                    currency: p.amount.currency.clone(),
+                    created: now - p.age_secs,
+                    payment_intent: None,
+                    customer_email: Some(c.email.to_string()),
+                },
+            );
+        }
+    }
+    shop
+}
+
+fn email_of(user_id: &str) -> String {
+    first_app::seeded_customers()
+        .into_iter()
+        .find(|c| c.user_id == user_id)
+        .expect("seeded")
+        .email
+        .to_string()
+}
+
+/// Delivers a message and runs everything it leads to.
+async fn converse(app: &TestApp, from: &str, subject: &str, body: &str) -> String {
+    let d = app.customer_writes(from, subject, body).await;
+    assert_eq!(d.status, 200);
+    app.drain().await;
+    app.clock.as_ref().expect("pinned clock").advance_ms(3_500);
+    app.drain().await;
+    d.conversation_id
+}
+
+async fn actions_for(
+    app: &TestApp,
+    front_conversation: &str,
+) -> Vec<support_store::actions::ActionRow> {
+    let (c, _) = app
+        .state
+        .store
+        .conversation(front_conversation)
+        .await
+        .expect("conversation")
+        .expect("exists");
+    app.state
+        .store
+        .list_actions(None, 100)
+        .await
+        .expect("actions")
+        .into_iter()
+        .filter(|a| a.conversation_id.as_deref() == Some(c.id.as_str()))
+        .collect()
+}
+
+#[tokio::test]
+async fn refund_requests_are_decided_by_the_policy_on_the_apps_own_dates() {
+    let app = TestApp::spawn_with_clock(support_testkit::Db::Sqlite, support_store::now_ms())
+        .await
+        .expect("app");
+    let shop = setup(&app).await;
+
+    // 10 days old: refunded automatically, once, and the customer gets a draft reply.
+    let cnv = converse(
+        &app,
+        &email_of("usr_jonas"),
+        "Refund please",
+        "Hi, I bought TypeScript Essentials but it is not what I expected. I would like a refund please.",
+    )
+    .await;
+    let acts = actions_for(&app, &cnv).await;
+    let refund = acts
+        .iter()
+        .find(|a| a.kind == "refund")
+        .expect("a refund action");
+    assert_eq!(refund.state, "succeeded", "{refund:?}");
+    assert_eq!(app.stripe.refund_count(), 1);
+    assert_eq!(app.stripe.refunds(ACCOUNT)[0].charge, "ch_seed_jonas_ess");
+    let draft = acts
+        .iter()
+        .find(|a| a.kind == "draft_response")
+        .expect("a draft action");
+    assert_eq!(draft.state, "succeeded", "{draft:?}");
+    assert_eq!(
+        app.front.drafts(&cnv).len(),
+        1,
+        "a draft on the conversation in Front"
+    );
+
+    // 30 days and 1 hour: the same request waits for a human.
+    let cnv = converse(
+        &app,
+        &email_of("usr_chen"),
+        "Refund",
+        "Hello, could I get a refund for Total TypeScript? It is not for me.",
+    )
+    .await;
+    let acts = actions_for(&app, &cnv).await;
+    let refund = acts
+        .iter()
+        .find(|a| a.kind == "refund")
+        .expect("a refund action");
+    assert_eq!(refund.state, "proposed");
+    let approval = app
+        .state
+        .store
+        .approval_for(&refund.id)
+        .await
+        .expect("a")
+        .expect("approval requested");
+    assert_eq!(approval.status, "pending");
+    assert_eq!(app.stripe.refund_count(), 1, "no money moved");
+
+    // A legal threat: escalated (tagged in Front, posted to the app's channel), no refund.
+    let cnv = converse(
+        &app,
+        &email_of("usr_emily"),
+        "Chargeback",
+        "If I do not get my money back today my lawyer will file a chargeback and take legal action.",
+    )
+    .await;
+    let acts = actions_for(&app, &cnv).await;
+    assert!(acts.iter().all(|a| a.kind != "refund"), "{acts:?}");
+    let esc = acts
+        .iter()
+        .find(|a| a.kind == "escalate_to_human")
+        .expect("escalation");
+    assert_eq!(esc.state, "succeeded", "{esc:?}");
+    assert_eq!(app.front.tags(&cnv), ["tag_escalated"]);
+    assert_eq!(app.stripe.refund_count(), 1);
+
+    // Vendor spam: silence, nothing at all.
+    let cnv = converse(
+        &app,
+        "growth@seo-partners.example",
+        "Partnership opportunity",
+        "Grow your audience 10x with our premium guest posts and backlink packages.",
+    )
+    .await;
+    assert!(actions_for(&app, &cnv).await.is_empty());
+    assert!(app.front.drafts(&cnv).is_empty());
+
+    // Every decision is recorded and the audit chain holds.
+    let (n, bad) = app.state.store.verify_audit().await.expect("verify");
+    assert!(n > 10 && bad.is_none());
+    shop.shutdown().await;
+    app.finish().await;
+}
