@@ -628,6 +628,42 @@ async fn action_workflow(ctx: EmbeddedCtx, inner: Arc<Inner>, input: Value) -> W
         Err(other) => return Err(other),
     };
     let result = result.unwrap_or(Value::Null);
+    // Follow-up work (revoking access after a refund) is its own step: the remote call above
+    // is never repeated because of it, and a failure here alerts rather than undoing the
+    // success.
+    let row = store
+        .action(&id)
+        .await?
+        .ok_or_else(|| WfError::Invalid(format!("action {id} vanished")))?;
+    let tctx = ToolCtx {
+        action_id: id.clone(),
+        idempotency_key: row.idempotency_key.clone(),
+        app_id: row.app_id.clone(),
+    };
+    let params: Value = serde_json::from_str(&row.params).unwrap_or(Value::Null);
+    let mut result = result;
+    if tool.wants_follow_up(&tctx, &params) {
+        let (tl, c, p, r) = (tool.clone(), tctx.clone(), params.clone(), result.clone());
+        let followed: WfResult<Value> = ctx
+            .run(
+                "follow_up",
+                local,
+                || -> BoxFut<Result<Value, StepError>> {
+                    Box::pin(async move { tl.follow_up(&c, &p, &r).await.map_err(tool_step_error) })
+                },
+            )
+            .await;
+        match followed {
+            Ok(v) => result = json!({"result": result, "follow_up": v}),
+            Err(WfError::StepFailed { message, .. }) => {
+                store
+                    .alert("action.follow_up_failed", &format!("action:{id}"), &message)
+                    .await?;
+                result = json!({"result": result, "follow_up_error": message});
+            }
+            Err(other) => return Err(other),
+        }
+    }
     let (s, a, t) = (store.clone(), id.clone(), trace.clone());
     let raw = result.to_string();
     ctx.run("succeed", local, || async move {

@@ -47,6 +47,21 @@ pub trait Tool: Send + Sync {
     async fn execute(&self, ctx: &ToolCtx, params: &Value) -> Result<Value, ToolError>;
     /// Looks for the effect of an earlier attempt (for refunds: list by our metadata).
     async fn reconcile(&self, ctx: &ToolCtx, params: &Value) -> Result<Option<Value>, ToolError>;
+    /// Whether [`Tool::follow_up`] has work to do for these parameters.
+    fn wants_follow_up(&self, _ctx: &ToolCtx, _params: &Value) -> bool {
+        false
+    }
+    /// Work that must follow a success (for refunds: revoke access in the app). It runs as its
+    /// own journaled step after the remote call, so a crash between the two never repeats the
+    /// call, and it must be idempotent.
+    async fn follow_up(
+        &self,
+        _ctx: &ToolCtx,
+        _params: &Value,
+        _result: &Value,
+    ) -> Result<Value, ToolError> {
+        Ok(Value::Null)
+    }
 }
 
 /// The tools an app's actions can use, by action kind.
@@ -95,14 +110,22 @@ pub struct RefundParams {
     pub purchase_id: Option<String>,
 }
 
-/// `process_refund` on a Connect account through the Stripe API.
+/// `process_refund` on a Connect account through the Stripe API, then `revokeAccess` in the
+/// product app for the refunded purchase.
 pub struct RefundTool {
     stripe: Arc<dyn StripeApi>,
+    apps: Option<Arc<dyn crate::app_tools::AppDirectory>>,
 }
 
 impl RefundTool {
     pub fn new(stripe: Arc<dyn StripeApi>) -> Self {
-        Self { stripe }
+        Self { stripe, apps: None }
+    }
+
+    /// Revokes access in the app after a refund of a known purchase.
+    pub fn with_apps(mut self, apps: Arc<dyn crate::app_tools::AppDirectory>) -> Self {
+        self.apps = Some(apps);
+        self
     }
 
     fn params(params: &Value) -> Result<RefundParams, ToolError> {
@@ -190,5 +213,38 @@ impl Tool for RefundTool {
         found
             .map(|r| serde_json::to_value(&r).map_err(|e| ToolError::Failed(e.to_string())))
             .transpose()
+    }
+
+    fn wants_follow_up(&self, ctx: &ToolCtx, params: &Value) -> bool {
+        self.apps.is_some()
+            && ctx.app_id.is_some()
+            && Self::params(params).is_ok_and(|p| p.purchase_id.is_some())
+    }
+
+    async fn follow_up(
+        &self,
+        ctx: &ToolCtx,
+        params: &Value,
+        result: &Value,
+    ) -> Result<Value, ToolError> {
+        let p = Self::params(params)?;
+        let (Some(apps), Some(app_id), Some(purchase)) = (&self.apps, &ctx.app_id, &p.purchase_id)
+        else {
+            return Ok(Value::Null);
+        };
+        let refund_id = result["id"]
+            .as_str()
+            .ok_or_else(|| ToolError::Failed("the refund has no id".into()))?;
+        let api = apps.app_api(app_id).await?;
+        let revoked = api
+            .revoke_access(purchase, "refunded", refund_id)
+            .await
+            .map_err(|e| match e {
+                support_sdk::SdkError::Server(_) | support_sdk::SdkError::Transport { .. } => {
+                    ToolError::Retry(e.to_string())
+                }
+                other => ToolError::Failed(other.to_string()),
+            })?;
+        serde_json::to_value(&revoked).map_err(|e| ToolError::Failed(e.to_string()))
     }
 }

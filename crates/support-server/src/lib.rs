@@ -118,7 +118,9 @@ impl Application {
         let mut tools = support_agent::tools::ToolRegistry::new()
             .with(
                 "refund",
-                Arc::new(support_agent::tools::RefundTool::new(stripe)),
+                Arc::new(
+                    support_agent::tools::RefundTool::new(stripe).with_apps(directory.clone()),
+                ),
             )
             .with(
                 "draft_response",

@@ -121,6 +121,10 @@ async fn refund_requests_are_decided_by_the_policy_on_the_apps_own_dates() {
     assert_eq!(refund.state, "succeeded", "{refund:?}");
     assert_eq!(app.stripe.refund_count(), 1);
     assert_eq!(app.stripe.refunds(ACCOUNT)[0].charge, "ch_seed_jonas_ess");
+    // Access to the refunded purchase is revoked in the app, once.
+    let result: serde_json::Value =
+        serde_json::from_str(refund.result.as_deref().expect("result")).expect("json");
+    assert_eq!(result["follow_up"]["status"], "refunded", "{result}");
     let draft = acts
         .iter()
         .find(|a| a.kind == "draft_response")
