@@ -18,6 +18,11 @@ use crate::{Cli, Command};
 pub enum AppsCommand {
     /// List registered apps.
     List,
+    /// Show the policy in force for an app (TOML), with its version and fingerprint.
+    Policy {
+        /// The app's slug.
+        slug: String,
+    },
     /// Replace an app's signing secret; the previous one keeps working for a grace period.
     RotateSecret {
         /// The app's slug.
@@ -132,6 +137,18 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
                     "The app signs events to POST /webhooks/app/{} with x-support-signature, and verifies the platform's calls with the same secret.",
                     c.app.slug
                 );
+            })
+        }
+        Command::Apps(AppsCommand::Policy { slug }) => {
+            let p: support_types::api::PolicyView = api
+                .get(&format!("/api/v1/apps/{}/policy", path_id(slug)?))
+                .await?;
+            emit(cli, &p, |p| {
+                println!(
+                    "# policy of {} ({}), version {}, fingerprint {}",
+                    p.app, p.source, p.version, p.fingerprint
+                );
+                print!("{}", p.toml);
             })
         }
         Command::Apps(AppsCommand::RotateSecret { slug, grace_hours }) => {

@@ -317,6 +317,19 @@ fn serve_starts_answers_configures_the_cli_and_stops_cleanly() {
         200
     );
 
+    // The policy in force: the defaults, printable as TOML, with the fingerprint decisions record.
+    let out = skill(&["apps", "policy", "course-shop", "--json"], &cfg);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let policy: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(policy["source"], "defaults");
+    assert_eq!(policy["fingerprint"].as_str().map(str::len), Some(64));
+    assert!(
+        policy["toml"]
+            .as_str()
+            .is_some_and(|t| t.contains("auto_approve_refund_days = 30")),
+        "{policy}"
+    );
+
     let out = skill(&["init", "course-shop", "--name", "Again"], &cfg);
     assert_eq!(out.status.code(), Some(8), "conflict: {}", stderr(&out));
     let out = skill(&["init", "Bad Slug", "--name", "x"], &cfg);

@@ -263,3 +263,14 @@ pub struct ActionDetail {
     pub action: ActionView,
     pub approval: Option<ApprovalView>,
 }
+
+/// `GET /api/v1/apps/{slug}/policy`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PolicyView {
+    pub app: String,
+    /// `app` (its own policy) or `defaults`.
+    pub source: String,
+    pub version: String,
+    pub fingerprint: String,
+    pub toml: String,
+}

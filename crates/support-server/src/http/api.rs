@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/status", get(status))
         .route("/api/v1/apps", get(list_apps).post(create_app))
         .route("/api/v1/apps/{slug}", get(get_app))
+        .route("/api/v1/apps/{slug}/policy", get(get_policy))
         .route("/api/v1/apps/{slug}/rotate-secret", post(rotate_secret))
         .route("/api/v1/conversations", get(list_conversations))
         .route("/api/v1/conversations/{id}", get(get_conversation))
@@ -310,5 +311,34 @@ async fn verify_audit(
         entries,
         ok: bad.is_none(),
         first_bad_seq: bad,
+    }))
+}
+
+/// `GET /api/v1/apps/{slug}/policy`: the policy in force for the app (its own, or the
+/// defaults), with the version and fingerprint every decision records.
+async fn get_policy(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<support_types::api::PolicyView>> {
+    let app = state
+        .store
+        .app_by_slug(&slug)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("app {slug:?} not found")))?;
+    let (policy, source) = match app.policy.as_deref() {
+        Some(t) => (
+            support_core::policy::PolicyConfig::from_toml(t)
+                .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored policy of {slug}: {e}")))?,
+            "app",
+        ),
+        None => (support_core::policy::PolicyConfig::default(), "defaults"),
+    };
+    Ok(Json(support_types::api::PolicyView {
+        app: app.slug,
+        source: source.into(),
+        version: policy.version.clone(),
+        fingerprint: policy.fingerprint(),
+        toml: policy.to_toml(),
     }))
 }
