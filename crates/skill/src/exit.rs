@@ -5,8 +5,10 @@ use std::fmt;
 pub const FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
 pub const CONFIG: u8 = 3;
-pub const UNREACHABLE: u8 = 4;
-pub const AUTH: u8 = 5;
+pub const AUTH: u8 = 10;
+pub const UNREACHABLE: u8 = 11;
+pub const DATABASE: u8 = 12;
+pub const INTERRUPTED: u8 = 130;
 pub const NOT_FOUND: u8 = 6;
 pub const INVALID: u8 = 7;
 pub const CONFLICT: u8 = 8;
@@ -14,15 +16,18 @@ pub const SERVER: u8 = 9;
 
 pub const EXIT_CODES_HELP: &str = "Exit codes:
   0  success
-  1  failure (e.g. could not bind, database error on start)
+  1  failure (e.g. the address could not be bound)
   2  usage error (unknown flag or command)
   3  configuration error (bad or missing config file, no server configured)
-  4  server unreachable
-  5  authentication failed (missing or wrong token)
   6  not found
   7  invalid input refused by the server
-  8  conflict (already exists)
-  9  server error";
+  8  conflict (already exists, or no longer possible)
+  9  server error
+ 10  authentication or permission refused
+ 11  network: server unreachable
+ 12  database: cannot open or migrate it
+130  interrupted (Ctrl-C)
+With --json, a failure also prints {\"success\":false,\"error\":…,\"code\":N} on stdout.";
 
 /// An error with the exit code it maps to.
 #[derive(Debug)]

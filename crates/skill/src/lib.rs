@@ -148,10 +148,29 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit::FAILURE);
         }
     };
-    match runtime.block_on(run(cli)) {
+    let json = cli.json;
+    // `serve` and `sandbox` treat Ctrl-C as a clean stop (exit 0); every other command is
+    // interrupted with 130.
+    let long_running = matches!(cli.command, Command::Serve(_) | Command::Sandbox(_));
+    let result = runtime.block_on(async move {
+        if long_running {
+            return run(cli).await;
+        }
+        tokio::select! {
+            r = run(cli) => r,
+            _ = tokio::signal::ctrl_c() => Err(CliError::new(exit::INTERRUPTED, "interrupted")),
+        }
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"success": false, "error": e.to_string(), "code": e.code()})
+                );
+            }
             ExitCode::from(e.code())
         }
     }

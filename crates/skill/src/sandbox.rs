@@ -312,7 +312,9 @@ pub async fn run(args: &SandboxArgs) -> Result<(), CliError> {
     configure(&mut config, &fakes, &front_app_secret);
     config.data_dir = args.data_dir.clone();
     config.database_url = format!("sqlite://{}/support.db", args.data_dir.display());
-    let app = Application::build(config).await?;
+    let app = Application::build(config)
+        .await
+        .map_err(crate::serve::startup_error)?;
     register_demo_app(&app, &fakes).await?;
     fakes
         .front

@@ -60,7 +60,7 @@ pub async fn run(args: &ServeArgs) -> Result<(), CliError> {
         args.database_url.as_deref(),
     )?;
     init_logging(&config.log_format);
-    let app = Application::build(config).await?;
+    let app = Application::build(config).await.map_err(startup_error)?;
     print_bootstrap(&app);
     tracing::info!(url = %app.url(), addr = %app.state().config.bind, backend = app.state().store.backend().as_str(), "listening");
     eprintln!(
@@ -88,5 +88,17 @@ pub fn print_bootstrap(app: &Application) {
                 p.display()
             );
         }
+    }
+}
+
+/// A start-up failure, with the database ones told apart (exit 12).
+pub fn startup_error(e: anyhow::Error) -> CliError {
+    let database = e
+        .chain()
+        .any(|c| c.downcast_ref::<support_store::StoreError>().is_some());
+    if database {
+        CliError::new(crate::exit::DATABASE, format!("{e:#}"))
+    } else {
+        CliError::failure(format!("{e:#}"))
     }
 }

@@ -90,6 +90,20 @@ fn unknown_flags_and_bad_config_exit_non_zero_naming_the_problem() {
     assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).contains("bad.toml"), "{}", stderr(&out));
 
+    // A database that cannot be opened: exit 12, naming it.
+    let out = skill(
+        &[
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:1/nope",
+        ],
+        &cfg,
+    );
+    assert_eq!(out.status.code(), Some(12), "{}", stderr(&out));
+    assert!(stderr(&out).contains("database"), "{}", stderr(&out));
+
     // No server configured for an API command.
     let out = skill(&["status"], &cfg);
     assert_eq!(out.status.code(), Some(3));
@@ -350,7 +364,7 @@ fn serve_starts_answers_configures_the_cli_and_stops_cleanly() {
         .env("SKILL_TOKEN", "skill_wrong")
         .output()
         .expect("run");
-    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
 
     signal(&s.child, "-INT");
     let status = wait_exit(&mut s.child, Duration::from_secs(20));
@@ -358,7 +372,13 @@ fn serve_starts_answers_configures_the_cli_and_stops_cleanly() {
 
     // Unreachable server.
     let out = skill(&["status"], &cfg);
-    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(11), "{}", stderr(&out));
+    // With --json, the failure is one JSON document on stdout too.
+    let out = skill(&["status", "--json"], &cfg);
+    assert_eq!(out.status.code(), Some(11));
+    let err: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(err["success"], false);
+    assert_eq!(err["code"], 11);
 }
 
 #[test]
