@@ -178,6 +178,24 @@ impl Store {
         })
     }
 
+    /// A conversation's actions, oldest first.
+    pub async fn actions_for_conversation(&self, conversation_id: &str) -> Result<Vec<ActionRow>> {
+        let sql = format!(
+            "SELECT {ACTION_COLUMNS} FROM actions WHERE conversation_id = $1 ORDER BY created_at, id"
+        );
+        on_pool!(self.pool(), |p| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(conversation_id)
+                .fetch_all(p)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                out.push(action_from_row!(r));
+            }
+            Ok(out)
+        })
+    }
+
     /// Moves an action from one of `from` to `to`, recording `result`/`error`, and writes the
     /// audit entry in the same transaction. Refused (nothing written) from any other state.
     pub async fn transition_action(

@@ -113,6 +113,7 @@ async fn refund_requests_are_decided_by_the_policy_on_the_apps_own_dates() {
         "Hi, I bought TypeScript Essentials but it is not what I expected. I would like a refund please.",
     )
     .await;
+    let jonas_cnv = cnv.clone();
     let acts = actions_for(&app, &cnv).await;
     let refund = acts
         .iter()
@@ -188,6 +189,43 @@ async fn refund_requests_are_decided_by_the_policy_on_the_apps_own_dates() {
     .await;
     assert!(actions_for(&app, &cnv).await.is_empty());
     assert!(app.front.drafts(&cnv).is_empty());
+
+    // The conversation page shows the decision and the actions it led to.
+    let ok = app
+        .http
+        .post(format!("{}/login", app.url))
+        .form(&[
+            ("email", app.admin_email.as_str()),
+            ("password", app.admin_password.as_str()),
+        ])
+        .send()
+        .await
+        .expect("login");
+    let cookie = ok.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
+    let page = app
+        .http
+        .get(format!("{}/dashboard/conversations/{}", app.url, jonas_cnv))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("Decisions") && page.contains("support_refund"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Actions") && page.contains("refund") && page.contains("succeeded"),
+        "{page}"
+    );
 
     // Every decision is recorded and the audit chain holds.
     let (n, bad) = app.state.store.verify_audit().await.expect("verify");

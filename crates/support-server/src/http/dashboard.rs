@@ -165,6 +165,21 @@ async fn conversation(
             esc(m.body.as_deref().unwrap_or("(body purged)"))
         ));
     }
+    let actions = state.store.actions_for_conversation(&conv.id).await?;
+    if !actions.is_empty() {
+        body.push_str("<h2>Actions</h2><table><thead><tr><th>Proposed</th><th>Kind</th><th>State</th><th>Parameters</th><th>Error</th></tr></thead><tbody>");
+        for a in &actions {
+            body.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                esc(&when(a.created_at)),
+                esc(&a.kind),
+                esc(&a.state),
+                esc(&a.params),
+                esc(a.error.as_deref().unwrap_or(""))
+            ));
+        }
+        body.push_str("</tbody></table><p><a href=\"/dashboard/actions\">Approve or reject pending actions</a></p>");
+    }
     let decisions = state.store.decisions_for(&conv.id).await?;
     if !decisions.is_empty() {
         body.push_str("<h2>Decisions</h2><table><thead><tr><th>At</th><th>Category</th><th>Routing</th><th>Confidence</th><th>Brain</th><th>Trace</th></tr></thead><tbody>");
