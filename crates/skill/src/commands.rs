@@ -170,6 +170,86 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
                 );
             })
         }
+        Command::Lookup { email, app } | Command::Purchases { email, app } => {
+            let email = support_types::Email::parse(email)
+                .map_err(|e| CliError::new(exit::INVALID, e.to_string()))?;
+            let v: serde_json::Value = api
+                .get(&format!(
+                    "/api/v1/apps/{}/customers/{}",
+                    path_id(app)?,
+                    email
+                ))
+                .await?;
+            let purchases_only = matches!(cli.command, Command::Purchases { .. });
+            if cli.json {
+                let doc = if purchases_only {
+                    v["purchases"].clone()
+                } else {
+                    v.clone()
+                };
+                return emit(cli, &doc, |_| {});
+            }
+            if v["user"].is_null() {
+                println!("no customer {email} in {app}");
+                return Ok(());
+            }
+            if !purchases_only {
+                println!(
+                    "{} <{}>  id {}",
+                    v["user"]["name"].as_str().unwrap_or("-"),
+                    email,
+                    v["user"]["id"].as_str().unwrap_or("-")
+                );
+            }
+            for p in v["purchases"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                println!(
+                    "{:<22} {:<28} {:>10} {:<4} {:<11} {}",
+                    p["id"].as_str().unwrap_or("-"),
+                    p["productName"].as_str().unwrap_or("-"),
+                    p["amount"]["amount"]
+                        .as_i64()
+                        .map(|a| format!("{}.{:02}", a / 100, a % 100))
+                        .unwrap_or_default(),
+                    p["amount"]["currency"].as_str().unwrap_or(""),
+                    p["status"].as_str().unwrap_or("-"),
+                    p["purchasedAt"]
+                        .as_i64()
+                        .map(|t| ms(t * 1000))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        Command::Doctor { app } => {
+            let r: serde_json::Value = api
+                .get(&format!("/api/v1/apps/{}/doctor", path_id(app)?))
+                .await?;
+            emit(cli, &r, |r| {
+                for c in r["checks"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                {
+                    println!(
+                        "{:<5} {:<18} {}",
+                        c["status"].as_str().unwrap_or("?"),
+                        c["name"].as_str().unwrap_or("?"),
+                        c["detail"].as_str().unwrap_or("")
+                    );
+                }
+                println!("overall: {}", r["overall"].as_str().unwrap_or("?"));
+            })?;
+            if r["overall"] == "fail" {
+                return Err(
+                    CliError::failure(format!("doctor: {app} has failing checks")).reported(),
+                );
+            }
+            Ok(())
+        }
         Command::Approve { id } => {
             let d: DecisionOutcome = api
                 .post(

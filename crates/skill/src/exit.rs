@@ -34,6 +34,8 @@ With --json, a failure also prints {\"success\":false,\"error\":…,\"code\":N} 
 pub struct CliError {
     code: u8,
     message: String,
+    /// The command already printed its JSON document; do not print an error document too.
+    reported: bool,
 }
 
 impl CliError {
@@ -41,7 +43,16 @@ impl CliError {
         Self {
             code,
             message: message.into(),
+            reported: false,
         }
+    }
+    /// A failure whose JSON output the command has already printed.
+    pub fn reported(mut self) -> Self {
+        self.reported = true;
+        self
+    }
+    pub fn is_reported(&self) -> bool {
+        self.reported
     }
     pub fn config(message: impl Into<String>) -> Self {
         Self::new(CONFIG, message)

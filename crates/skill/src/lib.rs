@@ -103,6 +103,29 @@ pub enum Command {
         /// Action id.
         id: String,
     },
+    /// Look a customer up in a product app (through its signed SDK route).
+    Lookup {
+        /// The customer's email.
+        email: String,
+        /// The app's slug.
+        #[arg(long)]
+        app: String,
+    },
+    /// List a customer's purchases in a product app.
+    Purchases {
+        /// The customer's email.
+        email: String,
+        /// The app's slug.
+        #[arg(long)]
+        app: String,
+    },
+    /// Check an app's wiring: registry, signed round trip, capabilities, Front, Stripe.
+    /// Exits 1 when any check fails.
+    Doctor {
+        /// The app's slug.
+        #[arg(long)]
+        app: String,
+    },
     /// Approve an action waiting for you (it then runs exactly once).
     Approve {
         /// Action id.
@@ -165,7 +188,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            if json {
+            if json && !e.is_reported() {
                 println!(
                     "{}",
                     serde_json::json!({"success": false, "error": e.to_string(), "code": e.code()})

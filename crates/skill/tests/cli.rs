@@ -606,6 +606,47 @@ fn sandbox_runs_the_loop_and_stops_cleanly_on_ctrl_c() {
         std::thread::sleep(Duration::from_millis(250));
     }
 
+    // The operator's view of the example app: its wiring, and a customer with purchases.
+    let out = skill(&["doctor", "--app", "first-app", "--json"], &cfg);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_ne!(doc["overall"], "fail", "{doc}");
+    let signature = doc["checks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "signature"))
+        .expect("a signature check");
+    assert_eq!(signature["status"], "ok", "{doc}");
+    let out = skill(
+        &[
+            "lookup",
+            "jonas.becker@example.org",
+            "--app",
+            "first-app",
+            "--json",
+        ],
+        &cfg,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(found["user"]["id"], "usr_jonas", "{found}");
+    let out = skill(
+        &[
+            "purchases",
+            "jonas.becker@example.org",
+            "--app",
+            "first-app",
+            "--json",
+        ],
+        &cfg,
+    );
+    let purchases: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        purchases.as_array().is_some_and(|p| !p.is_empty()),
+        "{purchases}"
+    );
+    let out = skill(&["doctor", "--app", "nope"], &cfg);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+
     signal(&child, "-INT");
     let status = wait_exit(&mut child, Duration::from_secs(20));
     assert_eq!(

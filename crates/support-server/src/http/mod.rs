@@ -17,6 +17,7 @@ use crate::state::AppState;
 
 pub mod actions_api;
 pub mod api;
+pub mod apps_api;
 pub mod dashboard;
 pub mod health;
 pub mod html;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(api::routes())
         .merge(actions_api::routes())
+        .merge(apps_api::routes())
         .merge(ops::routes())
         .merge(dashboard::routes())
         .fallback(not_found)
