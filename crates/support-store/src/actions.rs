@@ -152,10 +152,7 @@ impl Store {
                 .bind(id)
                 .fetch_optional(p)
                 .await?;
-            Ok(match row {
-                Some(r) => Some(action_from_row!(r)),
-                None => None,
-            })
+            Ok(crate::map_row!(row, action_from_row))
         })
     }
 
@@ -170,11 +167,7 @@ impl Store {
                 .bind(limit)
                 .fetch_all(p)
                 .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(action_from_row!(r));
-            }
-            Ok(out)
+            Ok(crate::map_rows!(rows, action_from_row))
         })
     }
 
@@ -188,11 +181,7 @@ impl Store {
                 .bind(conversation_id)
                 .fetch_all(p)
                 .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(action_from_row!(r));
-            }
-            Ok(out)
+            Ok(crate::map_rows!(rows, action_from_row))
         })
     }
 
@@ -302,10 +291,7 @@ impl Store {
             .bind(action_id)
             .fetch_optional(p)
             .await?;
-            Ok(match row {
-                Some(r) => Some(approval_from_row!(r)),
-                None => None,
-            })
+            Ok(crate::map_row!(row, approval_from_row))
         })
     }
 
@@ -324,11 +310,7 @@ impl Store {
             .bind(limit)
             .fetch_all(p)
             .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(approval_from_row!(r));
-            }
-            Ok(out)
+            Ok(crate::map_rows!(rows, approval_from_row))
         })
     }
 

@@ -135,10 +135,7 @@ impl Store {
                 .bind(slug)
                 .fetch_optional(p)
                 .await?;
-            Ok(match row {
-                Some(r) => Some(app_from_row!(r)),
-                None => None,
-            })
+            Ok(crate::map_row!(row, app_from_row))
         })
     }
 
@@ -174,10 +171,7 @@ impl Store {
                 .bind(id)
                 .fetch_optional(p)
                 .await?;
-            Ok(match row {
-                Some(r) => Some(app_from_row!(r)),
-                None => None,
-            })
+            Ok(crate::map_row!(row, app_from_row))
         })
     }
 
@@ -191,10 +185,7 @@ impl Store {
                 .bind(inbox_id)
                 .fetch_optional(p)
                 .await?;
-            Ok(match row {
-                Some(r) => Some(app_from_row!(r)),
-                None => None,
-            })
+            Ok(crate::map_row!(row, app_from_row))
         })
     }
 
@@ -202,11 +193,7 @@ impl Store {
         on_pool!(self.pool(), |p| {
             let sql = format!("SELECT {COLUMNS} FROM apps ORDER BY slug");
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(app_from_row!(r));
-            }
-            Ok(out)
+            Ok(crate::map_rows!(rows, app_from_row))
         })
     }
 }

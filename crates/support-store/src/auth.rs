@@ -96,10 +96,7 @@ impl Store {
             .bind(email)
             .fetch_optional(p)
             .await?;
-            Ok(match row {
-                Some(r) => Some(user_from_row!(r)),
-                None => None,
-            })
+            Ok(crate::map_row!(row, user_from_row))
         })
     }
 
@@ -114,10 +111,7 @@ impl Store {
             .bind(token_hash)
             .fetch_optional(p)
             .await?;
-            Ok(match row {
-                Some(r) => Some(user_from_row!(r)),
-                None => None,
-            })
+            Ok(crate::map_row!(row, user_from_row))
         })
     }
 
@@ -153,10 +147,7 @@ impl Store {
             .bind(now_ms())
             .fetch_optional(p)
             .await?;
-            Ok(match row {
-                Some(r) => Some(user_from_row!(r)),
-                None => None,
-            })
+            Ok(crate::map_row!(row, user_from_row))
         })
     }
 

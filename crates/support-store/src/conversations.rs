@@ -120,11 +120,7 @@ impl Store {
                 .bind(limit)
                 .fetch_all(p)
                 .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(conversation_from_row!(r));
-            }
-            Ok(out)
+            Ok(crate::map_rows!(rows, conversation_from_row))
         })
     }
 

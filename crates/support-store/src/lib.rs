@@ -53,6 +53,32 @@ macro_rules! on_pool {
     };
 }
 
+/// Maps fetched rows with a row-conversion macro (which may use `?`).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! map_rows {
+    ($rows:expr, $from_row:ident) => {{
+        let rows = $rows;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push($from_row!(r));
+        }
+        out
+    }};
+}
+
+/// Maps an optional row with a row-conversion macro.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! map_row {
+    ($row:expr, $from_row:ident) => {
+        match $row {
+            Some(r) => Some($from_row!(r)),
+            None => None,
+        }
+    };
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("unsupported database url {0:?}: use sqlite://PATH or postgres://…")]

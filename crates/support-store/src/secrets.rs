@@ -78,11 +78,7 @@ impl Store {
                 .bind(now)
                 .fetch_all(p)
                 .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(secret_from_row!(r));
-            }
-            Ok(out)
+            Ok(crate::map_rows!(rows, secret_from_row))
         })
     }
 
@@ -145,11 +141,7 @@ impl Store {
         let sql = format!("SELECT {COLUMNS} FROM app_secrets ORDER BY id");
         on_pool!(self.pool(), |p| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(secret_from_row!(r));
-            }
-            Ok(out)
+            Ok(crate::map_rows!(rows, secret_from_row))
         })
     }
 

@@ -191,10 +191,7 @@ impl Store {
                 .bind(&pattern)
                 .fetch_optional(p)
                 .await?;
-            Ok(match row {
-                Some(r) => Some(run_from_row!(r)),
-                None => None,
-            })
+            Ok(crate::map_row!(row, run_from_row))
         })
     }
 
@@ -484,10 +481,7 @@ impl Store {
                 .bind(run_id)
                 .fetch_optional(p)
                 .await?;
-            Ok(match row {
-                Some(r) => Some(run_from_row!(r)),
-                None => None,
-            })
+            Ok(crate::map_row!(row, run_from_row))
         })
     }
 
@@ -499,10 +493,7 @@ impl Store {
                 .bind(key)
                 .fetch_optional(p)
                 .await?;
-            Ok(match row {
-                Some(r) => Some(run_from_row!(r)),
-                None => None,
-            })
+            Ok(crate::map_row!(row, run_from_row))
         })
     }
 
@@ -517,11 +508,7 @@ impl Store {
                 .bind(limit)
                 .fetch_all(p)
                 .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(run_from_row!(r));
-            }
-            Ok(out)
+            Ok(crate::map_rows!(rows, run_from_row))
         })
     }
 
@@ -535,11 +522,7 @@ impl Store {
                 .bind(trace_id)
                 .fetch_all(p)
                 .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(run_from_row!(r));
-            }
-            Ok(out)
+            Ok(crate::map_rows!(rows, run_from_row))
         })
     }
 
