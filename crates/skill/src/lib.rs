@@ -119,6 +119,9 @@ pub enum Command {
         #[arg(long)]
         app: String,
     },
+    /// Connect an app to its Stripe account (Connect OAuth), show or revoke the connection.
+    #[command(subcommand)]
+    Stripe(commands::StripeCommand),
     /// Check an app's wiring: registry, signed round trip, capabilities, Front, Stripe.
     /// Exits 1 when any check fails.
     Doctor {

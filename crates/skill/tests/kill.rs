@@ -570,3 +570,129 @@ fn the_table_covers_every_step_at_every_point() {
 fn crashed_run_resumes_once_its_lease_runs_out() {
     kill_at(&["inside_step:execute"], true);
 }
+
+/// The product app's purchase the revoke cases refund, and its charge.
+const APP_PURCHASE: &str = "pur_maya_tt";
+const APP_CHARGE: &str = "ch_seed_maya_tt";
+const APP_SECRET: &str = "kill-test-app-secret-0123456789abcdef0123456789abcdef";
+
+/// SIGABRT after Stripe accepted the refund but before the ledger recorded it (and, in the
+/// second case, after the product app revoked access but before that was journaled). After
+/// the restart: exactly one refund, access revoked once in the app, one `action.succeeded`.
+fn kill_with_app(fault: &str) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let stripe = Stripe::start();
+    stripe.fake().add_charge(
+        ACCOUNT,
+        SeedCharge {
+            id: APP_CHARGE.into(),
+            amount: 49_900,
+            currency: "usd".into(),
+            created: 1_767_225_600,
+            payment_intent: None,
+            customer_email: Some("maya@example.com".into()),
+        },
+    );
+    let shop = stripe
+        .rt
+        .block_on(first_app::FirstApp::start(first_app::FirstAppConfig {
+            bind: "127.0.0.1:0".parse().expect("addr"),
+            ..first_app::FirstAppConfig::new(dir.path().join("shop.db"), vec![APP_SECRET.into()])
+        }))
+        .expect("first app");
+
+    let mut s = serve(dir.path(), &stripe.fake().url(), Some(fault));
+    let token = token(dir.path());
+    let (code, v) = call(
+        &s.addr,
+        &token,
+        "POST",
+        "/api/v1/apps",
+        Some(
+            &json!({"slug": "kill-app", "name": "Kill App", "integration_url": shop.support_url()}),
+        ),
+    )
+    .expect("create app");
+    assert_eq!(code, 201, "{v}");
+    let (code, v) = call(
+        &s.addr,
+        &token,
+        "POST",
+        "/api/v1/apps/kill-app/rotate-secret",
+        Some(&json!({"graceHours": 0, "secret": APP_SECRET})),
+    )
+    .expect("set secret");
+    assert_eq!(code, 200, "{v}");
+    let body = json!({
+        "kind": "refund",
+        "app": "kill-app",
+        "params": {"account": ACCOUNT, "charge": APP_CHARGE, "amount": 49_900, "purchase_id": APP_PURCHASE},
+    });
+    let proposed = match call(&s.addr, &token, "POST", "/api/v1/actions", Some(&body)) {
+        Ok((201, v)) => Some(v),
+        Ok((code, v)) => panic!("propose: {code} {v}"),
+        Err(_) => None,
+    };
+    expect_abort(&mut s, fault);
+    drop(s);
+    assert_eq!(
+        stripe.fake().refund_count(),
+        1,
+        "Stripe accepted before the crash"
+    );
+    assert_eq!(expire_leases(dir.path()), 1);
+
+    let s = serve(dir.path(), &stripe.fake().url(), None);
+    let id = match &proposed {
+        Some(p) => p["id"].as_str().expect("id").to_owned(),
+        None => {
+            let list = get(&s, &token, "/api/v1/actions");
+            list[0]["id"].as_str().expect("id").to_owned()
+        }
+    };
+    let (action, _run) = wait_converged(&s, &token, &id, Duration::from_secs(30));
+    assert_eq!(
+        stripe.fake().refund_count(),
+        1,
+        "{fault}: exactly one refund"
+    );
+    let refund_id = stripe.fake().refunds(ACCOUNT)[0].id.clone();
+    assert_eq!(
+        action["action"]["result"]["follow_up"]["status"], "refunded",
+        "{action}"
+    );
+
+    // Access revoked once, for that refund.
+    let rows: Vec<(String, String)> = stripe.rt.block_on(async {
+        support_store::sqlx::query_as(
+            "SELECT purchase_id, refund_id FROM revocations WHERE purchase_id = ?",
+        )
+        .bind(APP_PURCHASE)
+        .fetch_all(shop.pool())
+        .await
+        .expect("revocations")
+    });
+    assert_eq!(rows, vec![(APP_PURCHASE.to_owned(), refund_id)], "{fault}");
+
+    let trace = action["action"]["trace_id"].as_str().expect("trace");
+    let view = get(&s, &token, &format!("/api/v1/trace/{trace}"));
+    let succeeded = view["audit"]
+        .as_array()
+        .expect("audit")
+        .iter()
+        .filter(|e| e["action"] == "action.succeeded")
+        .count();
+    assert_eq!(succeeded, 1, "{fault}: one audit entry of success");
+    stop(s);
+    stripe.rt.block_on(shop.shutdown());
+}
+
+#[test]
+fn killed_after_stripe_accepted_the_refund_revokes_access_once() {
+    kill_with_app("inside_step:execute");
+}
+
+#[test]
+fn killed_after_the_app_revoked_access_revokes_it_once() {
+    kill_with_app("inside_step:follow_up");
+}

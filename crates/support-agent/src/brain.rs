@@ -5,6 +5,8 @@
 //! structured facts (purchase dates and amounts from the app, the category, signals), never
 //! from the customer's words: a message that claims authority changes nothing here.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use support_core::classify::{Category, classify};
@@ -25,9 +27,24 @@ pub struct BrainInput {
     /// The customer as the app knows them, and their purchases (newest first).
     pub user: Option<SdkUser>,
     pub purchases: Vec<SdkPurchase>,
+    /// What Stripe says about the purchases' charges, by charge id (absent: not looked up).
+    #[serde(default)]
+    pub charges: BTreeMap<String, ChargeFacts>,
     /// Unix seconds.
     pub now: i64,
 }
+
+/// A purchase's charge as the app's connected Stripe account reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeFacts {
+    /// False when the connected account has no such charge (it belongs to another account).
+    pub on_account: bool,
+    /// What Stripe still allows refunding (amount − amount_refunded).
+    pub refundable_cents: i64,
+}
+
+/// The rule id of a refund whose charge is not on the app's connected account.
+pub const CHARGE_ACCOUNT_MISMATCH: &str = "charge_account_mismatch";
 
 /// One proposed action with the policy's verdict on it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -139,47 +156,91 @@ pub fn decide(
     };
     let mut draft = None;
     match r.outcome {
-        RouteOutcome::Respond => match (category, input.user.as_ref(), target) {
-            (Category::SupportRefund, Some(_), Some(p)) => {
-                if let (Some(charge), Some(account)) = (&p.stripe_charge_id, stripe_account) {
-                    propose(
-                        "refund",
-                        json!({"account": account, "charge": charge, "amount": p.amount.amount, "reason": "requested_by_customer", "purchase_id": p.id}),
-                        base_facts(ActionKind::Refund, Some(p), true),
-                    );
+        RouteOutcome::Respond => {
+            match (category, input.user.as_ref(), target) {
+                (Category::SupportRefund, Some(_), Some(p)) => {
+                    let charge = p.stripe_charge_id.as_ref().zip(stripe_account);
+                    let stripe = charge.and_then(|(ch, _)| input.charges.get(ch)).copied();
+                    let mut verdict = None;
+                    match (charge, stripe) {
+                        (Some((charge, account)), Some(cf)) if !cf.on_account => {
+                            // Never refund a charge on an account the app does not own (C23).
+                            let v = Verdict::Escalate {
+                            reason: "the purchase's charge is not on the app's connected Stripe account".into(),
+                        };
+                            verdict = Some(v.clone());
+                            proposals.push(Proposed {
+                            kind: "refund".into(),
+                            params: json!({"account": account, "charge": charge, "reason": "requested_by_customer", "purchase_id": p.id}),
+                            verdict: v,
+                            rule: CHARGE_ACCOUNT_MISMATCH.into(),
+                        });
+                        }
+                        (Some((charge, account)), stripe) => {
+                            let mut facts = base_facts(ActionKind::Refund, Some(p), true);
+                            // Stripe's remaining refundable amount is the ceiling (C20); the
+                            // policy denies a refund of nothing before Stripe is ever called.
+                            let refundable = stripe.map(|cf| cf.refundable_cents);
+                            if let Some(pf) = facts.purchase.as_mut() {
+                                pf.refundable_cents = refundable.map(|r| r.min(pf.amount_cents));
+                            }
+                            let amount = refundable
+                                .map_or(p.amount.amount, |r| r.min(p.amount.amount))
+                                .max(0);
+                            propose(
+                                "refund",
+                                json!({"account": account, "charge": charge, "amount": amount, "reason": "requested_by_customer", "purchase_id": p.id}),
+                                facts,
+                            );
+                            verdict = proposals.last().map(|x| x.verdict.clone());
+                        }
+                        (None, _) => {}
+                    }
+                    draft = match verdict {
+                        Some(Verdict::Auto) => Some(format!(
+                            "Hi,\n\nThanks for writing. I've refunded your {} purchase ({}). It shows on your statement in 5-10 business days.\n",
+                            p.product_name, p.amount
+                        )),
+                        Some(Verdict::Deny { .. }) => Some(format!(
+                            "Hi,\n\nThanks for writing. Your {} purchase has already been refunded, so there is nothing left to refund. If you see something different on your statement, reply with the date and amount and we'll look into it.\n",
+                            p.product_name
+                        )),
+                        // Escalations get a human, not a template.
+                        Some(Verdict::Escalate { .. }) => None,
+                        _ => Some(format!(
+                            "Hi,\n\nThanks for writing. I've asked the team to review a refund of your {} purchase ({}); you'll hear from us within a day.\n",
+                            p.product_name, p.amount
+                        )),
+                    };
                 }
-                draft = Some(format!(
-                    "Hi,\n\nThanks for writing. I've started a refund of your {} purchase ({}). If it needs a second look from the team, you'll hear from us within a day; otherwise it shows on your statement in 5-10 business days.\n",
-                    p.product_name, p.amount
-                ));
-            }
-            (Category::SupportAccess, Some(user), _) => {
-                propose(
-                    "magic_link",
-                    json!({"email": user.email, "expires_in": 3600}),
-                    base_facts(ActionKind::MagicLink, None, true),
-                );
-                draft = Some("Hi,\n\nI've sent a fresh sign-in link to your email address. It works once and expires in an hour.\n".into());
-            }
-            (Category::SupportTransfer, Some(user), Some(p)) => {
-                if let Some(to) = entities
-                    .emails
-                    .iter()
-                    .find(|e| !e.eq_ignore_ascii_case(user.email.as_str()))
-                {
+                (Category::SupportAccess, Some(user), _) => {
                     propose(
-                        "transfer_purchase",
-                        json!({"purchaseId": p.id, "fromUserId": user.id, "toEmail": to}),
-                        base_facts(ActionKind::TransferPurchase, Some(p), true),
+                        "magic_link",
+                        json!({"email": user.email, "expires_in": 3600}),
+                        base_facts(ActionKind::MagicLink, None, true),
                     );
-                    draft = Some(format!(
-                        "Hi,\n\nI've started moving your {} purchase to {to}.\n",
-                        p.product_name
-                    ));
+                    draft = Some("Hi,\n\nI've sent a fresh sign-in link to your email address. It works once and expires in an hour.\n".into());
                 }
+                (Category::SupportTransfer, Some(user), Some(p)) => {
+                    if let Some(to) = entities
+                        .emails
+                        .iter()
+                        .find(|e| !e.eq_ignore_ascii_case(user.email.as_str()))
+                    {
+                        propose(
+                            "transfer_purchase",
+                            json!({"purchaseId": p.id, "fromUserId": user.id, "toEmail": to}),
+                            base_facts(ActionKind::TransferPurchase, Some(p), true),
+                        );
+                        draft = Some(format!(
+                            "Hi,\n\nI've started moving your {} purchase to {to}.\n",
+                            p.product_name
+                        ));
+                    }
+                }
+                _ => {}
             }
-            _ => {}
-        },
+        }
         RouteOutcome::Silence => {}
         _ => {}
     }

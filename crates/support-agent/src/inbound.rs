@@ -10,6 +10,7 @@
 //! policy over facts from the app (customer, purchases); the allowed proposals become ledger
 //! actions, escalations tag the conversation and tell Slack, replies become Front drafts.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -22,11 +23,12 @@ use support_store::decisions::NewDecision;
 
 use crate::actions::{ActionService, Proposal, Verdict};
 use crate::app_tools::AppDirectory;
-use crate::brain::{BrainInput, Plan};
+use crate::brain::{BrainInput, ChargeFacts, Plan};
 use crate::tools::ToolError;
 
 type BoxFut<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
 use support_store::{NewAuditEntry, Store};
+use support_stripe::StripeApi;
 
 pub const INBOUND_WORKFLOW: &str = "inbound";
 
@@ -93,11 +95,13 @@ impl InboundService {
         config: InboundConfig,
         actions: Arc<ActionService>,
         apps: Arc<dyn AppDirectory>,
+        stripe: Arc<dyn StripeApi>,
     ) -> Arc<Self> {
         let deps = Arc::new(Deps {
             store: store.clone(),
             actions,
             apps,
+            stripe,
         });
         engine.register(INBOUND_WORKFLOW, move |ctx: EmbeddedCtx, input: Value| {
             let deps = deps.clone();
@@ -191,7 +195,57 @@ fn retryable(e: impl std::fmt::Display) -> StepError {
 struct AppFacts {
     user: Option<support_types::sdk::SdkUser>,
     purchases: Vec<support_types::sdk::SdkPurchase>,
+    /// Stripe's view of the active purchases' charges on the app's connected account.
+    #[serde(default)]
+    charges: BTreeMap<String, ChargeFacts>,
     note: Option<String>,
+}
+
+/// How many of the newest active purchases get their Stripe charge looked up.
+const CHARGE_LOOKUPS: usize = 5;
+
+/// Asks the app's connected Stripe account about the active purchases' charges. A charge the
+/// account does not have is recorded as not on the account; a transient failure retries the
+/// step; any other failure leaves the charge unknown (the policy then goes by the app).
+async fn charge_facts(
+    stripe: &dyn StripeApi,
+    account: &str,
+    purchases: &[support_types::sdk::SdkPurchase],
+) -> Result<(BTreeMap<String, ChargeFacts>, Option<String>), StepError> {
+    let mut out = BTreeMap::new();
+    let mut note = None;
+    for ch in purchases
+        .iter()
+        .filter(|p| p.status == "active")
+        .filter_map(|p| p.stripe_charge_id.as_deref())
+        .take(CHARGE_LOOKUPS)
+    {
+        match stripe.retrieve_charge(account, ch).await {
+            Ok(c) => {
+                out.insert(
+                    ch.to_owned(),
+                    ChargeFacts {
+                        on_account: true,
+                        refundable_cents: c.refundable(),
+                    },
+                );
+            }
+            Err(e) if e.code() == Some("resource_missing") => {
+                out.insert(
+                    ch.to_owned(),
+                    ChargeFacts {
+                        on_account: false,
+                        refundable_cents: 0,
+                    },
+                );
+            }
+            Err(e) if e.outcome() == support_stripe::Outcome::RetrySameKey => {
+                return Err(StepError::Retryable(format!("stripe charge {ch}: {e}")));
+            }
+            Err(e) => note = Some(format!("stripe charge {ch}: {e}")),
+        }
+    }
+    Ok((out, note))
 }
 
 /// Looks the customer up in their app; a missing integration is not an error (the policy
@@ -199,6 +253,7 @@ struct AppFacts {
 async fn app_facts(
     store: &Store,
     apps: &dyn AppDirectory,
+    stripe: &dyn StripeApi,
     app_id: Option<&str>,
     email: Option<&str>,
 ) -> Result<AppFacts, StepError> {
@@ -242,10 +297,19 @@ async fn app_facts(
         Some(u) => api.get_purchases(&u.id).await.map_err(sdk)?,
         None => Vec::new(),
     };
+    let (charges, note) = match app
+        .as_ref()
+        .filter(|a| a.stripe_connected)
+        .and_then(|a| a.stripe_account_id.as_deref())
+    {
+        Some(account) => charge_facts(stripe, account, &purchases).await?,
+        None => (BTreeMap::new(), None),
+    };
     Ok(AppFacts {
         user,
         purchases,
-        note: None,
+        charges,
+        note,
     })
 }
 
@@ -253,6 +317,7 @@ struct Deps {
     store: Store,
     actions: Arc<ActionService>,
     apps: Arc<dyn AppDirectory>,
+    stripe: Arc<dyn StripeApi>,
 }
 
 async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> WfResult<Value> {
@@ -302,6 +367,7 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
                     app_facts(
                         &s,
                         d.apps.as_ref(),
+                        d.stripe.as_ref(),
                         i.app_id.as_deref(),
                         g.customer_email.as_deref(),
                     )
@@ -342,11 +408,14 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
                     from: g.customer_email.clone().unwrap_or_default(),
                     user: f.user.clone(),
                     purchases: f.purchases.clone(),
+                    charges: f.charges.clone(),
                     now: now.div_euclid(1000),
                 },
                 &policy_cfg,
                 &policy_cfg.approvers,
-                app.as_ref().and_then(|a| a.stripe_account_id.as_deref()),
+                app.as_ref()
+                    .filter(|a| a.stripe_connected)
+                    .and_then(|a| a.stripe_account_id.as_deref()),
             );
             s.record_decision(
                 &NewDecision {

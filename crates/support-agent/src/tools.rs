@@ -176,6 +176,32 @@ impl Tool for RefundTool {
     async fn execute(&self, ctx: &ToolCtx, params: &Value) -> Result<Value, ToolError> {
         let (action_id, idempotency_key) = (ctx.action_id.as_str(), ctx.idempotency_key.as_str());
         let p = Self::params(params)?;
+        // Check the charge on the connected account before any POST: a charge of another
+        // account (C23) or one with too little left (C20, e.g. refunded elsewhere since the
+        // policy decided) fails here, with nothing sent. If this action's own refund already
+        // went through (an earlier attempt), the reconciliation below returns it instead.
+        let charge = match self.stripe.retrieve_charge(&p.account, &p.charge).await {
+            Ok(c) => c,
+            Err(e) if e.code() == Some("resource_missing") => {
+                return Err(ToolError::Failed(format!(
+                    "charge {} is not on connected account {}; no refund was attempted",
+                    p.charge, p.account
+                )));
+            }
+            Err(e) => return Err(from_stripe(e)),
+        };
+        let wanted = p.amount.unwrap_or_else(|| charge.refundable());
+        if charge.refundable() == 0 || wanted > charge.refundable() {
+            if let Some(done) = self.reconcile(ctx, params).await? {
+                return Ok(done);
+            }
+            return Err(ToolError::Failed(format!(
+                "charge {} has {} {} left to refund and {wanted} was asked; no refund was attempted",
+                p.charge,
+                charge.refundable(),
+                charge.currency
+            )));
+        }
         let mut metadata = std::collections::BTreeMap::new();
         metadata.insert(
             support_stripe::ACTION_METADATA_KEY.to_owned(),

@@ -26,7 +26,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::server::{
@@ -45,6 +45,8 @@ pub struct FakeStripeConfig {
     pub bind: SocketAddr,
     /// The secret key clients must send as `Authorization: Bearer <key>`.
     pub api_token: String,
+    /// The platform's Connect client id (`ca_…`) the OAuth endpoints accept.
+    pub client_id: String,
 }
 
 impl Default for FakeStripeConfig {
@@ -52,6 +54,7 @@ impl Default for FakeStripeConfig {
         FakeStripeConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             api_token: "sk_test_fake".to_owned(),
+            client_id: "ca_fake_platform".to_owned(),
         }
     }
 }
@@ -143,10 +146,12 @@ struct StripeData {
     refunds: Vec<StripeRefund>,
     idempotency: HashMap<(String, String), Stored>,
     faults: VecDeque<StripeFault>,
+    oauth: OAuthData,
 }
 
 struct StripeShared {
     token: String,
+    client_id: String,
     data: Mutex<StripeData>,
     log: RequestLog,
 }
@@ -164,6 +169,7 @@ impl FakeStripe {
         let log = RequestLog::default();
         let shared = Arc::new(StripeShared {
             token: config.api_token,
+            client_id: config.client_id,
             data: Mutex::new(StripeData::default()),
             log: log.clone(),
         });
@@ -172,8 +178,13 @@ impl FakeStripe {
             .route("/v1/payment_intents/{id}", get(get_payment_intent))
             .route("/v1/refunds", get(list_refunds).post(create_refund))
             .route("/v1/refunds/{id}", get(get_refund))
-            .fallback(fallback)
             .layer(middleware::from_fn_with_state(shared.clone(), require_key))
+            // The OAuth host: the browser hits `authorize` with no key; `token` and
+            // `deauthorize` check the secret key themselves and answer in the OAuth shape.
+            .route("/oauth/authorize", get(oauth_authorize))
+            .route("/oauth/token", post(oauth_token))
+            .route("/oauth/deauthorize", post(oauth_deauthorize))
+            .fallback(fallback)
             .with_state(shared.clone());
         let running = Running::spawn(bound, router, log);
         Ok(FakeStripe { shared, running })
@@ -244,6 +255,338 @@ impl FakeStripe {
     pub fn request_log(&self) -> Vec<RequestRecord> {
         self.shared.log.snapshot()
     }
+
+    /// The Connect client id the OAuth endpoints accept.
+    pub fn client_id(&self) -> String {
+        self.shared.client_id.clone()
+    }
+
+    /// The next `/oauth/authorize` redirects back with `error=access_denied`, as when the
+    /// account owner clicks "Deny".
+    pub fn oauth_deny_next(&self) {
+        lock(&self.shared.data).oauth.deny_next = true;
+    }
+
+    /// The account the next `/oauth/authorize` connects (otherwise a fresh `acct_…`).
+    pub fn oauth_next_account(&self, account: &str) {
+        lock(&self.shared.data).oauth.next_account = Some(account.to_owned());
+    }
+
+    /// Expire every authorization code issued so far (Stripe's expire within minutes).
+    pub fn expire_oauth_codes(&self) {
+        for code in lock(&self.shared.data).oauth.codes.values_mut() {
+            code.expired = true;
+        }
+    }
+
+    /// Accounts currently connected to the platform through OAuth, sorted.
+    pub fn connected_accounts(&self) -> Vec<String> {
+        let d = lock(&self.shared.data);
+        let mut v: Vec<String> = d.oauth.connected.iter().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// Refund a charge outside the platform (as from the Stripe dashboard): no idempotency
+    /// key, no `support_action_id` metadata. Returns the refund.
+    pub fn refund_outside_platform(
+        &self,
+        account: &str,
+        charge: &str,
+        amount: Option<i64>,
+    ) -> anyhow::Result<StripeRefund> {
+        let mut d = lock(&self.shared.data);
+        let params = RefundParams {
+            charge: Some(charge.to_owned()),
+            payment_intent: None,
+            amount,
+            reason: Some("requested_by_customer".to_owned()),
+            metadata: BTreeMap::new(),
+        };
+        execute_refund(&mut d, account, params, None).map_err(|e| anyhow::anyhow!(e.message))?;
+        d.refunds
+            .last()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no refund recorded"))
+    }
+
+    /// A Stripe event (`{"id","object":"event","type","account","data":{"object":…}}`) about
+    /// a charge of `account` as it is now — what Stripe would send to a Connect endpoint for
+    /// `charge.refunded`, say. `None` if the account has no such charge.
+    pub fn charge_event(&self, event_type: &str, account: &str, charge: &str) -> Option<Value> {
+        let d = lock(&self.shared.data);
+        let rec = d
+            .charges
+            .get(account)?
+            .iter()
+            .find(|c| c.seed.id == charge)?;
+        Some(event_json(
+            event_type,
+            account,
+            charge_json(&d, account, rec),
+        ))
+    }
+
+    /// A `charge.dispute.created` event for a charge of `account`.
+    pub fn dispute_event(&self, account: &str, charge: &str) -> Option<Value> {
+        let d = lock(&self.shared.data);
+        let rec = d
+            .charges
+            .get(account)?
+            .iter()
+            .find(|c| c.seed.id == charge)?;
+        let dispute = json!({
+            "id": mixed_id("dp", 24),
+            "object": "dispute",
+            "amount": rec.seed.amount,
+            "charge": rec.seed.id,
+            "created": now_secs(),
+            "currency": rec.seed.currency,
+            "is_charge_refundable": rec.amount_refunded < rec.seed.amount,
+            "livemode": false,
+            "metadata": {},
+            "payment_intent": rec.seed.payment_intent,
+            "reason": "product_not_received",
+            "status": "needs_response",
+        });
+        Some(event_json("charge.dispute.created", account, dispute))
+    }
+
+    /// An `account.application.deauthorized` event for `account`.
+    pub fn deauthorized_event(&self, account: &str) -> Value {
+        let application = json!({
+            "id": self.shared.client_id,
+            "object": "application",
+            "name": "Support platform",
+        });
+        event_json("account.application.deauthorized", account, application)
+    }
+}
+
+fn event_json(event_type: &str, account: &str, object: Value) -> Value {
+    json!({
+        "id": mixed_id("evt", 24),
+        "object": "event",
+        "account": account,
+        "api_version": "2020-08-27",
+        "created": now_secs(),
+        "data": {"object": object},
+        "livemode": false,
+        "pending_webhooks": 1,
+        "request": {"id": null, "idempotency_key": null},
+        "type": event_type,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Connect OAuth.
+
+/// Authorization codes live this long (Stripe's expire within minutes).
+const OAUTH_CODE_SECS: i64 = 300;
+
+#[derive(Default)]
+struct OAuthData {
+    deny_next: bool,
+    next_account: Option<String>,
+    codes: HashMap<String, OAuthCode>,
+    connected: std::collections::BTreeSet<String>,
+}
+
+struct OAuthCode {
+    account: String,
+    issued: i64,
+    expired: bool,
+    used: bool,
+}
+
+/// Stripe's OAuth error shape: `{"error": "...", "error_description": "..."}`.
+fn oauth_error(status: StatusCode, error: &str, description: impl Into<String>) -> Response {
+    raw_response(
+        status,
+        json!({"error": error, "error_description": description.into()}).to_string(),
+        &new_request_id(),
+    )
+}
+
+fn form_value<'a>(form: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// `GET /oauth/authorize`: the account owner's consent page. The fake consents at once (or
+/// denies, when scripted) and redirects to `redirect_uri` as Stripe does.
+async fn oauth_authorize(State(s): St, uri: Uri) -> Response {
+    let query = parse_form(uri.query().unwrap_or("")).unwrap_or_default();
+    let client_id = form_value(&query, "client_id").unwrap_or("");
+    if client_id != s.client_id {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            format!("No such application: '{client_id}'"),
+        );
+    }
+    if form_value(&query, "response_type") != Some("code") {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "response_type must be 'code'",
+        );
+    }
+    let Some(redirect) = form_value(&query, "redirect_uri").filter(|r| r.starts_with("http"))
+    else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_redirect_uri",
+            "redirect_uri is missing or invalid",
+        );
+    };
+    let state = form_value(&query, "state").unwrap_or("");
+    let sep = if redirect.contains('?') { '&' } else { '?' };
+    let mut d = lock(&s.data);
+    let target = if std::mem::take(&mut d.oauth.deny_next) {
+        format!(
+            "{redirect}{sep}error=access_denied&error_description={}&state={}",
+            pct_encode("The user denied your request"),
+            pct_encode(state)
+        )
+    } else {
+        let account = d
+            .oauth
+            .next_account
+            .take()
+            .unwrap_or_else(|| mixed_id("acct", 16));
+        let code = mixed_id("ac", 32);
+        d.oauth.codes.insert(
+            code.clone(),
+            OAuthCode {
+                account,
+                issued: now_secs(),
+                expired: false,
+                used: false,
+            },
+        );
+        format!(
+            "{redirect}{sep}code={code}&scope=read_write&state={}",
+            pct_encode(state)
+        )
+    };
+    axum::response::Redirect::to(&target).into_response()
+}
+
+fn pct_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn oauth_form(
+    s: &StripeShared,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Vec<(String, String)>, Box<Response>> {
+    let form = std::str::from_utf8(body)
+        .ok()
+        .and_then(parse_form)
+        .ok_or_else(|| {
+            Box::new(oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Invalid form body",
+            ))
+        })?;
+    let key = bearer(headers).or_else(|| form_value(&form, "client_secret"));
+    if key != Some(s.token.as_str()) {
+        return Err(Box::new(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "No valid API key provided",
+        )));
+    }
+    Ok(form)
+}
+
+/// `POST /oauth/token` (`grant_type=authorization_code`).
+async fn oauth_token(State(s): St, headers: HeaderMap, body: Bytes) -> Response {
+    let form = match oauth_form(&s, &headers, &body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    if form_value(&form, "grant_type") != Some("authorization_code") {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "Only authorization_code is supported by this fake",
+        );
+    }
+    let code = form_value(&form, "code").unwrap_or("");
+    let mut d = lock(&s.data);
+    let account = match d.oauth.codes.get_mut(code) {
+        None => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                format!("Authorization code does not exist: {code}"),
+            );
+        }
+        Some(c) if c.used => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "This authorization code has already been used. All tokens issued with this                  code have been revoked.",
+            );
+        }
+        Some(c) if c.expired || now_secs() - c.issued > OAUTH_CODE_SECS => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                format!("Authorization code expired: {code}"),
+            );
+        }
+        Some(c) => {
+            c.used = true;
+            c.account.clone()
+        }
+    };
+    d.oauth.connected.insert(account.clone());
+    ok_json(json!({
+        "access_token": mixed_id("sk_test", 24),
+        "livemode": false,
+        "refresh_token": mixed_id("rt", 32),
+        "token_type": "bearer",
+        "stripe_publishable_key": mixed_id("pk_test", 24),
+        "stripe_user_id": account,
+        "scope": "read_write",
+    }))
+}
+
+/// `POST /oauth/deauthorize` (`client_id`, `stripe_user_id`).
+async fn oauth_deauthorize(State(s): St, headers: HeaderMap, body: Bytes) -> Response {
+    let form = match oauth_form(&s, &headers, &body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let client_id = form_value(&form, "client_id").unwrap_or("");
+    let account = form_value(&form, "stripe_user_id").unwrap_or("").to_owned();
+    if client_id != s.client_id {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            format!("No such application: '{client_id}'"),
+        );
+    }
+    if !lock(&s.data).oauth.connected.remove(&account) {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            format!("Application {client_id} is not connected to stripe account {account}"),
+        );
+    }
+    ok_json(json!({"stripe_user_id": account}))
 }
 
 // ---------------------------------------------------------------------------------------

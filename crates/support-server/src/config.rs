@@ -127,6 +127,10 @@ pub struct StripeConfig {
     pub webhook_secret: Secret,
     /// The endpoint's previous secret, accepted while Stripe rolls it.
     pub previous_webhook_secret: Secret,
+    /// Stripe's OAuth host for Connect (`https://connect.stripe.com`).
+    pub connect_url: String,
+    /// The platform's Connect client id (`ca_…`); Connect OAuth is off without it.
+    pub client_id: String,
 }
 
 impl Default for Config {
@@ -192,6 +196,8 @@ impl Default for StripeConfig {
             secret_key: Secret::default(),
             webhook_secret: Secret::default(),
             previous_webhook_secret: Secret::default(),
+            connect_url: support_stripe::DEFAULT_CONNECT_URL.into(),
+            client_id: String::new(),
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod ingest;
 pub mod secrets;
 pub mod state;
 mod stripe;
+mod stripe_events;
 pub mod worker;
 
 pub use bootstrap::Bootstrap;
@@ -89,17 +90,31 @@ impl Application {
         // The Stripe client needs a TLS provider; the binary installs ring at start, and so
         // does this for embedders and tests (a no-op when one is installed).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let stripe: Arc<dyn support_stripe::StripeApi> = if config.stripe.secret_key.is_empty() {
-            Arc::new(stripe::Unconfigured)
+        let (stripe, stripe_connect): (
+            Arc<dyn support_stripe::StripeApi>,
+            Arc<dyn support_stripe::StripeConnect>,
+        ) = if config.stripe.secret_key.is_empty() {
+            (
+                Arc::new(stripe::Unconfigured),
+                Arc::new(stripe::ConnectUnconfigured),
+            )
         } else {
-            Arc::new(
+            let client = Arc::new(
                 support_stripe::StripeClient::new(
                     &config.stripe.api_url,
                     config.stripe.secret_key.expose(),
                     std::time::Duration::from_secs(30),
                 )
-                .map_err(|e| anyhow::anyhow!("stripe client: {e}"))?,
-            )
+                .map_err(|e| anyhow::anyhow!("stripe client: {e}"))?
+                .with_connect(&config.stripe.connect_url, &config.stripe.client_id),
+            );
+            let connect: Arc<dyn support_stripe::StripeConnect> =
+                if config.stripe.client_id.is_empty() {
+                    Arc::new(stripe::ConnectUnconfigured)
+                } else {
+                    client.clone()
+                };
+            (client, connect)
         };
         let slack: Arc<dyn support_slack::SlackApi> = Arc::new(
             support_slack::SlackClient::new(
@@ -119,7 +134,8 @@ impl Application {
             .with(
                 "refund",
                 Arc::new(
-                    support_agent::tools::RefundTool::new(stripe).with_apps(directory.clone()),
+                    support_agent::tools::RefundTool::new(stripe.clone())
+                        .with_apps(directory.clone()),
                 ),
             )
             .with(
@@ -147,6 +163,7 @@ impl Application {
             support_agent::inbound::InboundConfig::default(),
             actions.clone(),
             directory.clone(),
+            stripe.clone(),
         );
         let state = AppState {
             ingest: ingest::Ingestor::start(
@@ -164,6 +181,8 @@ impl Application {
             engine,
             actions,
             inbound,
+            stripe,
+            stripe_connect,
         };
         Ok(Self {
             listener,

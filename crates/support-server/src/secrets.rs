@@ -35,11 +35,16 @@ pub struct AppSecrets {
     cache: Mutex<HashMap<String, Arc<Cached>>>,
 }
 
-fn context<'a>(app_id: &'a str, record_id: &'a str, version: i64) -> SecretContext<'a> {
+fn context<'a>(
+    app_id: &'a str,
+    purpose: &'a str,
+    record_id: &'a str,
+    version: i64,
+) -> SecretContext<'a> {
     SecretContext {
         app_id,
         provider: PROVIDER_APP,
-        purpose: PURPOSE_SIGNING,
+        purpose,
         record_id,
         version,
     }
@@ -74,14 +79,30 @@ impl AppSecrets {
         version: i64,
         plaintext: &str,
     ) -> Result<NewSecret, SecretError> {
+        self.seal_purpose(app_id, PURPOSE_SIGNING, version, plaintext)
+    }
+
+    /// Seals `plaintext` as the app's secret of `purpose` at `version` (e.g. the Stripe
+    /// Connect tokens under `stripe_connect`). Purpose and version are bound into the
+    /// encryption, so a row cannot be replayed under another purpose.
+    pub fn seal_purpose(
+        &self,
+        app_id: &str,
+        purpose: &str,
+        version: i64,
+        plaintext: &str,
+    ) -> Result<NewSecret, SecretError> {
         let id = new_id();
         let sealed = self
             .keyring
-            .seal(&context(app_id, &id, version), plaintext.as_bytes())
+            .seal(
+                &context(app_id, purpose, &id, version),
+                plaintext.as_bytes(),
+            )
             .map_err(|e| SecretError::Open(e.to_string()))?;
         Ok(NewSecret {
             id,
-            purpose: PURPOSE_SIGNING.into(),
+            purpose: purpose.into(),
             version,
             key_id: sealed.key_id,
             wrapped_dek: sealed.wrapped_dek,
@@ -161,10 +182,14 @@ impl AppSecrets {
             .collect())
     }
 
-    fn open(&self, row: &StoredSecret) -> Result<Zeroizing<Vec<u8>>, SecretError> {
-        tracing::info!(target: "security", app_id = %row.app_id, version = row.version, key_id = %row.key_id, "decrypted app signing secret");
+    /// Opens a stored secret of any purpose (logged to the security log).
+    pub fn open(&self, row: &StoredSecret) -> Result<Zeroizing<Vec<u8>>, SecretError> {
+        tracing::info!(target: "security", app_id = %row.app_id, purpose = %row.purpose, version = row.version, key_id = %row.key_id, "decrypted app secret");
         self.keyring
-            .open(&context(&row.app_id, &row.id, row.version), &sealed(row))
+            .open(
+                &context(&row.app_id, &row.purpose, &row.id, row.version),
+                &sealed(row),
+            )
             .map_err(|e| SecretError::Open(e.to_string()))
     }
 }

@@ -8,6 +8,7 @@ use support_agent::inbound::InboundService;
 use support_engine::Engine;
 use support_front::FrontApi;
 use support_store::Store;
+use support_stripe::{StripeApi, StripeConnect};
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -28,4 +29,7 @@ pub struct AppState {
     pub actions: Arc<ActionService>,
     /// Schedules (and coalesces) decision runs for new messages.
     pub inbound: Arc<InboundService>,
+    /// Stripe on connected accounts (charges, refunds) and Connect OAuth.
+    pub stripe: Arc<dyn StripeApi>,
+    pub stripe_connect: Arc<dyn StripeConnect>,
 }

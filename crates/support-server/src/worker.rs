@@ -21,7 +21,7 @@ const LEASE_MS: i64 = 60_000;
 pub const MAX_ATTEMPTS: i64 = 8;
 
 #[derive(Debug, thiserror::Error)]
-enum HandleError {
+pub(crate) enum HandleError {
     #[error("transient: {0}")]
     Transient(String),
     #[error("permanent: {0}")]
@@ -66,9 +66,10 @@ async fn process(state: &AppState, item: &OutboxItem) -> anyhow::Result<()> {
     let _guard = span.enter();
     let result = match item.topic.as_str() {
         TOPIC_FRONT => handle_front_event(state, &item.payload).await,
-        // Stored, verified and deduplicated; the handlers that act on these arrive with the
-        // Stripe, Slack approval and SDK stages. Until then they are kept for replay.
-        TOPIC_STRIPE | TOPIC_SLACK | TOPIC_SLACK_INTERACTION | TOPIC_APP => {
+        TOPIC_STRIPE => crate::stripe_events::handle(state, &item.payload).await,
+        // Stored, verified and deduplicated, with no handler yet (approvals are decided through
+        // the API and the dashboard); kept for replay.
+        TOPIC_SLACK | TOPIC_SLACK_INTERACTION | TOPIC_APP => {
             tracing::info!(topic = %item.topic, event = %item.payload, "event stored for later stages; nothing to do yet");
             Ok(())
         }

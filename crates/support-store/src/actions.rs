@@ -171,6 +171,30 @@ impl Store {
         })
     }
 
+    /// Actions of one app and kind whose frozen parameters contain `fragment` (a narrowing
+    /// prefilter; callers parse the parameters to confirm), newest first.
+    pub async fn actions_with_params_fragment(
+        &self,
+        app_id: &str,
+        kind: &str,
+        fragment: &str,
+    ) -> Result<Vec<ActionRow>> {
+        let sql = format!(
+            "SELECT {ACTION_COLUMNS} FROM actions WHERE app_id = $1 AND kind = $2 AND params LIKE $3 ORDER BY created_at DESC, id DESC"
+        );
+        // `_` and `%` in ids only widen the match; the caller confirms on the parsed value.
+        let pattern = format!("%{fragment}%");
+        on_pool!(self.pool(), |p| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(app_id)
+                .bind(kind)
+                .bind(&pattern)
+                .fetch_all(p)
+                .await?;
+            Ok(crate::map_rows!(rows, action_from_row))
+        })
+    }
+
     /// A conversation's actions, oldest first.
     pub async fn actions_for_conversation(&self, conversation_id: &str) -> Result<Vec<ActionRow>> {
         let sql = format!(

@@ -17,6 +17,9 @@ pub struct App {
     pub front_rule_webhooks: bool,
     /// The Stripe connected account refunds run on.
     pub stripe_account_id: Option<String>,
+    /// The platform may act on `stripe_account_id` (connected by OAuth or configured, and
+    /// not deauthorized since).
+    pub stripe_connected: bool,
     /// Slack channel for escalations.
     pub escalation_slack_channel: Option<String>,
     /// The app's policy (TOML); the defaults apply when absent.
@@ -33,7 +36,7 @@ pub struct NewApp {
     pub front_rule_webhooks: bool,
 }
 
-const COLUMNS: &str = "id, slug, name, front_inbox_ids, integration_url, front_rule_webhooks, stripe_account_id, escalation_slack_channel, policy, created_at";
+const COLUMNS: &str = "id, slug, name, front_inbox_ids, integration_url, front_rule_webhooks, stripe_account_id, stripe_connected, escalation_slack_channel, policy, created_at";
 
 macro_rules! app_from_row {
     ($row:expr) => {{
@@ -46,6 +49,7 @@ macro_rules! app_from_row {
             integration_url: row.try_get("integration_url")?,
             front_rule_webhooks: row.try_get("front_rule_webhooks")?,
             stripe_account_id: row.try_get("stripe_account_id")?,
+            stripe_connected: row.try_get("stripe_connected")?,
             escalation_slack_channel: row.try_get("escalation_slack_channel")?,
             policy: row.try_get("policy")?,
             created_at: row.try_get("created_at")?,
@@ -122,6 +126,7 @@ impl Store {
             integration_url: new.integration_url.clone(),
             front_rule_webhooks: new.front_rule_webhooks,
             stripe_account_id: None,
+            stripe_connected: false,
             escalation_slack_channel: None,
             policy: None,
             created_at: now,
@@ -140,6 +145,7 @@ impl Store {
     }
 
     /// Sets the app's Stripe account, escalation channel and policy (each only when given).
+    /// An account set here (configured by hand, as the sandbox does) counts as connected.
     pub async fn update_app_settings(
         &self,
         app_id: &str,
@@ -150,6 +156,7 @@ impl Store {
         on_pool!(self.pool(), |p| {
             sqlx::query(
                 "UPDATE apps SET stripe_account_id = COALESCE($1, stripe_account_id),
+                    stripe_connected = stripe_connected OR $1 IS NOT NULL,
                     escalation_slack_channel = COALESCE($2, escalation_slack_channel),
                     policy = COALESCE($3, policy), updated_at = $4 WHERE id = $5",
             )

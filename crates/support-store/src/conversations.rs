@@ -124,6 +124,27 @@ impl Store {
         })
     }
 
+    /// The app's most recently updated conversation with this customer (email compared
+    /// case-insensitively).
+    pub async fn latest_conversation_for_customer(
+        &self,
+        app_id: &str,
+        email: &str,
+    ) -> Result<Option<Conversation>> {
+        let sql = format!(
+            "{CONVERSATION_SELECT} WHERE c.app_id = $1 AND LOWER(c.customer_email) = LOWER($2)
+             ORDER BY c.updated_at DESC, c.id DESC LIMIT 1"
+        );
+        on_pool!(self.pool(), |p| {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(app_id)
+                .bind(email)
+                .fetch_optional(p)
+                .await?;
+            Ok(crate::map_row!(row, conversation_from_row))
+        })
+    }
+
     /// A conversation by our id or by Front's id, with its messages oldest first.
     pub async fn conversation(&self, id: &str) -> Result<Option<(Conversation, Vec<Message>)>> {
         let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1 OR c.front_conversation_id = $1");

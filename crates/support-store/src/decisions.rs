@@ -31,6 +31,8 @@ pub struct DecisionRow {
     pub category: String,
     pub routing: String,
     pub confidence: f64,
+    /// JSON array of the proposals with their policy verdicts.
+    pub proposed_actions: String,
     pub brain: String,
     pub trace_id: String,
     pub created_at: i64,
@@ -77,7 +79,7 @@ impl Store {
     pub async fn decisions_for(&self, conversation_id: &str) -> Result<Vec<DecisionRow>> {
         on_pool!(self.pool(), |p| {
             let rows = sqlx::query(
-                "SELECT id, conversation_id, category, routing, confidence, brain, trace_id, created_at
+                "SELECT id, conversation_id, category, routing, confidence, brain, trace_id, created_at, proposed_actions
                  FROM decisions WHERE conversation_id = $1 ORDER BY created_at, id",
             )
             .bind(conversation_id)
@@ -94,6 +96,7 @@ impl Store {
                     brain: r.try_get(5)?,
                     trace_id: r.try_get(6)?,
                     created_at: r.try_get(7)?,
+                    proposed_actions: r.try_get(8)?,
                 });
             }
             Ok(out)

@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod migrate;
 pub mod secrets;
 pub mod status;
+pub mod stripe;
 pub mod testdb;
 pub mod workflows;
 

@@ -34,6 +34,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_engine.sql"),
         postgres: include_str!("../migrations/postgres/0003_engine.sql"),
     },
+    Migration {
+        version: 4,
+        name: "stripe_connect",
+        sqlite: include_str!("../migrations/sqlite/0004_stripe_connect.sql"),
+        postgres: include_str!("../migrations/postgres/0004_stripe_connect.sql"),
+    },
 ];
 
 /// The schema version this build expects.

@@ -37,6 +37,10 @@
 //! crypto provider (e.g. `rustls::crypto::ring::default_provider().install_default()`)
 //! before [`StripeClient::new`] is called.
 
+mod connect;
+
+pub use connect::{ConnectedAccount, DEFAULT_CONNECT_URL, StripeConnect, authorize_url};
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
@@ -147,6 +151,10 @@ pub enum StripeError {
     /// 401: the secret key is missing, wrong or revoked.
     #[error("stripe authentication failed: {message}")]
     Auth { message: String },
+    /// A Connect OAuth error (`{"error", "error_description"}`): `invalid_grant` for an
+    /// expired, unknown or reused code, `invalid_client` for an account not connected.
+    #[error("stripe oauth error {error}: {description}")]
+    OAuth { error: String, description: String },
 }
 
 impl StripeError {
@@ -157,7 +165,8 @@ impl StripeError {
             | StripeError::InvalidRequest { .. }
             | StripeError::Idempotency { .. }
             | StripeError::InvalidInput { .. }
-            | StripeError::Auth { .. } => Outcome::Failed,
+            | StripeError::Auth { .. }
+            | StripeError::OAuth { .. } => Outcome::Failed,
             StripeError::KeyInUse { .. } | StripeError::RateLimited { .. } => Outcome::RetrySameKey,
             // A first-time 5xx may or may not have been stored for the key; retrying with the
             // same key is safe either way, and a stored one then shows up as a replay.
@@ -252,9 +261,43 @@ pub struct Charge {
     pub created: i64,
     #[serde(default)]
     pub payment_intent: Option<String>,
+    #[serde(default)]
+    pub receipt_email: Option<String>,
+    #[serde(default)]
+    pub billing_details: Option<BillingDetails>,
+}
+
+/// `billing_details` of a charge (the field we use).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingDetails {
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// A payment intent (the fields we use).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentIntent {
+    pub id: String,
+    pub amount: i64,
+    #[serde(default)]
+    pub amount_received: i64,
+    pub currency: String,
+    pub status: String,
+    /// The charge that paid it, when there is one.
+    #[serde(default)]
+    pub latest_charge: Option<String>,
 }
 
 impl Charge {
+    /// The payer's email: billing details first, else the receipt address.
+    pub fn billing_email(&self) -> Option<&str> {
+        self.billing_details
+            .as_ref()
+            .and_then(|b| b.email.as_deref())
+            .or(self.receipt_email.as_deref())
+            .filter(|e| !e.is_empty())
+    }
+
     /// What can still be refunded.
     pub fn refundable(&self) -> i64 {
         (self.amount - self.amount_refunded).max(0)
@@ -322,6 +365,13 @@ pub trait StripeApi: Send + Sync {
 
     /// GET /v1/charges/{id}.
     async fn retrieve_charge(&self, account: &str, charge_id: &str) -> Result<Charge, StripeError>;
+
+    /// GET /v1/payment_intents/{id}.
+    async fn retrieve_payment_intent(
+        &self,
+        account: &str,
+        payment_intent: &str,
+    ) -> Result<PaymentIntent, StripeError>;
 }
 
 /// Reconciliation for an [`Outcome::Uncertain`] refund: list the charge's refunds and return
@@ -478,6 +528,9 @@ pub struct StripeClient {
     base_url: String,
     secret_key: String,
     page_size: u8,
+    /// Connect OAuth host and the platform's `ca_…` client id ([`StripeClient::with_connect`]).
+    connect_url: String,
+    client_id: String,
 }
 
 impl fmt::Debug for StripeClient {
@@ -535,6 +588,8 @@ impl StripeClient {
             base_url: base_url.to_owned(),
             secret_key: secret_key.to_owned(),
             page_size: DEFAULT_PAGE_SIZE,
+            connect_url: DEFAULT_CONNECT_URL.to_owned(),
+            client_id: String::new(),
         })
     }
 
@@ -743,6 +798,21 @@ impl StripeApi for StripeClient {
         validate_account(account)?;
         validate_id("charge", charge_id, CHARGE_PREFIXES)?;
         let rb = self.request(Verb::Get, account, &format!("/v1/charges/{charge_id}"));
+        self.send(Verb::Get, rb).await
+    }
+
+    async fn retrieve_payment_intent(
+        &self,
+        account: &str,
+        payment_intent: &str,
+    ) -> Result<PaymentIntent, StripeError> {
+        validate_account(account)?;
+        validate_id("payment intent", payment_intent, PAYMENT_INTENT_PREFIXES)?;
+        let rb = self.request(
+            Verb::Get,
+            account,
+            &format!("/v1/payment_intents/{payment_intent}"),
+        );
         self.send(Verb::Get, rb).await
     }
 }

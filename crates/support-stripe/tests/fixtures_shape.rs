@@ -67,3 +67,15 @@ fn nullable_refund_fields_tolerate_null() {
     assert!(refund.metadata.is_empty());
     assert_eq!(refund.charge, None);
 }
+
+#[test]
+fn payment_intent_fixture_deserializes() {
+    let fixture: Value =
+        serde_json::from_str(include_str!("fixtures/payment_intent.json")).unwrap();
+    assert_eq!(fixture["object"], "payment_intent");
+    let pi: support_stripe::PaymentIntent = serde_json::from_value(fixture.clone()).unwrap();
+    assert_fields_exist(&pi, &fixture, "payment_intent");
+    assert_eq!(pi.id, fixture["id"].as_str().unwrap());
+    assert_eq!(pi.amount, fixture["amount"].as_i64().unwrap());
+    assert_eq!(pi.status, fixture["status"].as_str().unwrap());
+}

@@ -134,6 +134,8 @@ impl TestApp {
         config.slack.bot_token = Secret::new(FakeSlackConfig::default().api_token);
         config.stripe.api_url = stripe.url();
         config.stripe.secret_key = Secret::new(FakeStripeConfig::default().api_token);
+        config.stripe.connect_url = stripe.url();
+        config.stripe.client_id = stripe.client_id();
         configure(&mut config);
         let clock = clock_ms.map(|ms| Arc::new(ManualClock::new(ms)));
         Self::start(
@@ -335,6 +337,50 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// `POST /webhooks/stripe` with `event` signed (at the platform's clock) by the Stripe
+    /// endpoint secret.
+    pub async fn post_stripe_event(&self, event: &serde_json::Value) -> reqwest::Response {
+        let body = event.to_string().into_bytes();
+        let now = self
+            .clock
+            .as_ref()
+            .map_or_else(support_store::now_ms, |c| c.now_ms())
+            / 1000;
+        self.http
+            .post(format!("{}/webhooks/stripe", self.url))
+            .header("content-type", "application/json")
+            .header(
+                "stripe-signature",
+                support_core::signing::stripe::header(STRIPE_WEBHOOK_SECRET.as_bytes(), now, &body),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Logs the admin in to the dashboard; returns the `name=value` session cookie.
+    pub async fn dashboard_session(&self) -> String {
+        let ok = self
+            .http
+            .post(format!("{}/login", self.url))
+            .form(&[
+                ("email", self.admin_email.as_str()),
+                ("password", self.admin_password.as_str()),
+            ])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(ok.status(), 303, "dashboard login");
+        ok.headers()["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .split(';')
+            .next()
+            .expect("pair")
+            .to_owned()
     }
 
     pub async fn status(&self) -> Status {

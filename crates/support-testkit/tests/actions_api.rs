@@ -165,24 +165,7 @@ async fn approvals_over_the_api(app: &TestApp) {
 }
 
 async fn login(app: &TestApp) -> String {
-    let ok = app
-        .http
-        .post(format!("{}/login", app.url))
-        .form(&[
-            ("email", app.admin_email.as_str()),
-            ("password", app.admin_password.as_str()),
-        ])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(ok.status(), 303);
-    ok.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("pair")
-        .to_owned()
+    app.dashboard_session().await
 }
 
 #[tokio::test]

@@ -10,6 +10,11 @@ use support_testkit::{INBOX, TestApp};
 const ACCOUNT: &str = "acct_e2e";
 
 async fn setup(app: &TestApp) -> FirstApp {
+    setup_with(app, &[]).await
+}
+
+/// [`setup`], with the `foreign` charges seeded on another connected account than the app's.
+async fn setup_with(app: &TestApp, foreign: &[&str]) -> FirstApp {
     let secret = "e2e-shared-secret-0123456789abcdef0123456789abcdef";
     let shop = FirstApp::start(FirstAppConfig::new(
         app.dir().join("shop.db"),
@@ -42,8 +47,13 @@ async fn setup(app: &TestApp) -> FirstApp {
     let now = support_store::now_ms() / 1000;
     for c in first_app::seeded_customers() {
         for p in &c.purchases {
+            let account = if foreign.contains(&p.stripe_charge_id.as_str()) {
+                "acct_someone_else"
+            } else {
+                ACCOUNT
+            };
             app.stripe.add_charge(
-                ACCOUNT,
+                account,
                 SeedCharge {
                     id: p.stripe_charge_id.clone(),
                     amount: p.amount.amount,
@@ -191,23 +201,7 @@ async fn refund_requests_are_decided_by_the_policy_on_the_apps_own_dates() {
     assert!(app.front.drafts(&cnv).is_empty());
 
     // The conversation page shows the decision and the actions it led to.
-    let ok = app
-        .http
-        .post(format!("{}/login", app.url))
-        .form(&[
-            ("email", app.admin_email.as_str()),
-            ("password", app.admin_password.as_str()),
-        ])
-        .send()
-        .await
-        .expect("login");
-    let cookie = ok.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("pair")
-        .to_owned();
+    let cookie = app.dashboard_session().await;
     let page = app
         .http
         .get(format!("{}/dashboard/conversations/{}", app.url, jonas_cnv))
@@ -230,6 +224,85 @@ async fn refund_requests_are_decided_by_the_policy_on_the_apps_own_dates() {
     // Every decision is recorded and the audit chain holds.
     let (n, bad) = app.state.store.verify_audit().await.expect("verify");
     assert!(n > 10 && bad.is_none());
+    shop.shutdown().await;
+    app.finish().await;
+}
+
+/// C20 and C23 through the whole pipeline: Stripe's view of the charge bounds the refund
+/// before any refund request is sent. A charge already refunded in full (outside the
+/// platform) is denied by the policy and the customer is told so; a purchase whose charge
+/// is on another connected account is escalated, never refunded.
+#[tokio::test]
+async fn stripe_facts_bound_refunds_before_stripe_is_asked() {
+    let app = TestApp::spawn_with_clock(support_testkit::Db::Sqlite, support_store::now_ms())
+        .await
+        .expect("app");
+    let shop = setup_with(&app, &["ch_seed_sofia_react"]).await;
+    app.stripe
+        .refund_outside_platform(ACCOUNT, "ch_seed_maya_tt", None)
+        .expect("refunded in the Stripe dashboard");
+
+    let cnv = converse(
+        &app,
+        &email_of("usr_maya"),
+        "Refund",
+        "Hi, I would like a refund for Total TypeScript please.",
+    )
+    .await;
+    let acts = actions_for(&app, &cnv).await;
+    assert!(acts.iter().all(|a| a.kind != "refund"), "{acts:?}");
+    let (conv, _) = app
+        .state
+        .store
+        .conversation(&cnv)
+        .await
+        .expect("c")
+        .expect("c");
+    let decision = app
+        .state
+        .store
+        .decisions_for(&conv.id)
+        .await
+        .expect("decisions")
+        .pop()
+        .expect("a decision");
+    let proposals: serde_json::Value =
+        serde_json::from_str(&decision.proposed_actions).expect("json");
+    assert_eq!(proposals[0]["verdict"]["verdict"], "deny", "{proposals}");
+    assert_eq!(proposals[0]["rule"], "nothing_to_refund", "{proposals}");
+    let drafts = app.front.drafts(&cnv);
+    assert_eq!(drafts.len(), 1);
+    assert!(
+        drafts[0].body.contains("already been refunded"),
+        "{:?}",
+        drafts[0]
+    );
+
+    let cnv = converse(
+        &app,
+        &email_of("usr_sofia"),
+        "Refund",
+        "Hello, please refund my React with TypeScript purchase.",
+    )
+    .await;
+    let acts = actions_for(&app, &cnv).await;
+    assert!(acts.iter().all(|a| a.kind != "refund"), "{acts:?}");
+    assert!(
+        acts.iter().any(|a| a.kind == "escalate_to_human"),
+        "{acts:?}"
+    );
+    assert!(
+        app.front.drafts(&cnv).is_empty(),
+        "escalations get a human, not a template"
+    );
+
+    let posts = app
+        .stripe
+        .request_log()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert_eq!(posts, 0, "Stripe was never asked to refund");
     shop.shutdown().await;
     app.finish().await;
 }

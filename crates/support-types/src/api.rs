@@ -274,3 +274,21 @@ pub struct PolicyView {
     pub fingerprint: String,
     pub toml: String,
 }
+
+/// `POST /api/v1/apps/{slug}/stripe/connect`: where the admin connects the app's Stripe
+/// account. Open `url` in a browser logged in to the dashboard as the same user, before
+/// `expires_at` (epoch ms); it works once.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StripeConnectStart {
+    pub app: String,
+    pub url: String,
+    pub expires_at: i64,
+}
+
+/// `GET /api/v1/apps/{slug}/stripe` and the answer of `.../stripe/disconnect`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StripeStatus {
+    pub app: String,
+    pub connected: bool,
+    pub account: Option<String>,
+}

@@ -201,7 +201,7 @@ async fn conversation(
 
 /// Refuses a state-changing form post from another origin. The session cookie is
 /// `SameSite=Lax` already; this is the second line (OWASP: verify Origin when present).
-fn same_origin(parts: &Parts) -> bool {
+pub(crate) fn same_origin(parts: &Parts) -> bool {
     let host = parts
         .headers
         .get(axum::http::header::HOST)
@@ -320,16 +320,24 @@ async fn apps(
 ) -> Result<Html<String>, ApiError> {
     let mut rows = String::new();
     for a in state.store.list_apps().await? {
+        let stripe = match (&a.stripe_account_id, a.stripe_connected) {
+            (Some(acct), true) => format!("<span class=\"ok\">{}</span>", esc(acct)),
+            (Some(acct), false) => {
+                format!("<span class=\"bad\">{} (disconnected)</span>", esc(acct))
+            }
+            (None, _) => "<span class=\"muted\">not connected</span>".to_owned(),
+        };
         rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{stripe} {}</td></tr>",
             esc(&a.slug),
             esc(&a.name),
             esc(&a.front_inbox_ids.join(", ")),
-            esc(a.integration_url.as_deref().unwrap_or("—"))
+            esc(a.integration_url.as_deref().unwrap_or("—")),
+            crate::http::stripe_connect::connect_button(&a).0
         ));
     }
     let body = format!(
-        "<h1>Apps</h1><table><thead><tr><th>Slug</th><th>Name</th><th>Front inboxes</th><th>Integration</th></tr></thead><tbody>{rows}</tbody></table>"
+        "<h1>Apps</h1><table><thead><tr><th>Slug</th><th>Name</th><th>Front inboxes</th><th>Integration</th><th>Stripe</th></tr></thead><tbody>{rows}</tbody></table>"
     );
     Ok(page("Apps", Some(&user.email), &body))
 }

@@ -22,6 +22,7 @@ pub mod dashboard;
 pub mod health;
 pub mod html;
 pub mod ops;
+pub mod stripe_connect;
 pub mod webhooks;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(apps_api::routes())
         .merge(ops::routes())
         .merge(dashboard::routes())
+        .merge(stripe_connect::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(
