@@ -20,6 +20,7 @@
 //! ```
 
 pub mod front;
+pub mod llm;
 mod server;
 pub mod slack;
 pub mod stripe;
