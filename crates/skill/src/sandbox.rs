@@ -127,6 +127,9 @@ pub fn configure(config: &mut support_server::Config, fakes: &Fakes, front_app_s
     config.slack.bot_token = Secret::new(FakeSlackConfig::default().api_token);
     config.stripe.api_url = fakes.stripe.url();
     config.stripe.secret_key = Secret::new(FakeStripeConfig::default().api_token);
+    // `skill stripe connect <app>` works in the sandbox too: the fake consents at once.
+    config.stripe.connect_url = fakes.stripe.url();
+    config.stripe.client_id = fakes.stripe.client_id();
 }
 
 /// Registers the demo app unless it exists. Its signing secret is the one the example app
