@@ -136,6 +136,7 @@ pub fn decide(
         confidence: c.confidence,
         signals: policy_signals(&signals),
         approvers: approvers.to_vec(),
+        order: None,
     };
     // The purchase a message is about: one it names, else the newest active one.
     let named = input.purchases.iter().find(|p| {

@@ -6,3 +6,4 @@ pub mod policy;
 pub mod routing;
 pub mod signals;
 pub mod signing;
+pub mod validate;

@@ -22,9 +22,27 @@
 //! | 7 | Refund by age: ≤ `auto_approve_refund_days` → auto; ≤ `approval_refund_days` → approval; beyond → escalate. Within the auto window, an amount over `max_auto_refund_cents` needs approval. | auto / approval / escalate |
 //! | 8 | Transfer by age: ≤ `auto_approve_transfer_days` → auto, after → approval. | auto / approval |
 //! | 9 | A team/bundle purchase (refunds and transfers): the `team_purchases` mode, when it is stricter than rules 7–8 (by default: approval instead of auto). | per config |
-//! | 10 | Every other kind (`magic_link`, `update_email`, `update_name`, `bulk_seats`, `delete_account`, `cancel_subscription`, `cancel_order`, `change_address`, `return_items`, `exchange_items`): its configured mode. | per config |
-//! | 11 | A configured mode that is not one of `auto`, `approval`, `escalate`, `deny`. | escalate, never auto |
-//! | 12 | An approval with nobody to approve it (the approver list resolves to empty). | escalate |
+//! | 10 | An order action (`cancel_order`, `change_address`, `change_payment`, `modify_items`, `return_items`, `exchange_items`) whose kind has a table in the policy's `[orders]` section, checked in this order: | |
+//! | 10a | No order is named (`order` is `None`), or it is not among the customer's (`known` false). An address change without an order is the customer's own address: it skips rule 10. | approval |
+//! | 10b | The order's status is not in `allowed_statuses`. | deny |
+//! | 10c | `once_per_order`, and the order's items were already modified. | deny |
+//! | 10d | `reasons` is set, and the reason given is missing or not one of them. | deny |
+//! | 10e | `items_in_order`, and no item is named or one is not in the order (duplicates counted). | deny |
+//! | 10f | A replacement rule (`same_product`, `different_item`, `available_only`) is set, and the replacements do not pair one to one with the items. | deny |
+//! | 10g | … a replacement is the item it replaces (`different_item`). | deny |
+//! | 10h | … a replacement is another product (`same_product`). | deny |
+//! | 10i | … a replacement is not in the catalogue or not available (`available_only`). | deny |
+//! | 10j | The payment method breaks `payment_method` (`customer`, `original`, `original_or_gift_card`, `customer_not_original`; all but `any` require one of the customer's methods). | deny |
+//! | 10k | `gift_card_covers`, and a gift card is charged more than its balance: the price difference of the replacements, or the order's net total for `change_payment`. | deny |
+//! |    | All pass: rule 11 decides. | |
+//! | 11 | Every other kind (`magic_link`, `update_email`, `update_name`, `bulk_seats`, `delete_account`, `cancel_subscription`, `cancel_order`, `change_address`, `return_items`, `exchange_items`, `modify_items`, `change_payment`): its configured mode. | per config |
+//! | 12 | A configured mode that is not one of `auto`, `approval`, `escalate`, `deny`. | escalate, never auto |
+//! | 13 | An approval with nobody to approve it (the approver list resolves to empty). | escalate |
+//!
+//! A policy without an `[orders]` section decides order actions by their mode alone, exactly
+//! as before the section existed, and serialises and fingerprints as it did. Order reasons are
+//! built from rule templates, kind names and the policy's own lists, never from the order or
+//! the proposal.
 //!
 //! Windows are inclusive and measured in whole seconds: with the defaults a refund exactly
 //! 30 days (2,592,000 s) after purchase is automatic and one second later needs approval;
@@ -81,6 +99,29 @@ pub mod rules {
     pub const TRANSFER_AFTER_WINDOW: &str = "transfer_after_window";
     /// A team/bundle purchase, decided by `team_purchases`.
     pub const TEAM_PURCHASE: &str = "team_purchase";
+    /// An order action with order rules names no order (an address change without one is
+    /// the customer's own address), or one that is not the customer's.
+    pub const UNKNOWN_ORDER: &str = "unknown_order";
+    /// The order's status is not in the kind's `allowed_statuses`.
+    pub const ORDER_STATUS_NOT_ALLOWED: &str = "order_status_not_allowed";
+    /// `once_per_order`, and the order's items were already modified.
+    pub const ORDER_ALREADY_MODIFIED: &str = "order_already_modified";
+    /// No reason, or one not in the kind's `reasons`.
+    pub const ORDER_REASON_NOT_ALLOWED: &str = "order_reason_not_allowed";
+    /// No item named, or an item that is not in the order.
+    pub const ORDER_ITEMS_NOT_IN_ORDER: &str = "order_items_not_in_order";
+    /// Not exactly one replacement per item.
+    pub const ORDER_ITEMS_UNPAIRED: &str = "order_items_unpaired";
+    /// A replacement that is the item it replaces.
+    pub const ORDER_ITEM_UNCHANGED: &str = "order_item_unchanged";
+    /// A replacement of another product.
+    pub const ORDER_ITEM_OTHER_PRODUCT: &str = "order_item_other_product";
+    /// A replacement not in the catalogue, or not available.
+    pub const ORDER_ITEM_UNAVAILABLE: &str = "order_item_unavailable";
+    /// A payment method the kind's `payment_method` rule does not allow.
+    pub const ORDER_PAYMENT_METHOD_NOT_ALLOWED: &str = "order_payment_method_not_allowed";
+    /// A gift card whose balance does not cover what the action charges to it.
+    pub const ORDER_GIFT_CARD_INSUFFICIENT: &str = "order_gift_card_insufficient";
     /// The configured mode of the action kind.
     pub const CONFIGURED_MODE: &str = "configured_mode";
     /// A configured mode that is not `auto`, `approval`, `escalate` or `deny`.
@@ -105,10 +146,14 @@ pub enum ActionKind {
     ChangeAddress,
     ReturnItems,
     ExchangeItems,
+    /// Swap items of an order that has not shipped for other variants.
+    ModifyItems,
+    /// Pay for an order that has not shipped with another payment method.
+    ChangePayment,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 12] = [
+    pub const ALL: [ActionKind; 14] = [
         ActionKind::Refund,
         ActionKind::TransferPurchase,
         ActionKind::MagicLink,
@@ -121,6 +166,8 @@ impl ActionKind {
         ActionKind::ChangeAddress,
         ActionKind::ReturnItems,
         ActionKind::ExchangeItems,
+        ActionKind::ModifyItems,
+        ActionKind::ChangePayment,
     ];
 
     /// The snake_case name, as in the JSON API and the policy file.
@@ -138,6 +185,8 @@ impl ActionKind {
             ActionKind::ChangeAddress => "change_address",
             ActionKind::ReturnItems => "return_items",
             ActionKind::ExchangeItems => "exchange_items",
+            ActionKind::ModifyItems => "modify_items",
+            ActionKind::ChangePayment => "change_payment",
         }
     }
 
@@ -287,6 +336,13 @@ pub struct PolicyConfig {
     pub change_address: String,
     pub return_items: String,
     pub exchange_items: String,
+    /// Left out of the file and the fingerprint while it holds its default, so a policy
+    /// written before this kind existed keeps its fingerprint.
+    #[serde(skip_serializing_if = "is_default_mode")]
+    pub modify_items: String,
+    /// As `modify_items`: omitted while it holds its default.
+    #[serde(skip_serializing_if = "is_default_mode")]
+    pub change_payment: String,
     /// Refunds and transfers of team/bundle purchases: this mode applies when it is stricter
     /// than the purchase-age rules.
     pub team_purchases: String,
@@ -299,6 +355,18 @@ pub struct PolicyConfig {
     /// Per action kind approver lists, replacing `approvers` for that kind.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub approvers_by_kind: BTreeMap<ActionKind, Vec<String>>,
+    /// What an order must look like for an order action to run at all (rule 10). `None`, the
+    /// default, checks nothing, and is left out of the file and the fingerprint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orders: Option<OrderPolicy>,
+}
+
+/// The default of the mode keys added after the first release (`modify_items`,
+/// `change_payment`), which are serialised only when they differ from it.
+const DEFAULT_LATER_MODE: Mode = Mode::Approval;
+
+fn is_default_mode(mode: &str) -> bool {
+    mode == DEFAULT_LATER_MODE.as_str()
 }
 
 impl Default for PolicyConfig {
@@ -321,17 +389,20 @@ impl Default for PolicyConfig {
             change_address: approval(),
             return_items: approval(),
             exchange_items: approval(),
+            modify_items: DEFAULT_LATER_MODE.as_str().to_owned(),
+            change_payment: DEFAULT_LATER_MODE.as_str().to_owned(),
             team_purchases: approval(),
             escalate_signals: vec![Signal::Angry, Signal::LegalThreat],
             min_confidence: 0.5,
             approvers: vec![DEFAULT_APPROVER.to_owned()],
             approvers_by_kind: BTreeMap::new(),
+            orders: None,
         }
     }
 }
 
 /// The top-level keys of a policy file, in declaration order.
-const KEYS: [&str; 20] = [
+const KEYS: [&str; 23] = [
     "version",
     "auto_approve_refund_days",
     "approval_refund_days",
@@ -347,11 +418,14 @@ const KEYS: [&str; 20] = [
     "change_address",
     "return_items",
     "exchange_items",
+    "modify_items",
+    "change_payment",
     "team_purchases",
     "escalate_signals",
     "min_confidence",
     "approvers",
     "approvers_by_kind",
+    "orders",
 ];
 
 /// Why a policy file was refused. Every variant but `Syntax` names the offending key.
@@ -383,6 +457,39 @@ impl PolicyError {
     }
 }
 
+/// `[orders]` in a policy file: unknown kinds and fields, and values of the wrong type, are
+/// named with their dotted key (`orders.return_items.payment_method`).
+fn check_orders_table(kinds: &toml::Table) -> Result<(), PolicyError> {
+    for (kind, rules) in kinds {
+        if !OrderPolicy::KEYS.contains(&kind.as_str()) {
+            return Err(PolicyError::UnknownKey {
+                key: format!("orders.{kind}"),
+            });
+        }
+        let toml::Value::Table(fields) = rules else {
+            return Err(PolicyError::invalid(
+                &format!("orders.{kind}"),
+                "must be a table of order rules",
+            ));
+        };
+        for (field, value) in fields {
+            if !OrderRules::KEYS.contains(&field.as_str()) {
+                return Err(PolicyError::UnknownKey {
+                    key: format!("orders.{kind}.{field}"),
+                });
+            }
+            let mut single = toml::Table::new();
+            single.insert(field.clone(), value.clone());
+            toml::Value::Table(single)
+                .try_into::<OrderRules>()
+                .map_err(|e| {
+                    PolicyError::invalid(&format!("orders.{kind}.{field}"), e.message())
+                })?;
+        }
+    }
+    Ok(())
+}
+
 impl PolicyConfig {
     /// Parse and [validate](PolicyConfig::validate) a policy file. Missing keys take their
     /// defaults; unknown keys, values of the wrong type and unrecognised modes are errors
@@ -402,6 +509,11 @@ impl PolicyConfig {
                 return Err(PolicyError::UnknownKey {
                     key: format!("approvers_by_kind.{kind}"),
                 });
+            }
+            if key == "orders"
+                && let toml::Value::Table(kinds) = value
+            {
+                check_orders_table(kinds)?;
             }
             // Deserialise each key on its own so a type error can name it: serde's error for
             // the whole table would not say where it came from.
@@ -461,6 +573,11 @@ impl PolicyConfig {
                 ));
             }
         }
+        if let Some(orders) = &self.orders {
+            for (kind, rules) in orders.configured() {
+                rules.validate(kind)?;
+            }
+        }
         Ok(())
     }
 
@@ -492,7 +609,7 @@ impl PolicyConfig {
     }
 
     /// The mode keys and their configured values, in declaration order.
-    fn modes(&self) -> [(&'static str, &str); 11] {
+    fn modes(&self) -> [(&'static str, &str); 13] {
         [
             ("magic_link", &self.magic_link),
             ("update_email", &self.update_email),
@@ -504,6 +621,8 @@ impl PolicyConfig {
             ("change_address", &self.change_address),
             ("return_items", &self.return_items),
             ("exchange_items", &self.exchange_items),
+            ("modify_items", &self.modify_items),
+            ("change_payment", &self.change_payment),
             ("team_purchases", &self.team_purchases),
         ]
     }
@@ -523,6 +642,8 @@ impl PolicyConfig {
             ActionKind::ChangeAddress => ("change_address", &self.change_address),
             ActionKind::ReturnItems => ("return_items", &self.return_items),
             ActionKind::ExchangeItems => ("exchange_items", &self.exchange_items),
+            ActionKind::ModifyItems => ("modify_items", &self.modify_items),
+            ActionKind::ChangePayment => ("change_payment", &self.change_payment),
         };
         Some((key, value.as_str()))
     }
@@ -555,18 +676,325 @@ impl PurchaseFacts {
     }
 }
 
+/// The `[orders]` section: per order action kind, what the order and the proposed change must
+/// look like (rule 10). A kind without a table here is decided by its mode alone, as before
+/// the section existed.
+///
+/// ```toml
+/// [orders.cancel_order]
+/// allowed_statuses = ["pending"]
+/// reasons = ["no longer needed", "ordered by mistake"]
+///
+/// [orders.return_items]
+/// allowed_statuses = ["delivered"]
+/// items_in_order = true
+/// payment_method = "original_or_gift_card"
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrderPolicy {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_order: Option<OrderRules>,
+    /// Checked only when the address change names an order: without one it is the
+    /// customer's default address, and only the `change_address` mode applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_address: Option<OrderRules>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_payment: Option<OrderRules>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modify_items: Option<OrderRules>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_items: Option<OrderRules>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchange_items: Option<OrderRules>,
+}
+
+impl OrderPolicy {
+    /// The kinds that can have order rules, as named in the file.
+    const KEYS: [&str; 6] = [
+        "cancel_order",
+        "change_address",
+        "change_payment",
+        "modify_items",
+        "return_items",
+        "exchange_items",
+    ];
+
+    /// The rules for `kind`, when the policy has a table for it.
+    pub fn rules_for(&self, kind: ActionKind) -> Option<&OrderRules> {
+        match kind {
+            ActionKind::CancelOrder => self.cancel_order.as_ref(),
+            ActionKind::ChangeAddress => self.change_address.as_ref(),
+            ActionKind::ChangePayment => self.change_payment.as_ref(),
+            ActionKind::ModifyItems => self.modify_items.as_ref(),
+            ActionKind::ReturnItems => self.return_items.as_ref(),
+            ActionKind::ExchangeItems => self.exchange_items.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The configured kinds and their rules.
+    fn configured(&self) -> impl Iterator<Item = (ActionKind, &OrderRules)> {
+        [
+            ActionKind::CancelOrder,
+            ActionKind::ChangeAddress,
+            ActionKind::ChangePayment,
+            ActionKind::ModifyItems,
+            ActionKind::ReturnItems,
+            ActionKind::ExchangeItems,
+        ]
+        .into_iter()
+        .filter_map(|k| self.rules_for(k).map(|r| (k, r)))
+    }
+}
+
+/// What one order action requires. Every check but `allowed_statuses` is opt-in: a policy
+/// states the rules of its store, and this engine knows nothing about any particular store.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrderRules {
+    /// The order statuses (exact names, as the store reports them) in which the action may
+    /// run. Must not be empty: an action whose statuses are not stated is never allowed.
+    pub allowed_statuses: Vec<String>,
+    /// The accepted reasons (exact names). Empty: the action takes no reason.
+    pub reasons: Vec<String>,
+    /// Refused once the order's items have been modified: the store allows one modification.
+    pub once_per_order: bool,
+    /// At least one item is named, and every item named is in the order (an item named twice
+    /// must be in the order twice).
+    pub items_in_order: bool,
+    /// Each replacement is a variant of the same product as the item it replaces.
+    pub same_product: bool,
+    /// Each replacement differs from the item it replaces.
+    pub different_item: bool,
+    /// Each replacement is in the catalogue and available.
+    pub available_only: bool,
+    /// The payment method the money is charged to or refunded to.
+    pub payment_method: PaymentRule,
+    /// A gift card charged by the action has the balance to cover the charge: the price
+    /// difference of replacements, or the order's total for `change_payment`.
+    pub gift_card_covers: bool,
+}
+
+impl OrderRules {
+    /// The fields as named in the file.
+    const KEYS: [&str; 9] = [
+        "allowed_statuses",
+        "reasons",
+        "once_per_order",
+        "items_in_order",
+        "same_product",
+        "different_item",
+        "available_only",
+        "payment_method",
+        "gift_card_covers",
+    ];
+
+    fn validate(&self, kind: ActionKind) -> Result<(), PolicyError> {
+        let key = |field: &str| format!("orders.{kind}.{field}");
+        if self.allowed_statuses.is_empty() {
+            return Err(PolicyError::invalid(
+                &key("allowed_statuses"),
+                "must list at least one status",
+            ));
+        }
+        if self.allowed_statuses.iter().any(|s| s.trim().is_empty()) {
+            return Err(PolicyError::invalid(
+                &key("allowed_statuses"),
+                "must not contain blanks",
+            ));
+        }
+        if self.reasons.iter().any(|s| s.trim().is_empty()) {
+            return Err(PolicyError::invalid(
+                &key("reasons"),
+                "must not contain blanks",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Which payment method an order action may charge or refund. Every rule but `any` requires
+/// one of the customer's own payment methods.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentRule {
+    /// No check.
+    #[default]
+    Any,
+    /// One of the customer's payment methods.
+    Customer,
+    /// The order's original payment method (its first payment).
+    Original,
+    /// The original payment method, or one of the customer's gift cards.
+    OriginalOrGiftCard,
+    /// One of the customer's payment methods other than the original.
+    CustomerNotOriginal,
+}
+
+impl PaymentRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentRule::Any => "any",
+            PaymentRule::Customer => "customer",
+            PaymentRule::Original => "original",
+            PaymentRule::OriginalOrGiftCard => "original_or_gift_card",
+            PaymentRule::CustomerNotOriginal => "customer_not_original",
+        }
+    }
+
+    /// How a refusal reads in a verdict's reason.
+    fn requirement(self) -> &'static str {
+        match self {
+            PaymentRule::Any => "any payment method",
+            PaymentRule::Customer => "one of the customer's payment methods",
+            PaymentRule::Original => "the order's original payment method",
+            PaymentRule::OriginalOrGiftCard => {
+                "the order's original payment method or one of the customer's gift cards"
+            }
+            PaymentRule::CustomerNotOriginal => {
+                "one of the customer's payment methods other than the original"
+            }
+        }
+    }
+}
+
+/// The order an order action is about, as the store reports it, with the change the
+/// proposal asks for. Like [`PurchaseFacts`], its strings are only ever compared: with each
+/// other and with the policy's lists, never quoted in a reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderFacts {
+    /// The order is among the customer's orders (the order id the proposal names was found
+    /// under the customer in the store).
+    #[serde(default)]
+    pub known: bool,
+    /// As the store names it; compared with `allowed_statuses`.
+    pub status: String,
+    /// The order's items were already modified once.
+    #[serde(default)]
+    pub items_modified: bool,
+    /// The items in the order; an item bought twice is listed twice.
+    #[serde(default)]
+    pub items: Vec<OrderItemFacts>,
+    /// The order's payment history, oldest first; the first payment is the original method.
+    #[serde(default)]
+    pub payments: Vec<OrderPaymentFacts>,
+    /// The customer's payment methods.
+    #[serde(default)]
+    pub customer_payment_methods: Vec<PaymentMethodFacts>,
+    /// What the proposed action would change.
+    #[serde(default)]
+    pub change: OrderChange,
+}
+
+impl OrderFacts {
+    /// The payment method of the order's first payment.
+    pub fn original_payment_method(&self) -> Option<&str> {
+        self.payments
+            .iter()
+            .find(|p| !p.refund)
+            .map(|p| p.payment_method_id.as_str())
+    }
+
+    /// What the customer has paid and not been refunded, in cents.
+    pub fn net_paid_cents(&self) -> i64 {
+        self.payments.iter().fold(0i64, |sum, p| {
+            if p.refund {
+                sum.saturating_sub(p.amount_cents)
+            } else {
+                sum.saturating_add(p.amount_cents)
+            }
+        })
+    }
+
+    fn customer_method(&self, id: &str) -> Option<&PaymentMethodFacts> {
+        self.customer_payment_methods.iter().find(|m| m.id == id)
+    }
+}
+
+/// One item of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderItemFacts {
+    pub item_id: String,
+    pub product_id: String,
+    pub price_cents: i64,
+}
+
+/// One entry of an order's payment history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderPaymentFacts {
+    pub payment_method_id: String,
+    pub amount_cents: i64,
+    /// A refund rather than a payment.
+    #[serde(default)]
+    pub refund: bool,
+}
+
+/// One of the customer's payment methods.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentMethodFacts {
+    pub id: String,
+    pub kind: PaymentMethodKind,
+    /// What is left on a gift card.
+    #[serde(default)]
+    pub balance_cents: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethodKind {
+    GiftCard,
+    CreditCard,
+    Paypal,
+    Other,
+}
+
+/// The parameters of a proposed order action that the rules read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrderChange {
+    /// The reason given (for a cancellation), compared with the policy's `reasons`.
+    pub reason: Option<String>,
+    /// The payment method to charge or refund.
+    pub payment_method_id: Option<String>,
+    /// The order's items the action is about (returned, exchanged or modified).
+    pub item_ids: Vec<String>,
+    /// The replacements, in the same order as `item_ids`, as the catalogue reports them.
+    pub new_items: Vec<CatalogItemFacts>,
+}
+
+/// A catalogue item proposed as a replacement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogItemFacts {
+    pub item_id: String,
+    /// `None`: the catalogue has no such item.
+    #[serde(default)]
+    pub product_id: Option<String>,
+    #[serde(default)]
+    pub available: bool,
+    #[serde(default)]
+    pub price_cents: i64,
+}
+
 /// What the policy decides on: structured facts, never free text.
 ///
 /// This is what makes the engine safe from prompt injection by construction. A customer's
 /// message can steer what the model *proposes*, but nothing the customer wrote reaches this
 /// struct: the action is a closed enum, times and amounts are numbers, the purchase comes
 /// from the app's SDK (and `purchase_known` says whether the proposed id is really one of
-/// the customer's purchases), signals are a closed enum, and the category is a name from
-/// the fixed taxonomy. Strings that do appear (ids, currency, status, approvers, category)
-/// are compared against fixed values or copied to the verdict's approver list by the
-/// caller; none is interpreted as an instruction, and none is quoted in a verdict's reason,
-/// which is built only from rule templates, numbers and enum names. So however a message is
-/// worded, the verdict for the same facts is the same.
+/// the customer's purchases), an order comes from the store (and its `known` says the same
+/// of the order), signals are a closed enum, and the category is a name from the fixed
+/// taxonomy. Strings that do appear (ids, currency, statuses, an order change's reason,
+/// approvers, category) are compared against fixed values or the policy's lists, or copied
+/// to the verdict's approver list by the caller; none is interpreted as an instruction, and
+/// none is quoted in a verdict's reason, which is built only from rule templates, numbers,
+/// enum names and the policy's own lists. So however a message is worded, the verdict for
+/// the same facts is the same.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Facts {
@@ -590,6 +1018,9 @@ pub struct Facts {
     /// Approvers for this request, replacing the policy's when non-empty.
     #[serde(default)]
     pub approvers: Vec<String>,
+    /// The order an order action is about, from the store, with the proposed change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<OrderFacts>,
 }
 
 /// The policy's decision on one proposed action.
@@ -755,6 +1186,16 @@ fn rule_chain(policy: &PolicyConfig, facts: &Facts) -> Ruling {
         None if facts.action.needs_purchase() => return unknown_purchase(),
         None => None,
     };
+
+    // 10. What the order must look like, for kinds with order rules.
+    if let Some(rules) = policy
+        .orders
+        .as_ref()
+        .and_then(|o| o.rules_for(facts.action))
+        && let Some(refusal) = check_order(facts.action, rules, facts.order.as_ref())
+    {
+        return refusal;
+    }
 
     match (facts.action, purchase) {
         (ActionKind::Refund, Some(p)) => refund(policy, facts, p),
@@ -927,7 +1368,182 @@ fn team_floor(policy: &PolicyConfig, p: &PurchaseFacts, by_age: Ruling) -> Rulin
     if team.0 > by_age.0 { team } else { by_age }
 }
 
-/// 10–11. Kinds decided by their configured mode.
+/// Rule 10: an order action against the kind's order rules. `None` when every rule passes
+/// (the kind's mode then decides), else the refusal. The checks run in the order of the rule
+/// table, each over every item, so the deciding rule does not depend on the order of the items.
+fn check_order(kind: ActionKind, spec: &OrderRules, order: Option<&OrderFacts>) -> Option<Ruling> {
+    let deny = |rule: &'static str, reason: String| Some((Outcome::Deny, rule, reason));
+    let unknown = |reason: &str| Some((Outcome::Approval, rules::UNKNOWN_ORDER, reason.to_owned()));
+    let order = match order {
+        Some(o) if o.known => o,
+        Some(_) => return unknown("the order is not among the customer's orders"),
+        // No order: an address change is then the customer's own address.
+        None if kind == ActionKind::ChangeAddress => return None,
+        None => return unknown("the proposal names no order"),
+    };
+    if !spec.allowed_statuses.contains(&order.status) {
+        return deny(
+            rules::ORDER_STATUS_NOT_ALLOWED,
+            format!(
+                "{kind} is only allowed for an order in status {}",
+                spec.allowed_statuses.join(" or ")
+            ),
+        );
+    }
+    if spec.once_per_order && order.items_modified {
+        return deny(
+            rules::ORDER_ALREADY_MODIFIED,
+            "the order's items have already been modified once".to_owned(),
+        );
+    }
+    let change = &order.change;
+    if !spec.reasons.is_empty()
+        && !change
+            .reason
+            .as_ref()
+            .is_some_and(|r| spec.reasons.contains(r))
+    {
+        return deny(
+            rules::ORDER_REASON_NOT_ALLOWED,
+            format!(
+                "{kind} needs one of the reasons: {}",
+                spec.reasons.join(", ")
+            ),
+        );
+    }
+    if spec.items_in_order && !items_in_order(&change.item_ids, &order.items) {
+        return deny(
+            rules::ORDER_ITEMS_NOT_IN_ORDER,
+            format!("{kind} must name items of the order, and only those"),
+        );
+    }
+    if let Some(refusal) = check_replacements(kind, spec, order) {
+        return Some(refusal);
+    }
+    if let Some(refusal) = check_payment(kind, spec, order) {
+        return Some(refusal);
+    }
+    None
+}
+
+/// Every item named is in the order, as many times as it is named.
+fn items_in_order(named: &[String], items: &[OrderItemFacts]) -> bool {
+    !named.is_empty()
+        && named.iter().all(|id| {
+            let wanted = named.iter().filter(|n| *n == id).count();
+            let held = items.iter().filter(|i| &i.item_id == id).count();
+            wanted <= held
+        })
+}
+
+/// The replacement rules; they apply only when the policy sets at least one of them.
+fn check_replacements(kind: ActionKind, spec: &OrderRules, order: &OrderFacts) -> Option<Ruling> {
+    if !(spec.same_product || spec.different_item || spec.available_only) {
+        return None;
+    }
+    let deny = |rule: &'static str, reason: String| Some((Outcome::Deny, rule, reason));
+    let change = &order.change;
+    let old_items: Option<Vec<&OrderItemFacts>> = change
+        .item_ids
+        .iter()
+        .map(|id| order.items.iter().find(|i| &i.item_id == id))
+        .collect();
+    let Some(old_items) = old_items else {
+        return deny(
+            rules::ORDER_ITEMS_NOT_IN_ORDER,
+            format!("{kind} must name items of the order, and only those"),
+        );
+    };
+    if old_items.is_empty() || old_items.len() != change.new_items.len() {
+        return deny(
+            rules::ORDER_ITEMS_UNPAIRED,
+            format!("{kind} needs exactly one replacement for each item"),
+        );
+    }
+    let pairs = || old_items.iter().zip(&change.new_items);
+    if spec.different_item && pairs().any(|(old, new)| old.item_id == new.item_id) {
+        return deny(
+            rules::ORDER_ITEM_UNCHANGED,
+            format!("{kind} would replace an item with the same item"),
+        );
+    }
+    if spec.same_product
+        && pairs().any(|(old, new)| new.product_id.as_deref() != Some(old.product_id.as_str()))
+    {
+        return deny(
+            rules::ORDER_ITEM_OTHER_PRODUCT,
+            format!("{kind} may only replace an item with a variant of the same product"),
+        );
+    }
+    if spec.available_only && pairs().any(|(_, new)| new.product_id.is_none() || !new.available) {
+        return deny(
+            rules::ORDER_ITEM_UNAVAILABLE,
+            format!("{kind} names a replacement that is not available"),
+        );
+    }
+    None
+}
+
+/// The payment method rule, then the gift card balance.
+fn check_payment(kind: ActionKind, spec: &OrderRules, order: &OrderFacts) -> Option<Ruling> {
+    let method_id = order.change.payment_method_id.as_deref();
+    let method = method_id.and_then(|id| order.customer_method(id));
+    let original = order.original_payment_method();
+    let allowed = match spec.payment_method {
+        PaymentRule::Any => true,
+        rule => method.is_some_and(|m| match rule {
+            PaymentRule::Any | PaymentRule::Customer => true,
+            PaymentRule::Original => Some(m.id.as_str()) == original,
+            PaymentRule::OriginalOrGiftCard => {
+                Some(m.id.as_str()) == original || m.kind == PaymentMethodKind::GiftCard
+            }
+            PaymentRule::CustomerNotOriginal => Some(m.id.as_str()) != original,
+        }),
+    };
+    if !allowed {
+        return Some((
+            Outcome::Deny,
+            rules::ORDER_PAYMENT_METHOD_NOT_ALLOWED,
+            format!("{kind} must use {}", spec.payment_method.requirement()),
+        ));
+    }
+    let card = method.filter(|m| spec.gift_card_covers && m.kind == PaymentMethodKind::GiftCard)?;
+    let charge = if !order.change.new_items.is_empty() {
+        price_difference(order)
+    } else if kind == ActionKind::ChangePayment {
+        order.net_paid_cents()
+    } else {
+        0
+    };
+    let balance = card.balance_cents.unwrap_or(0);
+    (charge > balance).then(|| {
+        (
+            Outcome::Deny,
+            rules::ORDER_GIFT_CARD_INSUFFICIENT,
+            format!("the gift card balance of {balance} cents does not cover {charge} cents"),
+        )
+    })
+}
+
+/// What the replacements cost more than the items they replace, in cents (negative: a
+/// refund). Items not in the order count as costing nothing.
+fn price_difference(order: &OrderFacts) -> i64 {
+    let change = &order.change;
+    change
+        .item_ids
+        .iter()
+        .zip(&change.new_items)
+        .fold(0i64, |sum, (id, new)| {
+            let old = order
+                .items
+                .iter()
+                .find(|i| &i.item_id == id)
+                .map_or(0, |i| i.price_cents);
+            sum.saturating_add(new.price_cents.saturating_sub(old))
+        })
+}
+
+/// 11–12. Kinds decided by their configured mode.
 fn by_mode(key: &'static str, mode: &str, kind: &str) -> Ruling {
     match Mode::parse(mode) {
         Some(m) => (
@@ -976,6 +1592,9 @@ mod tests {
     fn keys_list_matches_the_struct() {
         let mut policy = PolicyConfig {
             max_auto_refund_cents: Some(1),
+            modify_items: "auto".into(),
+            change_payment: "auto".into(),
+            orders: Some(OrderPolicy::default()),
             ..PolicyConfig::default()
         };
         policy
@@ -993,6 +1612,47 @@ mod tests {
         let mut keys = keys;
         keys.sort_unstable();
         assert_eq!(keys, expected);
+    }
+
+    #[test]
+    fn order_keys_match_the_structs() {
+        let rules = serde_json::to_value(OrderRules::default()).unwrap();
+        let mut keys: Vec<&str> = rules
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        let mut expected = OrderRules::KEYS.to_vec();
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+
+        let some = || Some(OrderRules::default());
+        let all = OrderPolicy {
+            cancel_order: some(),
+            change_address: some(),
+            change_payment: some(),
+            modify_items: some(),
+            return_items: some(),
+            exchange_items: some(),
+        };
+        let json = serde_json::to_value(&all).unwrap();
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        let mut expected = OrderPolicy::KEYS.to_vec();
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+        for key in OrderPolicy::KEYS {
+            let kind: ActionKind = key.parse().unwrap();
+            assert!(all.rules_for(kind).is_some(), "{key}");
+        }
+        assert_eq!(all.configured().count(), OrderPolicy::KEYS.len());
     }
 
     #[test]
@@ -1074,6 +1734,7 @@ mod tests {
             confidence: f64::NAN,
             signals: vec![],
             approvers: vec![],
+            order: None,
         };
         let e = evaluate_detailed(&PolicyConfig::default(), &facts);
         assert_eq!(e.rule, rules::LOW_CONFIDENCE);
@@ -1113,6 +1774,7 @@ mod tests {
             confidence: 1.0,
             signals: vec![],
             approvers: vec![],
+            order: None,
         };
         let policy = PolicyConfig::default();
         assert_eq!(

@@ -35,6 +35,7 @@ fn facts(action: ActionKind) -> Facts {
         confidence: 0.95,
         signals: vec![],
         approvers: vec![],
+        order: None,
     }
 }
 
