@@ -85,6 +85,31 @@ pub struct Config {
     pub front: FrontConfig,
     pub slack: SlackConfig,
     pub stripe: StripeConfig,
+    pub brain: BrainConfig,
+    /// The language model for the `llm` and `tiered` brains (Anthropic Messages or any
+    /// OpenAI-compatible endpoint, e.g. a local llama.cpp/vLLM/Ollama). None: rules only.
+    pub llm: Option<support_llm::LlmConfig>,
+}
+
+/// Which brain decides on inbound messages.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BrainConfig {
+    /// `rules` (no network, no model), `llm` (the model classifies, proposes and drafts), or
+    /// `tiered` (rules first; the model when the rules are unsure or a reply needs writing).
+    /// Whatever the brain, the app's policy decides every proposed action.
+    pub mode: String,
+    /// In `tiered` mode, rules confidence at or above this keeps the rules' classification.
+    pub tiered_min_confidence: f64,
+}
+
+impl Default for BrainConfig {
+    fn default() -> Self {
+        Self {
+            mode: "rules".into(),
+            tiered_min_confidence: 0.7,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -154,6 +179,8 @@ impl Default for Config {
             front: FrontConfig::default(),
             slack: SlackConfig::default(),
             stripe: StripeConfig::default(),
+            brain: BrainConfig::default(),
+            llm: None,
         }
     }
 }
@@ -260,6 +287,28 @@ impl Config {
             return Err(ConfigError::Invalid(format!(
                 "fault_point {f:?} must be before_ingest_commit or after_ingest_commit"
             )));
+        }
+        match (self.brain.mode.as_str(), &self.llm) {
+            ("rules", _) => {}
+            ("llm" | "tiered", Some(llm)) => llm
+                .check()
+                .map_err(|e| ConfigError::Invalid(format!("llm: {e}")))?,
+            ("llm" | "tiered", None) => {
+                return Err(ConfigError::Invalid(format!(
+                    "brain.mode {:?} needs an [llm] section (provider, base_url, model)",
+                    self.brain.mode
+                )));
+            }
+            (other, _) => {
+                return Err(ConfigError::Invalid(format!(
+                    "brain.mode {other:?} must be \"rules\", \"llm\" or \"tiered\""
+                )));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.brain.tiered_min_confidence) {
+            return Err(ConfigError::Invalid(
+                "brain.tiered_min_confidence must be between 0 and 1".into(),
+            ));
         }
         if !matches!(self.log_format.as_str(), "json" | "pretty") {
             return Err(ConfigError::Invalid(format!(
