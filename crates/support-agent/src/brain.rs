@@ -30,6 +30,9 @@ pub struct BrainInput {
     /// What Stripe says about the purchases' charges, by charge id (absent: not looked up).
     #[serde(default)]
     pub charges: BTreeMap<String, ChargeFacts>,
+    /// Knowledge retrieved for the message; drafts may only claim what these say.
+    #[serde(default)]
+    pub knowledge: Vec<Snippet>,
     /// Unix seconds.
     pub now: i64,
 }
@@ -45,6 +48,21 @@ pub struct ChargeFacts {
 
 /// The rule id of a refund whose charge is not on the app's connected account.
 pub const CHARGE_ACCOUNT_MISMATCH: &str = "charge_account_mismatch";
+
+/// The rule id of a proposal naming a purchase the customer does not have.
+pub const UNKNOWN_NAMED_PURCHASE: &str = "unknown_named_purchase";
+
+/// The route rule when the draft validator blocked the reply.
+pub const DRAFT_BLOCKED: &str = "draft_blocked";
+
+/// A knowledge snippet retrieved for the message (the app's `searchContent`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snippet {
+    pub id: String,
+    pub title: String,
+    pub text: String,
+    pub score: f64,
+}
 
 /// One proposed action with the policy's verdict on it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -68,6 +86,19 @@ pub struct Plan {
     pub draft: Option<String>,
     pub policy_version: String,
     pub policy_fingerprint: String,
+    /// `rules` or `llm`.
+    #[serde(default)]
+    pub brain: String,
+    /// `provider/model` when a model contributed.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The model's reasoning, or the rules' evidence.
+    #[serde(default)]
+    pub reasoning: Vec<String>,
+    /// The draft validator's verdict on the draft (before it was dropped, if it was).
+    #[serde(default)]
+    /// (`support_core::validate::Validation` as JSON.)
+    pub validation: Option<Value>,
 }
 
 fn to_verdict(v: policy::Verdict, default_approvers: &[String]) -> Verdict {
@@ -113,15 +144,79 @@ fn policy_signals(signals: &[Signal]) -> Vec<policy::Signal> {
         .collect()
 }
 
-/// Decides on one burst of messages.
+/// Decides on one burst of messages with the rules alone.
 pub fn decide(
     input: &BrainInput,
     policy_cfg: &PolicyConfig,
     approvers: &[String],
     stripe_account: Option<&str>,
 ) -> Plan {
+    decide_with(input, policy_cfg, approvers, stripe_account, None)
+}
+
+/// What a language model contributed, already validated against the triage tool's schema
+/// (see `llm_brain`). It can set the category, pick the action kind and the purchase, and
+/// write a reply; it cannot set amounts, approvers or verdicts, and routing still runs the
+/// deterministic rules on the deterministic signals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelOpinion {
+    pub category: Category,
+    pub confidence: f64,
+    pub reasoning: String,
+    /// `refund`, `magic_link`, `transfer_purchase` or none.
+    pub action: Option<String>,
+    pub purchase_id: Option<String>,
+    pub transfer_to: Option<String>,
+    pub draft: Option<String>,
+    /// `provider/model`, for the decision record.
+    pub model: String,
+}
+
+/// The action a category leads to when nobody named one.
+fn default_action(category: Category) -> Option<&'static str> {
+    match category {
+        Category::SupportRefund => Some("refund"),
+        Category::SupportAccess => Some("magic_link"),
+        Category::SupportTransfer => Some("transfer_purchase"),
+        _ => None,
+    }
+}
+
+/// [`decide`], optionally with a model's opinion in place of the rules' classification.
+pub fn decide_with(
+    input: &BrainInput,
+    policy_cfg: &PolicyConfig,
+    approvers: &[String],
+    stripe_account: Option<&str>,
+    opinion: Option<&ModelOpinion>,
+) -> Plan {
     let signals = detect(&input.subject, &input.body, &input.from);
-    let c = classify(&input.subject, &input.body, &input.from, &signals);
+    let rules = classify(&input.subject, &input.body, &input.from, &signals);
+    let c = match opinion {
+        None => rules.clone(),
+        Some(o) => {
+            // A message the rules flag as a likely injection keeps its confidence cap, however
+            // sure the model is.
+            let injected = rules
+                .reasons
+                .iter()
+                .any(|r| r.starts_with("possible prompt injection"));
+            let confidence = if o.confidence.is_finite() {
+                o.confidence.clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            support_core::classify::Classification {
+                category: o.category,
+                confidence: if injected {
+                    confidence.min(support_core::classify::INJECTION_CONFIDENCE_CAP)
+                } else {
+                    confidence
+                },
+                reasons: vec![format!("model {}", o.model)],
+            }
+        }
+    };
     let r = route(&c, &signals, &[]);
     let entities = extract_entities(&input.body);
     let category = c.category;
@@ -145,7 +240,29 @@ pub fn decide(
                 .as_ref()
                 .is_some_and(|ch| entities.charge_ids.contains(ch))
     });
-    let target = named.or_else(|| input.purchases.iter().find(|p| p.status == "active"));
+    let rules_target = named.or_else(|| input.purchases.iter().find(|p| p.status == "active"));
+    // A purchase the model names must be one of the customer's; otherwise nothing is done
+    // with it (the conversation goes to a human below).
+    let model_named = opinion.and_then(|o| o.purchase_id.as_deref());
+    let target = match model_named {
+        Some(id) => input.purchases.iter().find(|p| p.id == id),
+        None => rules_target,
+    };
+    let action = opinion
+        .and_then(|o| o.action.as_deref())
+        .or_else(|| default_action(category));
+    if r.outcome == RouteOutcome::Respond
+        && let (Some(a), Some(id), None) = (action, model_named, target)
+    {
+        proposals.push(Proposed {
+            kind: a.to_owned(),
+            params: json!({"purchase_id": id}),
+            verdict: Verdict::Escalate {
+                reason: "the purchase the model named is not one of the customer's".into(),
+            },
+            rule: UNKNOWN_NAMED_PURCHASE.into(),
+        });
+    }
     let mut propose = |kind: &str, params: Value, facts: Facts| {
         let e = policy::evaluate_detailed(policy_cfg, &facts);
         proposals.push(Proposed {
@@ -158,8 +275,8 @@ pub fn decide(
     let mut draft = None;
     match r.outcome {
         RouteOutcome::Respond => {
-            match (category, input.user.as_ref(), target) {
-                (Category::SupportRefund, Some(_), Some(p)) => {
+            match (action, input.user.as_ref(), target) {
+                (Some("refund"), Some(_), Some(p)) => {
                     let charge = p.stripe_charge_id.as_ref().zip(stripe_account);
                     let stripe = charge.and_then(|(ch, _)| input.charges.get(ch)).copied();
                     let mut verdict = None;
@@ -214,7 +331,7 @@ pub fn decide(
                         )),
                     };
                 }
-                (Category::SupportAccess, Some(user), _) => {
+                (Some("magic_link"), Some(user), _) => {
                     propose(
                         "magic_link",
                         json!({"email": user.email, "expires_in": 3600}),
@@ -222,21 +339,35 @@ pub fn decide(
                     );
                     draft = Some("Hi,\n\nI've sent a fresh sign-in link to your email address. It works once and expires in an hour.\n".into());
                 }
-                (Category::SupportTransfer, Some(user), Some(p)) => {
-                    if let Some(to) = entities
-                        .emails
-                        .iter()
-                        .find(|e| !e.eq_ignore_ascii_case(user.email.as_str()))
-                    {
+                (Some("transfer_purchase"), Some(user), Some(p)) => {
+                    // The new owner must be an address the customer wrote; a model may pick
+                    // among them but not invent one.
+                    let from_model = opinion
+                        .and_then(|o| o.transfer_to.as_deref())
+                        .filter(|t| entities.emails.iter().any(|e| e.eq_ignore_ascii_case(t)));
+                    if let Some(to) = from_model.or_else(|| {
+                        entities
+                            .emails
+                            .iter()
+                            .find(|e| !e.eq_ignore_ascii_case(user.email.as_str()))
+                            .map(String::as_str)
+                    }) {
                         propose(
                             "transfer_purchase",
                             json!({"purchaseId": p.id, "fromUserId": user.id, "toEmail": to}),
                             base_facts(ActionKind::TransferPurchase, Some(p), true),
                         );
-                        draft = Some(format!(
-                            "Hi,\n\nI've started moving your {} purchase to {to}.\n",
-                            p.product_name
-                        ));
+                        draft = match proposals.last().map(|x| &x.verdict) {
+                            Some(Verdict::Auto) => Some(format!(
+                                "Hi,\n\nI've moved your {} purchase to {to}. They can sign in with that address now.\n",
+                                p.product_name
+                            )),
+                            Some(Verdict::Approval { .. }) => Some(format!(
+                                "Hi,\n\nI've asked the team to move your {} purchase to {to}; you'll hear from us within a day.\n",
+                                p.product_name
+                            )),
+                            _ => None,
+                        };
                     }
                 }
                 _ => {}
@@ -245,18 +376,53 @@ pub fn decide(
         RouteOutcome::Silence => {}
         _ => {}
     }
+    // A model's reply is used only when no action was proposed: replies about actions are
+    // templates that say exactly what the policy allowed, never what a model hoped for.
+    if proposals.is_empty()
+        && r.outcome == RouteOutcome::Respond
+        && let Some(d) = opinion.and_then(|o| o.draft.clone())
+    {
+        draft = Some(d);
+    }
+    let mut routing = serde_json::to_value(r.outcome)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut route_rule = r.rule;
+    let mut validation = None;
+    if let Some(d) = &draft {
+        let knowledge: Vec<&str> = input.knowledge.iter().map(|k| k.text.as_str()).collect();
+        let truth = support_core::validate::GroundTruth {
+            refund_window_days: Some(policy_cfg.auto_approve_refund_days),
+            amounts_cents: input.purchases.iter().map(|p| p.amount.amount).collect(),
+        };
+        let v = support_core::validate::validate(d, &knowledge, &truth);
+        if !v.valid {
+            // A reply that leaks internals, comments on itself or invents facts never goes
+            // out, not even as a draft: a human writes this one.
+            draft = None;
+            routing = "escalate_human".into();
+            route_rule = DRAFT_BLOCKED.into();
+        }
+        validation = serde_json::to_value(&v).ok();
+    }
+    let reasoning = match opinion {
+        Some(o) => vec![o.reasoning.clone()],
+        None => c.reasons.clone(),
+    };
     Plan {
         category: category.as_str().to_owned(),
         confidence: c.confidence,
         signals: signal_names(&signals),
-        routing: serde_json::to_value(r.outcome)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
-        route_rule: r.rule,
+        routing,
+        route_rule,
         proposals,
         draft,
         policy_version: policy_cfg.version.clone(),
         policy_fingerprint: policy_cfg.fingerprint(),
+        brain: if opinion.is_some() { "llm" } else { "rules" }.into(),
+        model: opinion.map(|o| o.model.clone()),
+        reasoning,
+        validation,
     }
 }

@@ -15,15 +15,20 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use support_core::classify::{Category, classify};
 use support_core::policy::PolicyConfig;
+use support_core::signals::detect;
 use support_engine::{
     Durable, EmbeddedCtx, Engine, RetryPolicy, StartOptions, StepError, WfError, WfResult,
 };
+use support_llm::LlmClient;
 use support_store::decisions::NewDecision;
 
 use crate::actions::{ActionService, Proposal, Verdict};
 use crate::app_tools::AppDirectory;
-use crate::brain::{BrainInput, ChargeFacts, Plan};
+use crate::brain::{BrainInput, ChargeFacts, ModelOpinion, Snippet};
+use crate::context::Preview;
 use crate::tools::ToolError;
 
 type BoxFut<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
@@ -49,6 +54,46 @@ impl Default for InboundConfig {
     }
 }
 
+/// Which brain decides (see `support_server::config::BrainConfig`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrainMode {
+    Rules,
+    Llm,
+    /// Rules first; the model when the rules are unsure.
+    Tiered,
+}
+
+/// The brain the inbound workflow uses.
+#[derive(Clone)]
+pub struct BrainSettings {
+    pub mode: BrainMode,
+    /// Required by `Llm` and `Tiered`; without it those modes decide with the rules.
+    pub llm: Option<Arc<dyn LlmClient>>,
+    /// `Tiered`: rules confidence at or above this keeps the rules' classification.
+    pub tiered_min_confidence: f64,
+    /// The context's token budget.
+    pub context_budget: usize,
+}
+
+impl Default for BrainSettings {
+    fn default() -> Self {
+        Self {
+            mode: BrainMode::Rules,
+            llm: None,
+            tiered_min_confidence: 0.7,
+            context_budget: crate::context::DEFAULT_BUDGET_TOKENS,
+        }
+    }
+}
+
+/// What the model step returned (journaled, so a replay never calls the model again).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct LlmOutcome {
+    opinion: Option<ModelOpinion>,
+    error: Option<String>,
+    elapsed_ms: i64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct InboundInput {
     pub conversation_id: String,
@@ -70,6 +115,9 @@ struct Gathered {
     front_conversation_id: String,
     /// Our id of the newest message in the burst.
     latest_message: Option<String>,
+    /// Earlier messages of the conversation, newest first, for short previews.
+    #[serde(default)]
+    earlier: Vec<Preview>,
 }
 
 /// Starts and coalesces inbound runs.
@@ -96,12 +144,14 @@ impl InboundService {
         actions: Arc<ActionService>,
         apps: Arc<dyn AppDirectory>,
         stripe: Arc<dyn StripeApi>,
+        brain: BrainSettings,
     ) -> Arc<Self> {
         let deps = Arc::new(Deps {
             store: store.clone(),
             actions,
             apps,
             stripe,
+            brain,
         });
         engine.register(INBOUND_WORKFLOW, move |ctx: EmbeddedCtx, input: Value| {
             let deps = deps.clone();
@@ -198,6 +248,9 @@ struct AppFacts {
     /// Stripe's view of the active purchases' charges on the app's connected account.
     #[serde(default)]
     charges: BTreeMap<String, ChargeFacts>,
+    /// Knowledge the app's `searchContent` returned for the message.
+    #[serde(default)]
+    knowledge: Vec<Snippet>,
     note: Option<String>,
 }
 
@@ -256,6 +309,7 @@ async fn app_facts(
     stripe: &dyn StripeApi,
     app_id: Option<&str>,
     email: Option<&str>,
+    query: &str,
 ) -> Result<AppFacts, StepError> {
     let (Some(app_id), Some(email)) = (app_id, email) else {
         return Ok(AppFacts {
@@ -293,6 +347,27 @@ async fn app_facts(
         other => StepError::Permanent(other.to_string()),
     };
     let user = api.lookup_user(&email).await.map_err(sdk)?;
+    // Retrieval first: the app's own knowledge for the message (an app without
+    // `searchContent` answers 501, which is "none"; a failing search is only a note).
+    let mut notes = Vec::new();
+    let knowledge = match api.search_content(query).await {
+        Ok(Some(hits)) => hits
+            .into_iter()
+            .take(5)
+            .enumerate()
+            .map(|(rank, h)| Snippet {
+                id: h.url.clone(),
+                text: h.snippet.unwrap_or_default(),
+                title: h.title,
+                score: 1.0 / (rank as f64 + 1.0),
+            })
+            .collect(),
+        Ok(None) => Vec::new(),
+        Err(e) => {
+            notes.push(format!("searchContent: {e}"));
+            Vec::new()
+        }
+    };
     let purchases = match &user {
         Some(u) => api.get_purchases(&u.id).await.map_err(sdk)?,
         None => Vec::new(),
@@ -305,11 +380,13 @@ async fn app_facts(
         Some(account) => charge_facts(stripe, account, &purchases).await?,
         None => (BTreeMap::new(), None),
     };
+    notes.extend(note);
     Ok(AppFacts {
         user,
         purchases,
         charges,
-        note,
+        knowledge,
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
     })
 }
 
@@ -318,13 +395,18 @@ struct Deps {
     actions: Arc<ActionService>,
     apps: Arc<dyn AppDirectory>,
     stripe: Arc<dyn StripeApi>,
+    brain: BrainSettings,
 }
+
+/// How many earlier messages get a preview.
+const EARLIER_PREVIEWS: usize = 5;
 
 async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> WfResult<Value> {
     let store = deps.store.clone();
     let input: InboundInput =
         serde_json::from_value(input).map_err(|e| WfError::Invalid(e.to_string()))?;
     let local = RetryPolicy::DEFAULT;
+    let started_at = ctx.now_ms("started_at").await?;
 
     let (s, i) = (store.clone(), input.clone());
     let gathered: Gathered = ctx
@@ -345,7 +427,21 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
                 .filter_map(|m| m.body.clone())
                 .collect::<Vec<_>>()
                 .join("\n\n");
+            let earlier = messages
+                .iter()
+                .rev()
+                .filter(|m| !i.message_ids.contains(&m.front_message_id))
+                .filter_map(|m| {
+                    m.body.clone().map(|text| Preview {
+                        id: m.id.clone(),
+                        direction: m.direction.clone(),
+                        text,
+                    })
+                })
+                .take(EARLIER_PREVIEWS)
+                .collect();
             Ok(Gathered {
+                earlier,
                 subject: conv.subject,
                 customer_email: conv.customer_email,
                 message_count: mine.len(),
@@ -370,6 +466,7 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
                         d.stripe.as_ref(),
                         i.app_id.as_deref(),
                         g.customer_email.as_deref(),
+                        &format!("{} {}", g.subject, g.latest_preview),
                     )
                     .await
                 })
@@ -377,90 +474,190 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
         )
         .await?;
 
+    // The app, its policy and the brain's input: pure functions of journaled values, so a
+    // replay rebuilds exactly what the first run decided on.
+    let (s, i) = (store.clone(), input.clone());
+    let app: Option<support_store::App> = ctx
+        .run("app", local, || async move {
+            match &i.app_id {
+                Some(id) => s.app_by_id(id).await.map_err(retryable),
+                None => Ok(None),
+            }
+        })
+        .await?;
+    let policy_cfg = app
+        .as_ref()
+        .and_then(|a| a.policy.as_deref())
+        .and_then(|t| PolicyConfig::from_toml(t).ok())
+        .unwrap_or_default();
+    let account = app
+        .as_ref()
+        .filter(|a| a.stripe_connected)
+        .and_then(|a| a.stripe_account_id.clone());
     let now = ctx.now_ms("decided_at").await?;
+    let brain_input = BrainInput {
+        subject: gathered.subject.clone(),
+        body: gathered.body.clone(),
+        from: gathered.customer_email.clone().unwrap_or_default(),
+        user: facts.user.clone(),
+        purchases: facts.purchases.clone(),
+        charges: facts.charges.clone(),
+        knowledge: facts.knowledge.clone(),
+        now: now.div_euclid(1000),
+    };
+    let built = crate::context::build(&brain_input, &gathered.earlier, deps.brain.context_budget);
+
+    // The model, when the mode asks for it. Its answer (or its failure) is journaled.
+    let wants_model = match deps.brain.mode {
+        BrainMode::Rules => false,
+        BrainMode::Llm => true,
+        BrainMode::Tiered => {
+            let sig = detect(&brain_input.subject, &brain_input.body, &brain_input.from);
+            let c = classify(
+                &brain_input.subject,
+                &brain_input.body,
+                &brain_input.from,
+                &sig,
+            );
+            c.category == Category::Unknown || c.confidence < deps.brain.tiered_min_confidence
+        }
+    };
+    let model: Option<LlmOutcome> = match (&deps.brain.llm, wants_model) {
+        (Some(client), true) => {
+            let (client, b) = (client.clone(), built.clone());
+            Some(
+                ctx.run("llm", local, || async move {
+                    let t = std::time::Instant::now();
+                    let r = crate::llm_brain::opinion(client.as_ref(), &b).await;
+                    let elapsed_ms = i64::try_from(t.elapsed().as_millis()).unwrap_or(i64::MAX);
+                    Ok(match r {
+                        Ok(o) => LlmOutcome {
+                            opinion: Some(o),
+                            error: None,
+                            elapsed_ms,
+                        },
+                        Err(e) => LlmOutcome {
+                            opinion: None,
+                            error: Some(e.to_string()),
+                            elapsed_ms,
+                        },
+                    })
+                })
+                .await?,
+            )
+        }
+        _ => None,
+    };
+
     let decision_id = ctx
         .run("decision_id", local, || async {
             Ok(support_store::new_id())
         })
         .await?;
-    let (s, i, g, d, f) = (
+    let mut plan = crate::brain::decide_with(
+        &brain_input,
+        &policy_cfg,
+        &policy_cfg.approvers,
+        account.as_deref(),
+        model.as_ref().and_then(|m| m.opinion.as_ref()),
+    );
+    if let Some(err) = model.as_ref().and_then(|m| m.error.clone()) {
+        // A brain that failed never silences and never acts: a human takes it.
+        let r = support_core::routing::route_on_error();
+        plan.routing = "escalate_human".into();
+        plan.route_rule = r.rule;
+        plan.proposals.clear();
+        plan.draft = None;
+        plan.brain = "llm".into();
+        plan.reasoning = vec![format!("model failed: {err}")];
+    }
+    let inputs_hash = {
+        let canonical = json!({
+            "input": brain_input,
+            "context": built.text,
+            "policy": plan.policy_fingerprint,
+            "brain": plan.brain,
+            "prompt_version": crate::llm_brain::PROMPT_VERSION,
+        });
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    };
+    let (s, i, g, d, f, p, ctx_record) = (
         store.clone(),
         input.clone(),
         gathered.clone(),
         decision_id.clone(),
         facts.clone(),
+        plan.clone(),
+        json!({
+            "tokens": built.tokens,
+            "budget": built.budget,
+            "previews": built.preview_ids,
+            "snippets": built.snippets,
+            "dropped": built.dropped,
+            "facts_note": facts.note,
+            "model_ms": model.as_ref().map(|m| m.elapsed_ms),
+        }),
     );
-    let decided: (Plan, Option<support_store::App>) = ctx
-        .run("decide", local, || async move {
-            let app = match &i.app_id {
-                Some(id) => s.app_by_id(id).await.map_err(retryable)?,
-                None => None,
-            };
-            let policy_cfg = app
-                .as_ref()
-                .and_then(|a| a.policy.as_deref())
-                .and_then(|t| PolicyConfig::from_toml(t).ok())
-                .unwrap_or_default();
-            let plan = crate::brain::decide(
-                &BrainInput {
-                    subject: g.subject.clone(),
-                    body: g.body.clone(),
-                    from: g.customer_email.clone().unwrap_or_default(),
-                    user: f.user.clone(),
-                    purchases: f.purchases.clone(),
-                    charges: f.charges.clone(),
-                    now: now.div_euclid(1000),
-                },
-                &policy_cfg,
-                &policy_cfg.approvers,
-                app.as_ref()
-                    .filter(|a| a.stripe_connected)
-                    .and_then(|a| a.stripe_account_id.as_deref()),
-            );
-            s.record_decision(
-                &NewDecision {
-                    id: d.clone(),
-                    conversation_id: i.conversation_id.clone(),
-                    message_id: g.latest_message.clone(),
-                    category: plan.category.clone(),
-                    routing: plan.routing.clone(),
-                    signals: serde_json::to_string(&plan.signals).unwrap_or_else(|_| "[]".into()),
-                    confidence: plan.confidence,
-                    proposed_actions: serde_json::to_string(&plan.proposals)
-                        .unwrap_or_else(|_| "[]".into()),
-                    brain: "rules".into(),
-                    model: None,
-                    prompt_version: None,
-                    policy_version: Some(format!(
-                        "{}@{}",
-                        plan.policy_version, plan.policy_fingerprint
-                    )),
-                    trace_id: i.trace_id.clone(),
-                },
-                &NewAuditEntry {
-                    actor: "system".into(),
-                    action: "decision.recorded".into(),
-                    subject: format!("conversation:{}", i.conversation_id),
-                    trace_id: Some(i.trace_id.clone()),
-                    data: json!({
-                        "decision_id": d,
-                        "category": plan.category,
-                        "confidence": plan.confidence,
-                        "signals": plan.signals,
-                        "routing": plan.routing,
-                        "route_rule": plan.route_rule,
-                        "proposals": plan.proposals,
-                        "messages": i.message_ids,
-                        "facts_note": f.note,
-                        "policy": format!("{}@{}", plan.policy_version, plan.policy_fingerprint),
-                    }),
-                },
-            )
-            .await
-            .map_err(retryable)?;
-            Ok((plan, app))
-        })
-        .await?;
+    let retrieved = json!(
+        built
+            .snippets
+            .iter()
+            .map(|(id, score)| json!({"id": id, "score": score}))
+            .collect::<Vec<_>>()
+    )
+    .to_string();
+    let latency_ms = now - started_at;
+    ctx.run("record_decision", local, || async move {
+        s.record_decision(
+            &NewDecision {
+                id: d.clone(),
+                conversation_id: i.conversation_id.clone(),
+                message_id: g.latest_message.clone(),
+                category: p.category.clone(),
+                routing: p.routing.clone(),
+                signals: serde_json::to_string(&p.signals).unwrap_or_else(|_| "[]".into()),
+                confidence: p.confidence,
+                proposed_actions: serde_json::to_string(&p.proposals)
+                    .unwrap_or_else(|_| "[]".into()),
+                brain: p.brain.clone(),
+                model: p.model.clone(),
+                prompt_version: (p.brain == "llm")
+                    .then(|| crate::llm_brain::PROMPT_VERSION.to_owned()),
+                policy_version: Some(format!("{}@{}", p.policy_version, p.policy_fingerprint)),
+                trace_id: i.trace_id.clone(),
+                inputs_hash: Some(inputs_hash),
+                latency_ms: Some(latency_ms),
+                validation: p.validation.as_ref().map(Value::to_string),
+                context: Some(ctx_record.to_string()),
+                retrieved,
+            },
+            &NewAuditEntry {
+                actor: "system".into(),
+                action: "decision.recorded".into(),
+                subject: format!("conversation:{}", i.conversation_id),
+                trace_id: Some(i.trace_id.clone()),
+                data: json!({
+                    "decision_id": d,
+                    "category": p.category,
+                    "confidence": p.confidence,
+                    "signals": p.signals,
+                    "routing": p.routing,
+                    "route_rule": p.route_rule,
+                    "proposals": p.proposals,
+                    "messages": i.message_ids,
+                    "facts_note": f.note,
+                    "brain": p.brain,
+                    "model": p.model,
+                    "policy": format!("{}@{}", p.policy_version, p.policy_fingerprint),
+                }),
+            },
+        )
+        .await
+        .map_err(retryable)?;
+        Ok(())
+    })
+    .await?;
+    let decided = (plan, app);
     let (plan, app) = decided;
 
     // Act: each allowed proposal becomes a ledger action; an escalation (by route or by the

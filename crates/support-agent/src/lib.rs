@@ -1,10 +1,13 @@
-//! The agent's hands: typed tools, the action ledger workflow that runs them exactly once,
-//! and approvals. The brain (classification, routing, policy, drafts) arrives with its own
-//! issue and proposes actions through [`actions::ActionService::propose`].
+//! The agent: the brains (rules, and an LLM whose validated output the same rules and policy
+//! dispose of), the context they see, typed tools, the action ledger workflow that runs them
+//! exactly once, and approvals. Brains only propose, through
+//! [`actions::ActionService::propose`].
 
 pub mod actions;
 pub mod app_tools;
 pub mod brain;
+pub mod context;
 pub mod helpdesk_tools;
 pub mod inbound;
+pub mod llm_brain;
 pub mod tools;

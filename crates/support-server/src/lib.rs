@@ -37,6 +37,29 @@ pub struct Services {
     pub clock: Option<Arc<dyn clock::Clock>>,
 }
 
+/// The inbound brain from `[brain]` and `[llm]` (the config check already refused an
+/// `llm`/`tiered` mode without a model).
+fn brain_settings(config: &Config) -> anyhow::Result<support_agent::inbound::BrainSettings> {
+    use support_agent::inbound::{BrainMode, BrainSettings};
+    let mode = match config.brain.mode.as_str() {
+        "llm" => BrainMode::Llm,
+        "tiered" => BrainMode::Tiered,
+        _ => BrainMode::Rules,
+    };
+    let llm = match (&config.llm, mode) {
+        (Some(c), BrainMode::Llm | BrainMode::Tiered) => Some(
+            support_llm::client_from_config(c).map_err(|e| anyhow::anyhow!("llm client: {e}"))?,
+        ),
+        _ => None,
+    };
+    Ok(BrainSettings {
+        mode,
+        llm,
+        tiered_min_confidence: config.brain.tiered_min_confidence,
+        ..BrainSettings::default()
+    })
+}
+
 pub struct Application {
     listener: TcpListener,
     state: AppState,
@@ -164,6 +187,7 @@ impl Application {
             actions.clone(),
             directory.clone(),
             stripe.clone(),
+            brain_settings(&config)?,
         );
         let state = AppState {
             ingest: ingest::Ingestor::start(

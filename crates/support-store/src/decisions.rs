@@ -22,6 +22,16 @@ pub struct NewDecision {
     pub prompt_version: Option<String>,
     pub policy_version: Option<String>,
     pub trace_id: String,
+    /// SHA-256 (hex) of everything the brain saw.
+    pub inputs_hash: Option<String>,
+    /// From the run's start to the decision.
+    pub latency_ms: Option<i64>,
+    /// The draft validator's verdict (JSON), when there was a draft.
+    pub validation: Option<String>,
+    /// What went into the context (JSON: message ids, snippet ids and scores, tokens).
+    pub context: Option<String>,
+    /// Retrieved snippets (JSON array of `{id, score}`).
+    pub retrieved: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +46,15 @@ pub struct DecisionRow {
     pub brain: String,
     pub trace_id: String,
     pub created_at: i64,
+    pub model: Option<String>,
+    pub prompt_version: Option<String>,
+    pub policy_version: Option<String>,
+    pub inputs_hash: Option<String>,
+    pub latency_ms: Option<i64>,
+    pub validation: Option<String>,
+    pub context: Option<String>,
+    pub retrieved: String,
+    pub signals: String,
 }
 
 impl Store {
@@ -46,8 +65,8 @@ impl Store {
         on_pool!(self.pool(), |p| {
             let mut tx = crate::begin_write!(p, backend);
             let n = sqlx::query(
-                "INSERT INTO decisions (id, conversation_id, message_id, category, routing, signals, confidence, proposed_actions, brain, model, prompt_version, policy_version, trace_id, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                "INSERT INTO decisions (id, conversation_id, message_id, category, routing, signals, confidence, proposed_actions, brain, model, prompt_version, policy_version, trace_id, created_at, inputs_hash, latency_ms, validation, context, retrieved)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
                  ON CONFLICT (id) DO NOTHING",
             )
             .bind(&d.id)
@@ -64,6 +83,11 @@ impl Store {
             .bind(&d.policy_version)
             .bind(&d.trace_id)
             .bind(now_ms())
+            .bind(&d.inputs_hash)
+            .bind(d.latency_ms)
+            .bind(&d.validation)
+            .bind(&d.context)
+            .bind(&d.retrieved)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -79,7 +103,8 @@ impl Store {
     pub async fn decisions_for(&self, conversation_id: &str) -> Result<Vec<DecisionRow>> {
         on_pool!(self.pool(), |p| {
             let rows = sqlx::query(
-                "SELECT id, conversation_id, category, routing, confidence, brain, trace_id, created_at, proposed_actions
+                "SELECT id, conversation_id, category, routing, confidence, brain, trace_id, created_at, proposed_actions,
+                        model, prompt_version, policy_version, inputs_hash, latency_ms, validation, context, retrieved, signals
                  FROM decisions WHERE conversation_id = $1 ORDER BY created_at, id",
             )
             .bind(conversation_id)
@@ -97,6 +122,15 @@ impl Store {
                     trace_id: r.try_get(6)?,
                     created_at: r.try_get(7)?,
                     proposed_actions: r.try_get(8)?,
+                    model: r.try_get(9)?,
+                    prompt_version: r.try_get(10)?,
+                    policy_version: r.try_get(11)?,
+                    inputs_hash: r.try_get(12)?,
+                    latency_ms: r.try_get(13)?,
+                    validation: r.try_get(14)?,
+                    context: r.try_get(15)?,
+                    retrieved: r.try_get(16)?,
+                    signals: r.try_get(17)?,
                 });
             }
             Ok(out)

@@ -40,6 +40,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_stripe_connect.sql"),
         postgres: include_str!("../migrations/postgres/0004_stripe_connect.sql"),
     },
+    Migration {
+        version: 5,
+        name: "decision_record",
+        sqlite: include_str!("../migrations/sqlite/0005_decision_record.sql"),
+        postgres: include_str!("../migrations/postgres/0005_decision_record.sql"),
+    },
 ];
 
 /// The schema version this build expects.

@@ -8,11 +8,12 @@
 
 use std::sync::Arc;
 
+use first_app::{FirstApp, FirstAppConfig};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use support_fakes::front::{Delivery, FakeFront, FakeFrontConfig, InboundMessage};
 use support_fakes::slack::{FakeSlack, FakeSlackConfig};
-use support_fakes::stripe::{FakeStripe, FakeStripeConfig};
+use support_fakes::stripe::{FakeStripe, FakeStripeConfig, SeedCharge};
 use support_server::clock::{Clock, ManualClock};
 use support_server::{AppState, Application, Config, Secret, Services};
 use support_store::testdb::{self, PgTestDb};
@@ -26,6 +27,19 @@ pub use support_fakes;
 pub const INBOX: &str = "inb_test";
 /// The Stripe webhook endpoint secret a TestApp verifies with.
 pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_test_endpoint_secret";
+/// The connected Stripe account of the app [`TestApp::connect_first_app`] registers.
+pub const FIRST_APP_ACCOUNT: &str = "acct_e2e";
+
+/// The email of a seeded first-app customer by user id (`usr_jonas` …).
+pub fn first_app_email(user_id: &str) -> String {
+    first_app::seeded_customers()
+        .into_iter()
+        .find(|c| c.user_id == user_id)
+        .expect("a seeded customer")
+        .email
+        .to_string()
+}
+
 /// The Slack signing secret a TestApp verifies with.
 pub const SLACK_SIGNING_SECRET: &str = "slack_test_signing_secret";
 /// The Front company API secret (rule webhooks) a TestApp verifies with.
@@ -381,6 +395,119 @@ impl TestApp {
             .next()
             .expect("pair")
             .to_owned()
+    }
+
+    /// Registers `first-app` (owning [`INBOX`]) backed by a real example app on its own
+    /// SQLite, connected to Stripe account [`FIRST_APP_ACCOUNT`] with escalations to
+    /// `C0ESCALATIONS`, and seeds each seeded purchase's charge into the fake Stripe — the
+    /// `foreign` ones on another connected account. Keep the returned app running.
+    pub async fn connect_first_app(&self, foreign: &[&str]) -> FirstApp {
+        let secret = "e2e-shared-secret-0123456789abcdef0123456789abcdef";
+        let shop = FirstApp::start(FirstAppConfig::new(
+            self.dir().join("shop.db"),
+            vec![secret.into()],
+        ))
+        .await
+        .expect("first app");
+        let id = support_store::new_id();
+        let sealed = self.state.secrets.seal(&id, 1, secret).expect("seal");
+        self.state
+            .store
+            .create_app_with_id(
+                &id,
+                &support_store::NewApp {
+                    slug: "first-app".into(),
+                    name: "First App".into(),
+                    front_inbox_ids: vec![INBOX.into()],
+                    integration_url: Some(shop.support_url()),
+                    front_rule_webhooks: false,
+                },
+                Some(&sealed),
+            )
+            .await
+            .expect("register");
+        self.state
+            .store
+            .update_app_settings(&id, Some(FIRST_APP_ACCOUNT), Some("C0ESCALATIONS"), None)
+            .await
+            .expect("settings");
+        let now = support_store::now_ms() / 1000;
+        for c in first_app::seeded_customers() {
+            for p in &c.purchases {
+                let account = if foreign.contains(&p.stripe_charge_id.as_str()) {
+                    "acct_someone_else"
+                } else {
+                    FIRST_APP_ACCOUNT
+                };
+                self.stripe.add_charge(
+                    account,
+                    SeedCharge {
+                        id: p.stripe_charge_id.clone(),
+                        amount: p.amount.amount,
+                        currency: p.amount.currency.clone(),
+                        created: now - p.age_secs,
+                        payment_intent: None,
+                        customer_email: Some(c.email.to_string()),
+                    },
+                );
+            }
+        }
+        shop
+    }
+
+    /// A customer writes; runs everything it leads to (past the debounce, so the clock must
+    /// be pinned). Returns Front's conversation id.
+    pub async fn converse(&self, from: &str, subject: &str, body: &str) -> String {
+        let d = self.customer_writes(from, subject, body).await;
+        assert_eq!(d.status, 200);
+        self.drain().await;
+        self.clock
+            .as_ref()
+            .expect("converse needs a pinned clock")
+            .advance_ms(3_500);
+        self.drain().await;
+        d.conversation_id
+    }
+
+    /// The ledger actions of a conversation (by Front's id), newest first.
+    pub async fn actions_for(
+        &self,
+        front_conversation: &str,
+    ) -> Vec<support_store::actions::ActionRow> {
+        let (c, _) = self
+            .state
+            .store
+            .conversation(front_conversation)
+            .await
+            .expect("conversation")
+            .expect("exists");
+        self.state
+            .store
+            .list_actions(None, 100)
+            .await
+            .expect("actions")
+            .into_iter()
+            .filter(|a| a.conversation_id.as_deref() == Some(c.id.as_str()))
+            .collect()
+    }
+
+    /// The decisions of a conversation (by Front's id), oldest first.
+    pub async fn decisions_for(
+        &self,
+        front_conversation: &str,
+    ) -> Vec<support_store::decisions::DecisionRow> {
+        let (c, _) = self
+            .state
+            .store
+            .conversation(front_conversation)
+            .await
+            .expect("conversation")
+            .expect("exists");
+        self.state
+            .store
+            .decisions_for(&c.id)
+            .await
+            .expect("decisions")
     }
 
     pub async fn status(&self) -> Status {

@@ -3,109 +3,32 @@
 //! brain classifies and routes, the app's policy decides, and the ledger acts on the fake
 //! Stripe and Front. Refund windows are judged to the second on the app's own purchase dates.
 
-use first_app::{FirstApp, FirstAppConfig};
-use support_fakes::stripe::SeedCharge;
-use support_testkit::{INBOX, TestApp};
+use first_app::FirstApp;
+use support_testkit::{FIRST_APP_ACCOUNT, TestApp};
 
-const ACCOUNT: &str = "acct_e2e";
+const ACCOUNT: &str = FIRST_APP_ACCOUNT;
 
 async fn setup(app: &TestApp) -> FirstApp {
-    setup_with(app, &[]).await
+    app.connect_first_app(&[]).await
 }
 
-/// [`setup`], with the `foreign` charges seeded on another connected account than the app's.
 async fn setup_with(app: &TestApp, foreign: &[&str]) -> FirstApp {
-    let secret = "e2e-shared-secret-0123456789abcdef0123456789abcdef";
-    let shop = FirstApp::start(FirstAppConfig::new(
-        app.dir().join("shop.db"),
-        vec![secret.into()],
-    ))
-    .await
-    .expect("first app");
-    let id = support_store::new_id();
-    let sealed = app.state.secrets.seal(&id, 1, secret).expect("seal");
-    app.state
-        .store
-        .create_app_with_id(
-            &id,
-            &support_store::NewApp {
-                slug: "first-app".into(),
-                name: "First App".into(),
-                front_inbox_ids: vec![INBOX.into()],
-                integration_url: Some(shop.support_url()),
-                front_rule_webhooks: false,
-            },
-            Some(&sealed),
-        )
-        .await
-        .expect("register");
-    app.state
-        .store
-        .update_app_settings(&id, Some(ACCOUNT), Some("C0ESCALATIONS"), None)
-        .await
-        .expect("settings");
-    let now = support_store::now_ms() / 1000;
-    for c in first_app::seeded_customers() {
-        for p in &c.purchases {
-            let account = if foreign.contains(&p.stripe_charge_id.as_str()) {
-                "acct_someone_else"
-            } else {
-                ACCOUNT
-            };
-            app.stripe.add_charge(
-                account,
-                SeedCharge {
-                    id: p.stripe_charge_id.clone(),
-                    amount: p.amount.amount,
-                    currency: p.amount.currency.clone(),
-                    created: now - p.age_secs,
-                    payment_intent: None,
-                    customer_email: Some(c.email.to_string()),
-                },
-            );
-        }
-    }
-    shop
+    app.connect_first_app(foreign).await
 }
 
 fn email_of(user_id: &str) -> String {
-    first_app::seeded_customers()
-        .into_iter()
-        .find(|c| c.user_id == user_id)
-        .expect("seeded")
-        .email
-        .to_string()
+    support_testkit::first_app_email(user_id)
 }
 
-/// Delivers a message and runs everything it leads to.
 async fn converse(app: &TestApp, from: &str, subject: &str, body: &str) -> String {
-    let d = app.customer_writes(from, subject, body).await;
-    assert_eq!(d.status, 200);
-    app.drain().await;
-    app.clock.as_ref().expect("pinned clock").advance_ms(3_500);
-    app.drain().await;
-    d.conversation_id
+    app.converse(from, subject, body).await
 }
 
 async fn actions_for(
     app: &TestApp,
     front_conversation: &str,
 ) -> Vec<support_store::actions::ActionRow> {
-    let (c, _) = app
-        .state
-        .store
-        .conversation(front_conversation)
-        .await
-        .expect("conversation")
-        .expect("exists");
-    app.state
-        .store
-        .list_actions(None, 100)
-        .await
-        .expect("actions")
-        .into_iter()
-        .filter(|a| a.conversation_id.as_deref() == Some(c.id.as_str()))
-        .collect()
+    app.actions_for(front_conversation).await
 }
 
 #[tokio::test]
