@@ -425,7 +425,9 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
         | Command::Sandbox(_)
         | Command::Bench(_)
         | Command::Keys(_)
-        | Command::Login { .. } => Err(CliError::failure("internal dispatch error")),
+        | Command::Login { .. }
+        | Command::Agent(_)
+        | Command::Test(_) => Err(CliError::failure("internal dispatch error")),
     }
 }
 

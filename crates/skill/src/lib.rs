@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod agent;
 pub mod bench;
 pub mod bench_ingest;
 pub mod bench_workflow;
@@ -119,6 +120,12 @@ pub enum Command {
         #[arg(long)]
         app: String,
     },
+    /// Give the agent a task in words; it decides under the app's policy and acts through the
+    /// ledger (automatic actions run, others wait for an approver). Never sends a customer
+    /// message: the reply comes back as a draft.
+    Agent(agent::AgentArgs),
+    /// Show what the brain and the policy would decide on a synthetic message, doing nothing.
+    Test(agent::TestArgs),
     /// Connect an app to its Stripe account (Connect OAuth), show or revoke the connection.
     #[command(subcommand)]
     Stripe(commands::StripeCommand),
@@ -209,6 +216,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench(cmd) => bench::run(cmd, cli.json).await,
         Command::Keys(cmd) => keys::run(cmd, cli.json).await,
         Command::Login { server, api_token } => commands::login(&cli, server, api_token).await,
+        Command::Agent(args) => agent::agent(&cli, args).await,
+        Command::Test(args) => agent::test(&cli, args).await,
         _ => commands::run(&cli).await,
     }
 }

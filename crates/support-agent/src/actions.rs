@@ -43,6 +43,18 @@ pub enum Verdict {
     },
 }
 
+impl Verdict {
+    /// `auto`, `approval`, `escalate` or `deny`, as in the JSON tag.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::Auto => "auto",
+            Verdict::Approval { .. } => "approval",
+            Verdict::Escalate { .. } => "escalate",
+            Verdict::Deny { .. } => "deny",
+        }
+    }
+}
+
 /// A human's decision on an approval request, from any surface (Slack, dashboard, CLI).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]

@@ -27,7 +27,7 @@ use support_store::decisions::NewDecision;
 
 use crate::actions::{ActionService, Proposal, Verdict};
 use crate::app_tools::AppDirectory;
-use crate::brain::{BrainInput, ChargeFacts, ModelOpinion, Snippet};
+use crate::brain::{BrainInput, ChargeFacts, ModelOpinion, Plan, Snippet};
 use crate::context::Preview;
 use crate::tools::ToolError;
 
@@ -125,6 +125,20 @@ pub struct InboundService {
     store: Store,
     engine: Arc<Engine>,
     config: InboundConfig,
+    deps: Arc<Deps>,
+}
+
+/// What the brain would decide on a message, computed with no side effect (`skill test`,
+/// `skill agent`): the same facts, context, brain and policy as a real run, nothing recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct DryRun {
+    pub plan: Plan,
+    pub context: crate::context::BuiltContext,
+    pub user: Option<support_types::sdk::SdkUser>,
+    pub purchases: Vec<support_types::sdk::SdkPurchase>,
+    pub facts_note: Option<String>,
+    /// The model's failure, when it failed (the plan then escalates).
+    pub model_error: Option<String>,
 }
 
 /// What happened to a new message.
@@ -153,6 +167,7 @@ impl InboundService {
             stripe,
             brain,
         });
+        let deps_for_dry_runs = deps.clone();
         engine.register(INBOUND_WORKFLOW, move |ctx: EmbeddedCtx, input: Value| {
             let deps = deps.clone();
             async move { inbound_workflow(ctx, deps, input).await }
@@ -161,6 +176,88 @@ impl InboundService {
             store,
             engine,
             config,
+            deps: deps_for_dry_runs,
+        })
+    }
+
+    /// Decides on a message as a real run would, without recording or doing anything. The
+    /// model (when the brain uses one) is called for real.
+    pub async fn dry_run(
+        &self,
+        app_id: &str,
+        from: &str,
+        subject: &str,
+        body: &str,
+        now_ms: i64,
+    ) -> Result<DryRun, String> {
+        let d = &self.deps;
+        let query = format!("{subject} {}", body.chars().take(280).collect::<String>());
+        let facts = app_facts(
+            &d.store,
+            d.apps.as_ref(),
+            d.stripe.as_ref(),
+            Some(app_id),
+            Some(from),
+            &query,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let app = d
+            .store
+            .app_by_id(app_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("app {app_id} not found"))?;
+        let policy_cfg = app
+            .policy
+            .as_deref()
+            .and_then(|t| PolicyConfig::from_toml(t).ok())
+            .unwrap_or_default();
+        let input = BrainInput {
+            subject: subject.to_owned(),
+            body: body.to_owned(),
+            from: from.to_owned(),
+            user: facts.user.clone(),
+            purchases: facts.purchases.clone(),
+            charges: facts.charges.clone(),
+            knowledge: facts.knowledge.clone(),
+            now: now_ms.div_euclid(1000),
+        };
+        let context = crate::context::build(&input, &[], d.brain.context_budget);
+        let mut model_error = None;
+        let opinion = match (&d.brain.llm, d.brain.mode) {
+            (Some(client), BrainMode::Llm | BrainMode::Tiered) => {
+                match crate::llm_brain::opinion(client.as_ref(), &context).await {
+                    Ok(o) => Some(o),
+                    Err(e) => {
+                        model_error = Some(e.to_string());
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let account = app
+            .stripe_connected
+            .then_some(app.stripe_account_id.as_deref())
+            .flatten();
+        let mut plan = crate::brain::decide_with(
+            &input,
+            &policy_cfg,
+            &policy_cfg.approvers,
+            account,
+            opinion.as_ref(),
+        );
+        if let Some(err) = &model_error {
+            to_human_on_model_error(&mut plan, err);
+        }
+        Ok(DryRun {
+            plan,
+            context,
+            user: facts.user,
+            purchases: facts.purchases,
+            facts_note: facts.note,
+            model_error,
         })
     }
 
@@ -398,6 +495,16 @@ struct Deps {
     brain: BrainSettings,
 }
 
+/// A brain that failed never silences and never acts: a human takes the conversation.
+fn to_human_on_model_error(plan: &mut Plan, err: &str) {
+    plan.routing = "escalate_human".into();
+    plan.route_rule = support_core::routing::route_on_error().rule;
+    plan.proposals.clear();
+    plan.draft = None;
+    plan.brain = "llm".into();
+    plan.reasoning = vec![format!("model failed: {err}")];
+}
+
 /// How many earlier messages get a preview.
 const EARLIER_PREVIEWS: usize = 5;
 
@@ -561,15 +668,8 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
         account.as_deref(),
         model.as_ref().and_then(|m| m.opinion.as_ref()),
     );
-    if let Some(err) = model.as_ref().and_then(|m| m.error.clone()) {
-        // A brain that failed never silences and never acts: a human takes it.
-        let r = support_core::routing::route_on_error();
-        plan.routing = "escalate_human".into();
-        plan.route_rule = r.rule;
-        plan.proposals.clear();
-        plan.draft = None;
-        plan.brain = "llm".into();
-        plan.reasoning = vec![format!("model failed: {err}")];
+    if let Some(err) = model.as_ref().and_then(|m| m.error.as_deref()) {
+        to_human_on_model_error(&mut plan, err);
     }
     let inputs_hash = {
         let canonical = json!({

@@ -2,6 +2,7 @@
 //! CLI all depend on this crate, so it must stay light.
 
 pub mod actions;
+pub mod agent;
 pub mod api;
 pub mod domain;
 pub mod sdk;

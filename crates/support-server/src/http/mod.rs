@@ -16,6 +16,7 @@ use tower_http::trace::TraceLayer;
 use crate::state::AppState;
 
 pub mod actions_api;
+pub mod agent_api;
 pub mod api;
 pub mod apps_api;
 pub mod dashboard;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(api::routes())
         .merge(actions_api::routes())
+        .merge(agent_api::routes())
         .merge(apps_api::routes())
         .merge(ops::routes())
         .merge(dashboard::routes())
