@@ -30,6 +30,19 @@ else
   echo "WARNING: Postgres is not reachable; the Postgres variants of the tests will print SKIPPED" >&2
 fi
 
+# Browser tests (G37) drive Debian's headless Chromium through chromedriver. Install them when
+# missing (idempotent); with CI=true the browser tests fail rather than skip without them.
+if ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    step "installing chromium and chromium-driver (Debian) for the browser tests"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null \
+      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null; } \
+      || echo "WARNING: could not install chromium; browser checks will be SKIPPED (or fail under CI=true)" >&2
+  else
+    echo "WARNING: chromium/chromium-driver missing and not installable here; browser checks will be SKIPPED (or fail under CI=true)" >&2
+  fi
+fi
+
 step "cargo fmt --check"
 cargo fmt --all --check
 

@@ -40,12 +40,20 @@ pub fn load_config(
 
 /// Installs the JSON (or pretty) log subscriber; `RUST_LOG` filters.
 pub fn init_logging(format: &str) {
+    init_logging_to(format, std::io::stderr);
+}
+
+/// [`init_logging`] to any writer (tests capture the log lines this way).
+pub fn init_logging_to<W>(format: &str, writer: W)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     let _ = if format == "pretty" {
         builder.try_init()
     } else {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use support_core::classify::{Category, classify};
 use support_core::policy::{self, ActionKind, Facts, PolicyConfig, PurchaseFacts};
-use support_core::routing::{RouteOutcome, route};
+use support_core::routing::{RouteOutcome, route_in_thread};
 use support_core::signals::{Signal, detect, extract_entities};
 use support_types::sdk::{SdkPurchase, SdkUser};
 
@@ -33,6 +33,9 @@ pub struct BrainInput {
     /// Knowledge retrieved for the message; drafts may only claim what these say.
     #[serde(default)]
     pub knowledge: Vec<Snippet>,
+    /// Where the conversation stands (replies sent, the customer confirming a fix).
+    #[serde(default)]
+    pub thread: support_core::routing::Thread,
     /// Unix seconds.
     pub now: i64,
 }
@@ -84,6 +87,9 @@ pub struct Plan {
     pub proposals: Vec<Proposed>,
     /// The reply to draft, when the route is `respond`.
     pub draft: Option<String>,
+    /// The internal note for the teammate on the conversation, when the route is `comment`.
+    #[serde(default)]
+    pub comment: Option<String>,
     pub policy_version: String,
     pub policy_fingerprint: String,
     /// `rules` or `llm`.
@@ -197,10 +203,7 @@ pub fn decide_with(
         Some(o) => {
             // A message the rules flag as a likely injection keeps its confidence cap, however
             // sure the model is.
-            let injected = rules
-                .reasons
-                .iter()
-                .any(|r| r.starts_with("possible prompt injection"));
+            let injected = !rules.injection.is_empty();
             let confidence = if o.confidence.is_finite() {
                 o.confidence.clamp(0.0, 1.0)
             } else {
@@ -214,10 +217,12 @@ pub fn decide_with(
                     confidence
                 },
                 reasons: vec![format!("model {}", o.model)],
+                // The model cannot clear what the rules saw.
+                injection: rules.injection.clone(),
             }
         }
     };
-    let r = route(&c, &signals, &[]);
+    let r = route_in_thread(&c, &signals, &[], &input.thread);
     let entities = extract_entities(&input.body);
     let category = c.category;
     let mut proposals = Vec::new();
@@ -406,6 +411,22 @@ pub fn decide_with(
         }
         validation = serde_json::to_value(&v).ok();
     }
+    let comment = (r.outcome == RouteOutcome::Comment).then(|| {
+        let customer = match &input.user {
+            Some(u) => format!("{} (user {}, {} purchase(s))", u.email, u.id, input.purchases.len()),
+            None => format!("{} (no account found in the app)", input.from),
+        };
+        format!(
+            "The customer wrote again after a reply. Read as {} ({:.2}){}; customer {customer}. No draft: this conversation is yours.",
+            category.as_str(),
+            c.confidence,
+            if signals.is_empty() {
+                String::new()
+            } else {
+                format!(", signals {}", signal_names(&signals).join(", "))
+            }
+        )
+    });
     let reasoning = match opinion {
         Some(o) => vec![o.reasoning.clone()],
         None => c.reasons.clone(),
@@ -418,6 +439,7 @@ pub fn decide_with(
         route_rule,
         proposals,
         draft,
+        comment,
         policy_version: policy_cfg.version.clone(),
         policy_fingerprint: policy_cfg.fingerprint(),
         brain: if opinion.is_some() { "llm" } else { "rules" }.into(),

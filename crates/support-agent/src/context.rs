@@ -213,6 +213,7 @@ mod tests {
                     score: f64::from(i),
                 })
                 .collect(),
+            thread: Default::default(),
             now: 1_000_000,
         }
     }

@@ -163,7 +163,13 @@ impl Tool for EscalateTool {
             .map_err(from_front)?;
         let posted = match &p.slack_channel {
             Some(channel) => {
-                let text = format!("Escalated {}: {}", p.conversation, p.reason);
+                // Reasons can quote customer text: escaped, so `<!channel>` or `<@U…>` in it
+                // cannot ping anyone.
+                let text = format!(
+                    "Escalated {}: {}",
+                    support_slack::escape_mrkdwn(&p.conversation),
+                    support_slack::escape_mrkdwn(&p.reason)
+                );
                 let m = self
                     .slack
                     .post_message(channel, &text, None)
@@ -180,6 +186,59 @@ impl Tool for EscalateTool {
             None => None,
         };
         Ok(json!({"tagged": p.tag_id, "slack": posted}))
+    }
+
+    async fn reconcile(&self, _ctx: &ToolCtx, _params: &Value) -> Result<Option<Value>, ToolError> {
+        Ok(None)
+    }
+}
+
+/// `add_comment`: an internal note on the conversation (never seen by the customer), for the
+/// teammate already working on it.
+pub struct CommentTool {
+    front: Arc<dyn FrontApi>,
+}
+
+impl CommentTool {
+    pub fn new(front: Arc<dyn FrontApi>) -> Self {
+        Self { front }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommentParams {
+    conversation: String,
+    body: String,
+}
+
+#[async_trait::async_trait]
+impl Tool for CommentTool {
+    fn name(&self) -> &'static str {
+        "add_comment"
+    }
+
+    fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy::FRONT
+    }
+
+    fn validate(&self, params: &Value) -> Result<(), ToolError> {
+        let p: CommentParams = parse(params)?;
+        check_conversation(&p.conversation)?;
+        if p.body.trim().is_empty() {
+            return Err(ToolError::Invalid("a comment needs a body".into()));
+        }
+        Ok(())
+    }
+
+    async fn execute(&self, _ctx: &ToolCtx, params: &Value) -> Result<Value, ToolError> {
+        let p: CommentParams = parse(params)?;
+        let id = self
+            .front
+            .add_comment(&p.conversation, &p.body)
+            .await
+            .map_err(from_front)?;
+        Ok(serde_json::json!({"comment_id": id}))
     }
 
     async fn reconcile(&self, _ctx: &ToolCtx, _params: &Value) -> Result<Option<Value>, ToolError> {

@@ -118,6 +118,9 @@ struct Gathered {
     /// Earlier messages of the conversation, newest first, for short previews.
     #[serde(default)]
     earlier: Vec<Preview>,
+    /// Where the conversation stands.
+    #[serde(default)]
+    thread: support_core::routing::Thread,
 }
 
 /// Starts and coalesces inbound runs.
@@ -221,6 +224,7 @@ impl InboundService {
             purchases: facts.purchases.clone(),
             charges: facts.charges.clone(),
             knowledge: facts.knowledge.clone(),
+            thread: support_core::routing::Thread::default(),
             now: now_ms.div_euclid(1000),
         };
         let context = crate::context::build(&input, &[], d.brain.context_budget);
@@ -547,8 +551,14 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
                 })
                 .take(EARLIER_PREVIEWS)
                 .collect();
+            let thread = support_core::routing::Thread {
+                last_outbound: messages.last().is_some_and(|m| m.direction == "outbound"),
+                replied_before: messages.iter().any(|m| m.direction == "outbound"),
+                resolved: support_core::signals::says_resolved(&body),
+            };
             Ok(Gathered {
                 earlier,
+                thread,
                 subject: conv.subject,
                 customer_email: conv.customer_email,
                 message_count: mine.len(),
@@ -610,6 +620,7 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
         purchases: facts.purchases.clone(),
         charges: facts.charges.clone(),
         knowledge: facts.knowledge.clone(),
+        thread: gathered.thread,
         now: now.div_euclid(1000),
     };
     let built = crate::context::build(&brain_input, &gathered.earlier, deps.brain.context_budget);
@@ -846,28 +857,46 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
             .await
             .unwrap_or_else(|e| format!("not escalated: {e}"));
         started.push(id);
-    } else if let (Some(body), Some(inbox)) = (plan.draft.clone(), inbox) {
-        let (svc, i, g) = (deps.actions.clone(), input.clone(), gathered.clone());
-        let id: String = ctx
-            .run("draft", local, || -> BoxFut<Result<String, StepError>> {
-                Box::pin(async move {
-                    svc.propose(Proposal {
-                        app_id: i.app_id.clone(),
-                        conversation_id: Some(i.conversation_id.clone()),
-                        kind: "draft_response".into(),
-                        params: json!({"conversation": g.front_conversation_id, "inbox_id": inbox, "body": body}),
-                        verdict: Verdict::Auto,
-                        requested_by: "agent:rules".into(),
-                        trace_id: i.trace_id.clone(),
+    } else {
+        // A reply draft for the customer, or an internal note for the teammate already on
+        // the conversation: one ledger action either way.
+        let note = match (plan.draft.clone(), plan.comment.clone(), inbox) {
+            (Some(body), _, Some(inbox)) => Some((
+                "draft",
+                "draft_response",
+                json!({"conversation": gathered.front_conversation_id, "inbox_id": inbox, "body": body}),
+            )),
+            (None, Some(body), _) => Some((
+                "comment",
+                "add_comment",
+                json!({"conversation": gathered.front_conversation_id, "body": body}),
+            )),
+            _ => None,
+        };
+        if let Some((step, kind, params)) = note {
+            let (svc, i) = (deps.actions.clone(), input.clone());
+            let requested_by = format!("agent:{}", plan.brain);
+            let id: String = ctx
+                .run(step, local, || -> BoxFut<Result<String, StepError>> {
+                    Box::pin(async move {
+                        svc.propose(Proposal {
+                            app_id: i.app_id.clone(),
+                            conversation_id: Some(i.conversation_id.clone()),
+                            kind: kind.into(),
+                            params,
+                            verdict: Verdict::Auto,
+                            requested_by,
+                            trace_id: i.trace_id.clone(),
+                        })
+                        .await
+                        .map(|a| a.id)
+                        .map_err(|e| StepError::Permanent(e.to_string()))
                     })
-                    .await
-                    .map(|a| a.id)
-                    .map_err(|e| StepError::Permanent(e.to_string()))
                 })
-            })
-            .await
-            .unwrap_or_else(|e| format!("not drafted: {e}"));
-        started.push(id);
+                .await
+                .unwrap_or_else(|e| format!("not done ({step}): {e}"));
+            started.push(id);
+        }
     }
 
     Ok(json!({

@@ -118,6 +118,11 @@ pub struct Classification {
     pub confidence: f64,
     /// Human-readable evidence, for the decision record.
     pub reasons: Vec<String>,
+    /// What made the message look like an attempt to instruct a model ("ignore previous
+    /// instructions", a fake `system:` line…); empty for ordinary mail. Routing sends such
+    /// messages to a human, so nothing is done automatically on their account.
+    #[serde(default)]
+    pub injection: Vec<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1270,13 +1275,19 @@ fn injection_markers(subject: &str, own: &str, norm: &Norm) -> Vec<String> {
         .into_iter()
         .map(str::to_owned)
         .collect();
+    // A line, or what follows an HTML comment opening inside it, that starts like a role or
+    // instruction header. Quote markers do not hide an opening ("> ### Instruction" counts),
+    // nor does a comment ("<!-- SYSTEM: …").
     for line in subject.lines().chain(own.lines()) {
-        let line = line.trim_start().to_lowercase();
-        if let Some(opening) = INJECTION_LINE_OPENINGS
-            .iter()
-            .find(|o| line.starts_with(*o))
-        {
-            found.push((*opening).to_owned());
+        let lower = line.to_lowercase();
+        for segment in lower.split("<!--") {
+            let segment = segment.trim_start_matches(|c: char| c == '>' || c.is_whitespace());
+            if let Some(opening) = INJECTION_LINE_OPENINGS
+                .iter()
+                .find(|o| segment.starts_with(*o))
+            {
+                found.push((*opening).to_owned());
+            }
         }
     }
     found.sort();
@@ -1302,7 +1313,10 @@ pub fn classify(subject: &str, body: &str, from: &str, signals: &[Signal]) -> Cl
     let norm = Norm::new(&text);
     let has = |s: Signal| signals.contains(&s);
 
-    let injection = injection_markers(subject, &own, &norm);
+    // Injection is looked for in everything, quoted lines included: a model reading the
+    // message sees those too.
+    let full = format!("{subject}\n{}", clip(body, MAX_SUBJECT_CHARS * 100));
+    let injection = injection_markers(subject, &full, &Norm::new(&full));
     let mut reasons = Vec::new();
     if !injection.is_empty() {
         reasons.push(format!(
@@ -1324,6 +1338,7 @@ pub fn classify(subject: &str, body: &str, from: &str, signals: &[Signal]) -> Cl
             category,
             confidence: round2(capped.clamp(0.0, 1.0)),
             reasons,
+            injection: injection.clone(),
         }
     };
 

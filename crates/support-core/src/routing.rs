@@ -9,6 +9,10 @@
 //! | 1 | `system_silence`              | category `system`, confidence ≥ 0.5                     | `silence`             |
 //! | 2 | `spam_silence`                | category `spam`, confidence ≥ 0.5                       | `silence`             |
 //! | 3 | `legal_threat_urgent`         | signal `legal_threat`                                   | `escalate_urgent`     |
+//! | 3b| `prompt_injection_human`      | the classifier saw injection markers                    | `escalate_human`      |
+//! | 3c| `awaiting_customer_silence`   | thread: the newest message is our reply                 | `silence`             |
+//! | 3d| `resolved_silence`            | thread: replied before, customer says it is solved, calm | `silence`            |
+//! | 3e| `teammate_comment`            | thread: a teammate replied before, customer spoke last  | `comment`             |
 //! | 4 | `fan_mail_instructor`         | category `fan_mail`                                     | `escalate_instructor` |
 //! | 5 | `personal_to_instructor`      | signal `personal_to_instructor`                         | `escalate_instructor` |
 //! | 6 | `low_confidence_human`        | category `unknown`, or confidence < 0.5 (or NaN)        | `escalate_human`      |
@@ -25,6 +29,9 @@
 //! - **Silence needs a confident classification.** A `silence` outcome (built-in or per-app)
 //!   only applies when confidence ≥ 0.5, the category is not `unknown`, and there is no legal
 //!   threat; otherwise the rule is skipped and later rules decide.
+//! - **A message that talks to a model gets a human.** With injection markers, per-app rules
+//!   that would respond or silence are skipped, and rule 3b escalates: nothing is done
+//!   automatically on the account of a message that tries to instruct the agent.
 //! - **A classifier error escalates.** When classification fails, callers use
 //!   [`route_on_error`], which is `escalate_human`: never silence, never an automatic reply.
 
@@ -50,6 +57,9 @@ pub enum RouteOutcome {
     EscalateUrgent,
     /// The creator / instructor looks at it.
     EscalateInstructor,
+    /// A teammate is already on this conversation: leave them an internal note with the
+    /// context, no draft.
+    Comment,
 }
 
 impl RouteOutcome {
@@ -61,6 +71,7 @@ impl RouteOutcome {
             RouteOutcome::EscalateHuman => "escalate_human",
             RouteOutcome::EscalateUrgent => "escalate_urgent",
             RouteOutcome::EscalateInstructor => "escalate_instructor",
+            RouteOutcome::Comment => "comment",
         }
     }
 }
@@ -110,6 +121,20 @@ pub struct RouteRule {
     pub then: RouteOutcome,
 }
 
+/// Where the conversation stands, from its stored messages (never from the customer's claims
+/// about it). The default, an empty thread, changes nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thread {
+    /// The newest message of the conversation is an outbound reply: the customer was
+    /// answered after writing, so nothing is waiting on us.
+    pub last_outbound: bool,
+    /// A reply was sent on this conversation before the customer's latest message. The
+    /// platform only drafts, so a sent reply means a teammate is engaged.
+    pub replied_before: bool,
+    /// The customer's latest message only says it is solved ("that worked, all set").
+    pub resolved: bool,
+}
+
 /// The route for a message whose classification failed: a human, never silence.
 pub fn route_on_error() -> Route {
     Route {
@@ -131,6 +156,19 @@ fn may_silence(c: &Classification, signals: &[Signal]) -> bool {
 
 /// Routes a classified message; see the module documentation for the rule list.
 pub fn route(c: &Classification, signals: &[Signal], app_rules: &[RouteRule]) -> Route {
+    route_in_thread(c, signals, app_rules, &Thread::default())
+}
+
+/// [`route`], aware of the thread: after the legal and injection rules, a conversation whose
+/// last message is ours is silenced (`awaiting_customer_silence`), a customer confirming the
+/// fix after a reply is silenced (`resolved_silence`), and a conversation a teammate already
+/// answered gets an internal comment instead of a draft (`teammate_comment`).
+pub fn route_in_thread(
+    c: &Classification,
+    signals: &[Signal],
+    app_rules: &[RouteRule],
+    thread: &Thread,
+) -> Route {
     let has = |s: Signal| signals.contains(&s);
     let hit = |outcome: RouteOutcome, rule: &str| Route {
         outcome,
@@ -147,6 +185,11 @@ pub fn route(c: &Classification, signals: &[Signal], app_rules: &[RouteRule]) ->
         if rule.then == RouteOutcome::Silence && !may_silence(c, signals) {
             continue;
         }
+        if !c.injection.is_empty()
+            && matches!(rule.then, RouteOutcome::Silence | RouteOutcome::Respond)
+        {
+            continue;
+        }
         return hit(rule.then, &format!("app_rule[{i}]"));
     }
 
@@ -159,6 +202,18 @@ pub fn route(c: &Classification, signals: &[Signal], app_rules: &[RouteRule]) ->
     }
     if has(Signal::LegalThreat) {
         return hit(RouteOutcome::EscalateUrgent, "legal_threat_urgent");
+    }
+    if !c.injection.is_empty() {
+        return hit(RouteOutcome::EscalateHuman, "prompt_injection_human");
+    }
+    if thread.last_outbound {
+        return hit(RouteOutcome::Silence, "awaiting_customer_silence");
+    }
+    if thread.replied_before && thread.resolved && !has(Signal::Angry) {
+        return hit(RouteOutcome::Silence, "resolved_silence");
+    }
+    if thread.replied_before {
+        return hit(RouteOutcome::Comment, "teammate_comment");
     }
     if c.category == Category::FanMail {
         return hit(RouteOutcome::EscalateInstructor, "fan_mail_instructor");
@@ -196,6 +251,7 @@ mod tests {
             category,
             confidence,
             reasons: vec![],
+            injection: vec![],
         }
     }
 

@@ -127,12 +127,49 @@ pub(crate) struct Norm {
     text: String,
 }
 
+/// Phrases of a customer confirming the problem is gone.
+const RESOLVED: &[&str] = &[
+    "that worked",
+    "it worked",
+    "this worked",
+    "works now",
+    "working now",
+    "all set",
+    "all good now",
+    "problem solved",
+    "issue resolved",
+    "that fixed it",
+    "fixed it",
+    "sorted now",
+    "you can close",
+    "please close this",
+    "no longer need help",
+];
+
+/// Whether a customer's message only says the problem is solved: a resolution phrase, short,
+/// and no question left in it ("that worked, all set, thanks!"). Quoted lines are ignored.
+pub fn says_resolved(body: &str) -> bool {
+    let own = own_words(body);
+    if own.chars().count() > 300 || own.contains('?') {
+        return false;
+    }
+    Norm::new(&own).hits(RESOLVED).into_iter().next().is_some()
+}
+
 impl Norm {
     pub(crate) fn new(raw: &str) -> Self {
         let mut text = String::with_capacity(raw.len() + 2);
         text.push(' ');
         for c in raw.chars() {
             if matches!(c, '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}' | '`') {
+                continue;
+            }
+            // Invisible format characters (zero-width spaces and joiners, bidi controls, the
+            // BOM, soft hyphens) are dropped, not read as word breaks: "ig\u{200B}nore" is
+            // "ignore", so hiding a phrase from the lexicons takes more than an invisible
+            // character.
+            if matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+            {
                 continue;
             }
             if c.is_alphanumeric() {

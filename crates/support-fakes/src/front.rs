@@ -348,6 +348,84 @@ impl FakeFront {
         })
     }
 
+    /// A teammate answers the conversation from Front: the reply is stored (from the inbox's
+    /// address) and the signed `outbound` event is POSTed to the webhook, as Front does for a
+    /// message sent from its app.
+    pub async fn teammate_replies(
+        &self,
+        conversation_id: &str,
+        text: &str,
+    ) -> anyhow::Result<Delivery> {
+        let (hook_url, secret) = {
+            let hook = lock(&self.shared.webhook);
+            let hook = hook
+                .as_ref()
+                .ok_or_else(|| anyhow::anyhow!("no webhook set; call set_webhook first"))?;
+            (hook.url.clone(), hook.secret.clone())
+        };
+        let (payload, message_id, event_id) = {
+            let mut d = lock(&self.shared.data);
+            let conv = d
+                .conversation(conversation_id)
+                .ok_or_else(|| anyhow::anyhow!("unknown conversation {conversation_id}"))?
+                .clone();
+            let inbox = d
+                .inbox(&conv.inbox_id)
+                .ok_or_else(|| anyhow::anyhow!("unknown inbox {}", conv.inbox_id))?
+                .clone();
+            let message = FrontMessage {
+                id: lower_id("msg", 9),
+                message_uid: uuid::Uuid::new_v4().simple().to_string(),
+                conversation_id: conversation_id.to_owned(),
+                kind: FrontMessageKind::Reply,
+                subject: format!("Re: {}", conv.subject),
+                body: text_to_html(text),
+                text: text.to_owned(),
+                author_id: Some("tea_fake_teammate".to_owned()),
+                recipients: vec![
+                    FrontRecipient {
+                        handle: inbox.address(),
+                        role: "from".to_owned(),
+                        name: Some(inbox.name.clone()),
+                    },
+                    FrontRecipient {
+                        handle: conv.recipient_handle.clone(),
+                        role: "to".to_owned(),
+                        name: conv.recipient_name.clone(),
+                    },
+                ],
+                channel_id: Some(inbox.channel_id()),
+                draft_mode: None,
+                version: None,
+                created_at: now_secs_f64(),
+            };
+            let message_id = message.id.clone();
+            let preview = message_json(&self.shared.url, &d, &message, false);
+            d.messages.push(message);
+            let event_id = d.push_event(
+                "outbound",
+                conversation_id,
+                json!({"_meta": {"type": "inboxes"}, "data": [inbox_json(&self.shared.url, &inbox)]}),
+                json!({"_meta": {"type": "message"}, "data": preview}),
+            );
+            let payload = d
+                .events
+                .iter()
+                .find(|e| e.id == event_id)
+                .map(|e| event_json(&self.shared.url, &d, e))
+                .unwrap_or(Value::Null);
+            (payload, message_id, event_id)
+        };
+        let body = serde_json::to_vec(&payload)?;
+        let (status, _) = self.shared.deliver(&hook_url, &secret, body, None).await?;
+        Ok(Delivery {
+            event_id,
+            conversation_id: conversation_id.to_owned(),
+            message_id,
+            status,
+        })
+    }
+
     /// Send Front's webhook validation request (`{"type":"sync",…}` with an
     /// `x-front-challenge` header, signed like every event) and return the receiver's status
     /// and body, so a test can check the challenge is echoed only after verification.

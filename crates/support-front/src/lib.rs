@@ -100,6 +100,14 @@ impl FrontMessage {
             .find(|r| r.role == "from")
             .map(|r| r.handle.as_str())
     }
+
+    /// The sender's display name, as the sender wrote it (untrusted text).
+    pub fn from_name(&self) -> Option<&str> {
+        self.recipients
+            .iter()
+            .find(|r| r.role == "from")
+            .and_then(|r| r.name.as_deref())
+    }
 }
 
 /// An application webhook event (the fields we route on). `source.data` is an array of

@@ -166,6 +166,12 @@ impl Application {
                 Arc::new(support_agent::helpdesk_tools::DraftTool::new(front.clone())),
             )
             .with(
+                "add_comment",
+                Arc::new(support_agent::helpdesk_tools::CommentTool::new(
+                    front.clone(),
+                )),
+            )
+            .with(
                 "escalate_to_human",
                 Arc::new(support_agent::helpdesk_tools::EscalateTool::new(
                     front.clone(),

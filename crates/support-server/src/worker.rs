@@ -112,7 +112,10 @@ async fn handle_front_event(state: &AppState, event_id: &str) -> Result<(), Hand
     };
     let event: WebhookEvent = serde_json::from_str(&payload)
         .map_err(|e| HandleError::Permanent(format!("stored event does not parse: {e}")))?;
-    if event.kind != "inbound" {
+    // Inbound messages are decided on; replies sent from Front (by a teammate: the platform
+    // only drafts) are recorded so the next decision knows the thread.
+    let inbound = event.kind == "inbound";
+    if !inbound && !matches!(event.kind.as_str(), "outbound" | "out_reply") {
         tracing::info!(kind = %event.kind, "front event stored; no handler for this type yet");
         return Ok(());
     }
@@ -123,6 +126,14 @@ async fn handle_front_event(state: &AppState, event_id: &str) -> Result<(), Hand
             app = Some(a);
             break;
         }
+    }
+    if app.is_none()
+        && !inbound
+        && let Some(conv) = &event.conversation
+        && let Some((known, _)) = state.store.conversation(&conv.id).await?
+        && let Some(slug) = known.app_slug
+    {
+        app = state.store.app_by_slug(&slug).await?;
     }
     let Some(app) = app else {
         tracing::info!(
@@ -155,7 +166,7 @@ async fn handle_front_event(state: &AppState, event_id: &str) -> Result<(), Hand
                 .clone()
                 .or_else(|| msg.subject.clone())
                 .unwrap_or_default(),
-            customer_email: from.clone(),
+            customer_email: if inbound { from.clone() } else { None },
             front_message_id: msg.id.clone(),
             direction: if msg.is_inbound {
                 "inbound"
@@ -170,11 +181,29 @@ async fn handle_front_event(state: &AppState, event_id: &str) -> Result<(), Hand
         .await?;
     // Scheduling is idempotent per message, so it runs on redelivery too: a crash between
     // storing the message and scheduling its decision must not leave it undecided.
-    state
-        .inbound
-        .on_message(Some(&app.id), &conversation_id, &msg.id, &event.id)
-        .await
-        .map_err(|e| HandleError::Transient(e.to_string()))?;
+    if inbound {
+        state
+            .inbound
+            .on_message(Some(&app.id), &conversation_id, &msg.id, &event.id)
+            .await
+            .map_err(|e| HandleError::Transient(e.to_string()))?;
+    }
+    // Customer-written text only ever goes into log *fields*; the JSON formatter escapes it,
+    // so a name carrying a forged log line stays one value of this one entry.
+    let subject: String = conv
+        .subject
+        .clone()
+        .unwrap_or_default()
+        .chars()
+        .take(120)
+        .collect();
+    tracing::info!(
+        conversation = %conversation_id,
+        from_name = msg.from_name().unwrap_or_default(),
+        subject = %subject,
+        new,
+        "message stored"
+    );
     if new {
         state
             .store
@@ -187,6 +216,7 @@ async fn handle_front_event(state: &AppState, event_id: &str) -> Result<(), Hand
                     "app": app.slug,
                     "front_conversation_id": conv.id,
                     "front_message_id": msg.id,
+                    "from_name": msg.from_name(),
                 }),
             })
             .await?;

@@ -6,6 +6,8 @@
 //! queued work deterministically, and [`TestApp::finish`] fails the test if any queued work
 //! was left undone. Dropping a `TestApp` without `finish` fails the test too.
 
+pub mod browser;
+
 use std::sync::Arc;
 
 use first_app::{FirstApp, FirstAppConfig};

@@ -32,6 +32,9 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/actions", get(actions))
         .route("/dashboard/actions/{id}/approve", post(approve_action))
         .route("/dashboard/actions/{id}/reject", post(reject_action))
+        .layer(axum::middleware::from_fn(
+            crate::http::html::security_headers,
+        ))
 }
 
 fn login_page(error: Option<&str>) -> Html<String> {

@@ -45,6 +45,9 @@ pub fn routes() -> Router<AppState> {
             post(connect_dashboard),
         )
         .route(CALLBACK_PATH, get(callback))
+        .layer(axum::middleware::from_fn(
+            crate::http::html::security_headers,
+        ))
 }
 
 fn require_admin(user: &User) -> ApiResult<()> {
