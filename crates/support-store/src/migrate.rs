@@ -40,6 +40,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_stripe_connect.sql"),
         postgres: include_str!("../migrations/postgres/0004_stripe_connect.sql"),
     },
+    Migration {
+        version: 5,
+        name: "client_ref",
+        sqlite: include_str!("../migrations/sqlite/0005_client_ref.sql"),
+        postgres: include_str!("../migrations/postgres/0005_client_ref.sql"),
+    },
 ];
 
 /// The schema version this build expects.

@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod api;
+pub mod cli_api;
 pub mod domain;
 pub mod sdk;
 

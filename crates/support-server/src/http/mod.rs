@@ -18,6 +18,7 @@ use crate::state::AppState;
 pub mod actions_api;
 pub mod api;
 pub mod apps_api;
+pub mod cli_api;
 pub mod dashboard;
 pub mod health;
 pub mod html;
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(actions_api::routes())
         .merge(apps_api::routes())
+        .merge(cli_api::routes())
         .merge(ops::routes())
         .merge(dashboard::routes())
         .merge(stripe_connect::routes())
