@@ -296,6 +296,20 @@ async fn operator_actions_go_through_the_policy_and_the_ledger(app: &TestApp) {
         assert_eq!(row.state, "succeeded", "{row:?}");
     }
 
+    // A charge named without its customer: the purchase is unknown, so a human approves.
+    let unknown = act(
+        app,
+        json!({"kind": "refund", "target": "ch_seed_maya_tt", "reason": "x", "dry_run": true}),
+    )
+    .await;
+    assert_eq!(unknown.verdict, "approval", "{unknown:?}");
+    assert_eq!(unknown.rule.as_deref(), Some("unknown_purchase"));
+    assert!(!unknown.facts.purchase_known);
+    assert_eq!(
+        unknown.params["amount"], 49_900,
+        "Stripe's refundable amount"
+    );
+
     // The SDK has no cancel method: refused, nothing faked.
     let (status, e) = refused(
         app,
