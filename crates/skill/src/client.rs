@@ -83,6 +83,49 @@ impl ApiClient {
         self.send(req).await
     }
 
+    /// Like [`ApiClient::post`], but an answer that is not a success comes back as its status
+    /// and error body instead of an error, so a caller can report it per item (bulk rows).
+    /// Only an unreachable server or an unreadable answer is an error.
+    pub async fn post_outcome<T: DeserializeOwned, B: serde::Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Result<T, (u16, ErrorBody)>, CliError> {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .json(body)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| {
+                CliError::new(
+                    exit::UNREACHABLE,
+                    format!("cannot reach the server at {}: {e}", self.url),
+                )
+            })?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(|e| {
+            CliError::new(
+                exit::UNREACHABLE,
+                format!("reading the response failed: {e}"),
+            )
+        })?;
+        if status.is_success() {
+            return serde_json::from_str(&text).map(Ok).map_err(|e| {
+                CliError::new(
+                    exit::SERVER,
+                    format!("unexpected response from the server: {e}"),
+                )
+            });
+        }
+        let body = serde_json::from_str::<ErrorBody>(&text).unwrap_or_else(|_| ErrorBody {
+            error: "http".into(),
+            message: text.chars().take(200).collect(),
+        });
+        Ok(Err((status.as_u16(), body)))
+    }
+
     async fn send<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> Result<T, CliError> {
         let resp = req.bearer_auth(&self.token).send().await.map_err(|e| {
             CliError::new(

@@ -122,7 +122,7 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
             let apps: Vec<AppView> = api.get("/api/v1/apps").await?;
             emit(cli, &apps, |apps| {
                 if apps.is_empty() {
-                    eprintln!("no apps registered; add one with `skill apps add`");
+                    crate::term::hint("no apps registered; add one with `skill init`");
                 }
                 for a in apps {
                     println!(
@@ -153,10 +153,10 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
                 println!("Registered app {} ({}).", c.app.slug, c.app.name);
                 println!("Signing secret (shown once; store it in the app's config):");
                 println!("{}", c.webhook_secret);
-                eprintln!(
+                crate::term::hint(format!(
                     "The app signs events to POST /webhooks/app/{} with x-support-signature, and verifies the platform's calls with the same secret.",
                     c.app.slug
-                );
+                ));
             })
         }
         Command::Apps(AppsCommand::Policy { slug }) => {
@@ -184,10 +184,10 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
             emit(cli, &r, |r| {
                 println!("New signing secret for {} (shown once):", r.app);
                 println!("{}", r.webhook_secret);
-                eprintln!(
+                crate::term::hint(format!(
                     "The previous secret keeps verifying until {}.",
                     ms(r.previous_valid_until)
-                );
+                ));
             })
         }
         Command::Stripe(cmd) => {
@@ -206,10 +206,10 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
                         .await?;
                     emit(cli, &r, |r| {
                         println!("{}", r.url);
-                        eprintln!(
+                        crate::term::hint(format!(
                             "Open this in a browser logged in to the dashboard as you, before {}. It works once.",
                             ms(r.expires_at)
-                        );
+                        ));
                     })
                 }
                 StripeCommand::Status { slug } => {
@@ -335,7 +335,7 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
                 .await?;
             emit(cli, &list, |list| {
                 if list.is_empty() {
-                    eprintln!("no conversations yet");
+                    crate::term::hint("no conversations yet");
                 }
                 for c in list {
                     println!(
@@ -401,7 +401,7 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
             let list: Vec<AuditView> = api.get(&format!("/api/v1/audit?limit={limit}")).await?;
             emit(cli, &list, |list| {
                 if list.is_empty() {
-                    eprintln!("no audit entries");
+                    crate::term::hint("no audit entries");
                 }
                 for e in list {
                     println!(
@@ -421,13 +421,8 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
         | Command::Trace { .. }
         | Command::Actions(_)
         | Command::Action { .. } => crate::ops::run(cli, &api).await,
-        Command::Serve(_)
-        | Command::Sandbox(_)
-        | Command::Bench(_)
-        | Command::Keys(_)
-        | Command::Login { .. }
-        | Command::Agent(_)
-        | Command::Test(_) => Err(CliError::failure("internal dispatch error")),
+        // Dispatched in `crate::run` before reaching here.
+        _ => Err(CliError::failure("internal dispatch error")),
     }
 }
 

@@ -6,17 +6,22 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod act;
 pub mod agent;
 pub mod bench;
 pub mod bench_ingest;
 pub mod bench_workflow;
 pub mod client;
 pub mod commands;
+pub mod csv;
+pub mod data;
 pub mod exit;
 pub mod keys;
+pub mod observe;
 pub mod ops;
 pub mod sandbox;
 pub mod serve;
+pub mod term;
 
 use exit::CliError;
 
@@ -165,6 +170,33 @@ pub enum Command {
     /// Measure the platform (cold start, idle memory, ingestion throughput).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Investigate a customer: their conversations on an app (subject, status, last
+    /// message), the decisions on them and the actions, newest first.
+    History(observe::HistoryArgs),
+    /// Refund a charge or purchase through the app's policy and the ledger (you are the
+    /// requester, and the approver of record when the policy lists you), or every row of a
+    /// CSV file with --bulk.
+    Refund(act::RefundArgs),
+    /// Move a purchase to another customer through the app's policy and the ledger, or
+    /// every row of a CSV file with --bulk.
+    Transfer(act::TransferArgs),
+    /// Send a customer a fresh sign-in link, through the app's policy and the ledger.
+    MagicLink(act::MagicLinkArgs),
+    /// Cancel a subscription. Not supported while the SDK contract has no cancel method:
+    /// the command says so and changes nothing.
+    CancelSubscription(act::CancelSubscriptionArgs),
+    /// Show an app's audit entries and decisions since a time, oldest first.
+    Logs(observe::LogsArgs),
+    /// Show an app's numbers for a period: conversations, decisions by route and category,
+    /// actions by kind and state, the share handled without a human, approvals.
+    Metrics(observe::MetricsArgs),
+    /// Export data as JSON Lines.
+    #[command(subcommand)]
+    Export(data::ExportCommand),
+    /// Add refund outcomes and resolution times to an export (JSON Lines out).
+    Enrich(data::EnrichArgs),
+    /// Draw a deterministic stratified sample from a JSON Lines file.
+    Sample(data::SampleArgs),
 }
 
 /// Parses arguments and runs; every error is printed once with its exit code.
@@ -218,6 +250,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Login { server, api_token } => commands::login(&cli, server, api_token).await,
         Command::Agent(args) => agent::agent(&cli, args).await,
         Command::Test(args) => agent::test(&cli, args).await,
+        Command::Refund(_)
+        | Command::Transfer(_)
+        | Command::MagicLink(_)
+        | Command::CancelSubscription(_) => act::run(&cli).await,
+        Command::History(_) | Command::Logs(_) | Command::Metrics(_) => observe::run(&cli).await,
+        Command::Export(_) | Command::Enrich(_) | Command::Sample(_) => data::run(&cli).await,
         _ => commands::run(&cli).await,
     }
 }

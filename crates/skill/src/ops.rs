@@ -34,6 +34,9 @@ pub struct ActionsArgs {
     /// How many to show (1-500).
     #[arg(long, default_value_t = 20)]
     pub limit: i64,
+    /// Output: aligned columns, or CSV with a header row.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: crate::csv::TableFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,7 +57,7 @@ pub enum DeadLetterCommand {
 
 /// Percent-encodes everything but RFC 3986 unreserved characters, for a path segment or a
 /// query value.
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
@@ -193,6 +196,34 @@ fn actions_table(actions: &[ActionView]) {
     }
 }
 
+fn actions_csv(actions: &[ActionView]) {
+    let rows: Vec<Vec<String>> = actions
+        .iter()
+        .map(|a| {
+            vec![
+                a.id.clone(),
+                a.kind.clone(),
+                a.state.clone(),
+                a.params["amount"]
+                    .as_i64()
+                    .filter(|_| a.kind == "refund")
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+                ms(a.created_at),
+                ms(a.updated_at),
+                a.trace_id.clone(),
+                a.error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    crate::csv::print(
+        &[
+            "id", "kind", "state", "amount", "created", "updated", "trace", "error",
+        ],
+        &rows,
+    );
+}
+
 fn action_detail(d: &ActionDetail) {
     let a = &d.action;
     println!("action    {}", a.id);
@@ -239,13 +270,13 @@ pub async fn run(cli: &Cli, api: &ApiClient) -> Result<(), CliError> {
             let runs: Vec<RunView> = api.get(&path).await?;
             emit(cli, &runs, |runs| {
                 if runs.is_empty() {
-                    eprintln!("no runs");
+                    crate::term::hint("no runs");
                     return;
                 }
                 runs_table(runs);
                 if runs.iter().any(|r| r.status == "dead") {
-                    eprintln!(
-                        "dead runs: inspect with `skill run ID`, retry with `skill dead-letter retry ID`"
+                    crate::term::hint(
+                        "dead runs: inspect with `skill run ID`, retry with `skill dead-letter retry ID`",
                     );
                 }
             })
@@ -257,10 +288,10 @@ pub async fn run(cli: &Cli, api: &ApiClient) -> Result<(), CliError> {
             emit(cli, &d, |d| {
                 run_detail(d);
                 if d.run.status == "dead" {
-                    eprintln!(
+                    crate::term::hint(format!(
                         "this run is dead; retry it with `skill dead-letter retry {}`",
                         d.run.id
-                    );
+                    ));
                 }
             })
         }
@@ -270,7 +301,7 @@ pub async fn run(cli: &Cli, api: &ApiClient) -> Result<(), CliError> {
                 .await?;
             emit(cli, &dl, |dl| {
                 if dl.runs.is_empty() {
-                    eprintln!("the dead letter is empty");
+                    crate::term::hint("the dead letter is empty");
                     return;
                 }
                 runs_table(&dl.runs);
@@ -286,7 +317,7 @@ pub async fn run(cli: &Cli, api: &ApiClient) -> Result<(), CliError> {
                         );
                     }
                 }
-                eprintln!("retry one with `skill dead-letter retry ID`");
+                crate::term::hint("retry one with `skill dead-letter retry ID`");
             })
         }
         Command::DeadLetter(DeadLetterCommand::Retry { id }) => {
@@ -305,7 +336,7 @@ pub async fn run(cli: &Cli, api: &ApiClient) -> Result<(), CliError> {
                     r.run.status,
                     r.run.next_run_at.map(ms).unwrap_or_else(|| "later".into())
                 );
-                eprintln!("follow it with `skill run {}`", r.run.id);
+                crate::term::hint(format!("follow it with `skill run {}`", r.run.id));
             })
         }
         Command::Trace { trace_id } => {
@@ -338,8 +369,12 @@ pub async fn run(cli: &Cli, api: &ApiClient) -> Result<(), CliError> {
             }
             let actions: Vec<ActionView> = api.get(&path).await?;
             emit(cli, &actions, |actions| {
+                if args.format == crate::csv::TableFormat::Csv {
+                    actions_csv(actions);
+                    return;
+                }
                 if actions.is_empty() {
-                    eprintln!("no actions");
+                    crate::term::hint("no actions");
                     return;
                 }
                 actions_table(actions);

@@ -38,21 +38,35 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// Every command path of the CLI (`[]`, `["serve"]`, `["bench", "start"]`…), from clap's
+/// own definition, so a new command cannot ship without a reviewed help snapshot.
+fn command_paths(cmd: &clap::Command, prefix: &[String], out: &mut Vec<Vec<String>>) {
+    out.push(prefix.to_vec());
+    for sub in cmd.get_subcommands() {
+        let mut path = prefix.to_vec();
+        path.push(sub.get_name().to_owned());
+        command_paths(sub, &path, out);
+    }
+}
+
 #[test]
 fn help_describes_every_command_and_flag() {
+    use clap::CommandFactory;
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = dir.path().join("cli.toml");
-    for args in [
-        &["--help"][..],
-        &["serve", "--help"][..],
-        &["sandbox", "--help"][..],
-        &["bench", "start", "--help"][..],
-    ] {
-        let out = skill(args, &cfg);
+    let mut paths = Vec::new();
+    command_paths(&skill::Cli::command(), &[], &mut paths);
+    assert!(paths.len() > 40, "{paths:?}");
+    for path in paths {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let out = skill(&args, &cfg);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-        let name = match args.len() {
-            1 => "help".to_owned(),
-            n => format!("help_{}", args[..n - 1].join("_")),
+        assert!(stderr(&out).is_empty(), "{args:?}: {}", stderr(&out));
+        let name = if path.is_empty() {
+            "help".to_owned()
+        } else {
+            format!("help_{}", path.join("_"))
         };
         insta::assert_snapshot!(name, stdout(&out));
     }
@@ -275,6 +289,24 @@ fn serve_starts_answers_configures_the_cli_and_stops_cleanly() {
     assert_eq!(status["user"], "admin@localhost");
     assert_eq!(status["backend"], "sqlite");
 
+    // One JSON document on stdout; hints only for a terminal, so nothing on stderr here.
+    let out = skill(&["conversations", "--json"], &cfg);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "[]");
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    let out = skill(&["conversations"], &cfg);
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).is_empty() && stderr(&out).is_empty(),
+        "the 'no conversations yet' hint is for terminals only: {}",
+        stderr(&out)
+    );
+    // Non-interactive `skill init` without a name: a usage error.
+    let out = skill(&["init"], &cfg);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = skill(&["init", "named-only"], &cfg);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
     // `skill init` registers an app and prints its secret once.
     let out = skill(
         &[
@@ -342,6 +374,25 @@ fn serve_starts_answers_configures_the_cli_and_stops_cleanly() {
             .as_str()
             .is_some_and(|t| t.contains("auto_approve_refund_days = 30")),
         "{policy}"
+    );
+
+    // `skill doctor --json`: per-check status and an overall one; any fail exits non-zero,
+    // still with exactly one JSON document (here: no integration URL registered).
+    let out = skill(&["doctor", "--app", "course-shop", "--json"], &cfg);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(doc["overall"], "fail", "{doc}");
+    let checks = doc["checks"].as_array().expect("checks");
+    assert!(
+        checks
+            .iter()
+            .all(|c| ["ok", "warn", "fail"].contains(&c["status"].as_str().unwrap_or(""))),
+        "{doc}"
+    );
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["name"] == "integration" && c["status"] == "fail")
     );
 
     let out = skill(&["init", "course-shop", "--name", "Again"], &cfg);
@@ -834,4 +885,38 @@ fn a_step_out_of_attempts_is_dead_lettered_and_retried_from_the_cli() {
         wait_exit(&mut s.child, Duration::from_secs(20)).code(),
         Some(0)
     );
+}
+
+#[test]
+fn ctrl_c_interrupts_a_command_with_exit_130() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = dir.path().join("cli.toml");
+    // A server that accepts the connection and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    for json in [false, true] {
+        let mut args = vec!["status"];
+        if json {
+            args.push("--json");
+        }
+        let child = command()
+            .args(&args)
+            .env("SKILL_URL", format!("http://{addr}"))
+            .env("SKILL_TOKEN", "skill_x")
+            .env("SKILL_CONFIG", &cfg)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let (_conn, _) = listener.accept().expect("the request is in flight");
+        signal(&child, "-INT");
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+        if json {
+            let err: serde_json::Value =
+                serde_json::from_slice(&out.stdout).expect("one JSON document");
+            assert_eq!(err["code"], 130);
+            assert_eq!(err["success"], false);
+        }
+    }
 }

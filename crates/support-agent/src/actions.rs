@@ -137,6 +137,24 @@ struct ApprovalSpec {
 struct ActionInput {
     action_id: String,
     approval: Option<ApprovalSpec>,
+    /// The requester is one of the approvers and approved when proposing (an operator
+    /// acting from the CLI): the workflow records this decision on the approval request
+    /// itself, first-wins like any other.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    decided: Option<HumanDecision>,
+}
+
+/// How [`ActionService::propose_with`] differs from a plain proposal.
+#[derive(Debug, Clone, Default)]
+pub struct ProposeOptions {
+    /// The caller's reference (e.g. a bulk row's digest). Proposing again under the same
+    /// reference returns the first action and writes nothing.
+    pub client_ref: Option<String>,
+    /// With an approval verdict: the requester, an approver, approves their own request at
+    /// once (recorded as the decision on the approval request, by them, on their surface).
+    pub decided: Option<HumanDecision>,
+    /// Extra detail for the `action.proposed` audit entry (e.g. the operator's own words).
+    pub note: Option<Value>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -199,6 +217,24 @@ impl ActionService {
     /// Validates the parameters, writes the action (key and parameters frozen) and starts its
     /// workflow. A `deny` or `escalate` verdict writes nothing and is an error.
     pub async fn propose(&self, p: Proposal) -> Result<ActionRow, ActionError> {
+        self.propose_with(p, ProposeOptions::default())
+            .await
+            .map(|(row, _)| row)
+    }
+
+    /// [`ActionService::propose`] with options. Returns the action and whether it already
+    /// existed under `opts.client_ref` (then nothing new was written; its workflow is started
+    /// only if an earlier call was interrupted before starting it).
+    pub async fn propose_with(
+        &self,
+        p: Proposal,
+        opts: ProposeOptions,
+    ) -> Result<(ActionRow, bool), ActionError> {
+        if let Some(r) = &opts.client_ref
+            && let Some(row) = self.inner.store.action_by_client_ref(r).await?
+        {
+            return self.resume_existing(row, &p, &opts).await;
+        }
         let tool = self
             .inner
             .tools
@@ -217,44 +253,113 @@ impl ActionService {
             }
         };
         let id = new_id();
-        let row = self
-            .inner
-            .store
-            .create_action(
-                &NewAction {
-                    id: id.clone(),
-                    app_id: p.app_id.clone(),
-                    conversation_id: p.conversation_id.clone(),
-                    kind: p.kind.clone(),
-                    params: p.params.to_string(),
-                    idempotency_key: format!("{}:{id}", p.kind),
-                    trace_id: p.trace_id.clone(),
-                    requested_by: Some(p.requested_by.clone()),
-                },
-                &audit(
-                    &p.requested_by,
-                    "action.proposed",
-                    &id,
-                    &p.trace_id,
-                    json!({"kind": p.kind, "params": p.params, "verdict": p.verdict}),
-                ),
-            )
-            .await?;
+        let new = NewAction {
+            id: id.clone(),
+            app_id: p.app_id.clone(),
+            conversation_id: p.conversation_id.clone(),
+            kind: p.kind.clone(),
+            params: p.params.to_string(),
+            idempotency_key: format!("{}:{id}", p.kind),
+            trace_id: p.trace_id.clone(),
+            requested_by: Some(p.requested_by.clone()),
+        };
+        let mut data = json!({"kind": p.kind, "params": p.params, "verdict": p.verdict});
+        if let Some(note) = &opts.note {
+            data["note"] = note.clone();
+        }
+        if let Some(r) = &opts.client_ref {
+            data["client_ref"] = json!(r);
+        }
+        let entry = audit(&p.requested_by, "action.proposed", &id, &p.trace_id, data);
+        let row =
+            match &opts.client_ref {
+                None => self.inner.store.create_action(&new, &entry).await?,
+                Some(r) => {
+                    match self
+                        .inner
+                        .store
+                        .create_action_with_ref(&new, r, &entry)
+                        .await
+                    {
+                        Ok(row) => row,
+                        // A concurrent call under the same reference won the insert.
+                        Err(StoreError::Conflict(_)) => {
+                            let row = self.inner.store.action_by_client_ref(r).await?.ok_or_else(
+                                || ActionError::NotFound(format!("action with reference {r}")),
+                            )?;
+                            return self.resume_existing(row, &p, &opts).await;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            };
+        self.start_workflow(&row, approval, &opts).await?;
+        Ok((row, false))
+    }
+
+    fn approval_spec(&self, verdict: &Verdict) -> Option<ApprovalSpec> {
+        match verdict {
+            Verdict::Approval { approvers, reason } => Some(ApprovalSpec {
+                approvers: approvers.clone(),
+                reason: reason.clone(),
+                expires_at: self.engine.now() + self.approval_ttl_ms,
+            }),
+            _ => None,
+        }
+    }
+
+    async fn start_workflow(
+        &self,
+        row: &ActionRow,
+        approval: Option<ApprovalSpec>,
+        opts: &ProposeOptions,
+    ) -> Result<(), ActionError> {
+        let decided = approval.as_ref().and(opts.decided.clone());
         self.engine
             .start(
                 ACTION_WORKFLOW,
-                &id,
+                &row.id,
                 &ActionInput {
-                    action_id: id.clone(),
+                    action_id: row.id.clone(),
                     approval,
+                    decided,
                 },
                 StartOptions {
-                    trace_id: Some(p.trace_id.clone()),
+                    trace_id: Some(row.trace_id.clone()),
                     ..StartOptions::default()
                 },
             )
             .await?;
-        Ok(row)
+        Ok(())
+    }
+
+    /// An action proposed earlier under the same reference: returned as is. If the earlier
+    /// call stopped between writing it and starting its workflow, the workflow is started now
+    /// (starting is idempotent on the action id).
+    async fn resume_existing(
+        &self,
+        row: ActionRow,
+        p: &Proposal,
+        opts: &ProposeOptions,
+    ) -> Result<(ActionRow, bool), ActionError> {
+        if self
+            .inner
+            .store
+            .wf_by_key(ACTION_WORKFLOW, &row.id)
+            .await?
+            .is_none()
+            && row.state == state::PROPOSED
+        {
+            if matches!(p.verdict, Verdict::Deny { .. } | Verdict::Escalate { .. }) {
+                return Err(ActionError::NotAllowed(format!(
+                    "action {} was proposed under this reference but never started, and the policy now refuses it",
+                    row.id
+                )));
+            }
+            self.start_workflow(&row, self.approval_spec(&p.verdict), opts)
+                .await?;
+        }
+        Ok((row, true))
     }
 
     /// A human decides. Only a listed approver who is not the requester may; the first
@@ -389,6 +494,20 @@ async fn action_workflow(ctx: EmbeddedCtx, inner: Arc<Inner>, input: Value) -> W
             .map_err(|e| StepError::Retryable(e.to_string()))
         })
         .await?;
+        if let Some(d) = input.decided.clone() {
+            // The requester approved their own request when proposing: record it as the
+            // decision on the promise, first-wins like a decision from any surface.
+            let (s, run) = (store.clone(), ctx.run_id().to_owned());
+            ctx.run("requester_decision", local, || async move {
+                let raw =
+                    serde_json::to_string(&d).map_err(|e| StepError::Permanent(e.to_string()))?;
+                s.wf_resolve_promise(&run, DECISION, &raw, d.by(), d.at())
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| StepError::Retryable(e.to_string()))
+            })
+            .await?;
+        }
         let decision: Option<HumanDecision> = ctx.promise(DECISION, Some(spec.expires_at)).await?;
         // A decision that arrived after the deadline counts as no decision.
         let decision = decision.filter(|d| d.at() < spec.expires_at);

@@ -75,6 +75,24 @@ pub struct BrainSettings {
     pub context_budget: usize,
 }
 
+impl BrainSettings {
+    /// The app's policy may choose its own brain; the server's `[brain] mode` otherwise. A
+    /// model brain with no `[llm]` configured decides with the rules.
+    pub fn mode_for(&self, policy: &PolicyConfig) -> BrainMode {
+        let chosen = match policy.brain.as_deref() {
+            Some("rules") => BrainMode::Rules,
+            Some("llm") => BrainMode::Llm,
+            Some("tiered") => BrainMode::Tiered,
+            _ => self.mode,
+        };
+        if self.llm.is_none() {
+            BrainMode::Rules
+        } else {
+            chosen
+        }
+    }
+}
+
 impl Default for BrainSettings {
     fn default() -> Self {
         Self {
@@ -229,7 +247,7 @@ impl InboundService {
         };
         let context = crate::context::build(&input, &[], d.brain.context_budget);
         let mut model_error = None;
-        let opinion = match (&d.brain.llm, d.brain.mode) {
+        let opinion = match (&d.brain.llm, d.brain.mode_for(&policy_cfg)) {
             (Some(client), BrainMode::Llm | BrainMode::Tiered) => {
                 match crate::llm_brain::opinion(client.as_ref(), &context).await {
                     Ok(o) => Some(o),
@@ -626,7 +644,8 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
     let built = crate::context::build(&brain_input, &gathered.earlier, deps.brain.context_budget);
 
     // The model, when the mode asks for it. Its answer (or its failure) is journaled.
-    let wants_model = match deps.brain.mode {
+    let mode = deps.brain.mode_for(&policy_cfg);
+    let wants_model = match mode {
         BrainMode::Rules => false,
         BrainMode::Llm => true,
         BrainMode::Tiered => {
@@ -707,6 +726,8 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
             "dropped": built.dropped,
             "facts_note": facts.note,
             "model_ms": model.as_ref().map(|m| m.elapsed_ms),
+            "draft": plan.draft,
+            "comment": plan.comment,
         }),
     );
     let retrieved = json!(

@@ -359,6 +359,11 @@ pub struct PolicyConfig {
     /// default, checks nothing, and is left out of the file and the fingerprint.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub orders: Option<OrderPolicy>,
+    /// Which brain decides this app's messages (`rules`, `llm` or `tiered`), overriding the
+    /// server's `[brain] mode`. A model only proposes either way; this policy decides.
+    /// `None`, the default, is left out of the file and the fingerprint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brain: Option<String>,
 }
 
 /// The default of the mode keys added after the first release (`modify_items`,
@@ -397,12 +402,13 @@ impl Default for PolicyConfig {
             approvers: vec![DEFAULT_APPROVER.to_owned()],
             approvers_by_kind: BTreeMap::new(),
             orders: None,
+            brain: None,
         }
     }
 }
 
 /// The top-level keys of a policy file, in declaration order.
-const KEYS: [&str; 23] = [
+const KEYS: [&str; 24] = [
     "version",
     "auto_approve_refund_days",
     "approval_refund_days",
@@ -426,6 +432,7 @@ const KEYS: [&str; 23] = [
     "approvers",
     "approvers_by_kind",
     "orders",
+    "brain",
 ];
 
 /// Why a policy file was refused. Every variant but `Syntax` names the offending key.
@@ -535,6 +542,14 @@ impl PolicyConfig {
     pub fn validate(&self) -> Result<(), PolicyError> {
         if self.version.trim().is_empty() {
             return Err(PolicyError::invalid("version", "must not be empty"));
+        }
+        if let Some(b) = &self.brain
+            && !matches!(b.as_str(), "rules" | "llm" | "tiered")
+        {
+            return Err(PolicyError::invalid(
+                "brain",
+                format!("unknown brain {b:?} (expected rules, llm or tiered)"),
+            ));
         }
         for (key, mode) in self.modes() {
             if Mode::parse(mode).is_none() {
@@ -1595,6 +1610,7 @@ mod tests {
             modify_items: "auto".into(),
             change_payment: "auto".into(),
             orders: Some(OrderPolicy::default()),
+            brain: Some("tiered".into()),
             ..PolicyConfig::default()
         };
         policy

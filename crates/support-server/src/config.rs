@@ -289,7 +289,10 @@ impl Config {
             )));
         }
         match (self.brain.mode.as_str(), &self.llm) {
-            ("rules", _) => {}
+            ("rules", None) => {}
+            ("rules", Some(llm)) => llm
+                .check()
+                .map_err(|e| ConfigError::Invalid(format!("llm: {e}")))?,
             ("llm" | "tiered", Some(llm)) => llm
                 .check()
                 .map_err(|e| ConfigError::Invalid(format!("llm: {e}")))?,

@@ -46,11 +46,12 @@ fn brain_settings(config: &Config) -> anyhow::Result<support_agent::inbound::Bra
         "tiered" => BrainMode::Tiered,
         _ => BrainMode::Rules,
     };
-    let llm = match (&config.llm, mode) {
-        (Some(c), BrainMode::Llm | BrainMode::Tiered) => Some(
+    // Built whenever configured: an app's policy may choose a model brain on its own.
+    let llm = match &config.llm {
+        Some(c) => Some(
             support_llm::client_from_config(c).map_err(|e| anyhow::anyhow!("llm client: {e}"))?,
         ),
-        _ => None,
+        None => None,
     };
     Ok(BrainSettings {
         mode,

@@ -57,6 +57,38 @@ pub struct DecisionRow {
     pub signals: String,
 }
 
+/// Every column of a [`DecisionRow`], for a query aliasing `decisions` as `d`.
+pub(crate) const DECISION_COLUMNS: &str = "d.id, d.conversation_id, d.category, d.routing, d.confidence, d.brain, d.trace_id, d.created_at, d.proposed_actions, \
+     d.model, d.prompt_version, d.policy_version, d.inputs_hash, d.latency_ms, d.validation, d.context, d.retrieved, d.signals";
+
+/// Maps a row selected with [`DECISION_COLUMNS`].
+macro_rules! decision_from_row {
+    ($row:expr) => {{
+        let r = $row;
+        DecisionRow {
+            id: r.try_get("id")?,
+            conversation_id: r.try_get("conversation_id")?,
+            category: r.try_get("category")?,
+            routing: r.try_get("routing")?,
+            confidence: r.try_get("confidence")?,
+            brain: r.try_get("brain")?,
+            trace_id: r.try_get("trace_id")?,
+            created_at: r.try_get("created_at")?,
+            proposed_actions: r.try_get("proposed_actions")?,
+            model: r.try_get("model")?,
+            prompt_version: r.try_get("prompt_version")?,
+            policy_version: r.try_get("policy_version")?,
+            inputs_hash: r.try_get("inputs_hash")?,
+            latency_ms: r.try_get("latency_ms")?,
+            validation: r.try_get("validation")?,
+            context: r.try_get("context")?,
+            retrieved: r.try_get("retrieved")?,
+            signals: r.try_get("signals")?,
+        }
+    }};
+}
+pub(crate) use decision_from_row;
+
 impl Store {
     /// Records a decision once (by id) with its audit entry.
     pub async fn record_decision(&self, d: &NewDecision, audit: &NewAuditEntry) -> Result<()> {
@@ -101,39 +133,16 @@ impl Store {
 
     /// A conversation's decisions, oldest first.
     pub async fn decisions_for(&self, conversation_id: &str) -> Result<Vec<DecisionRow>> {
+        let sql = format!(
+            "SELECT {} FROM decisions d WHERE d.conversation_id = $1 ORDER BY d.created_at, d.id",
+            DECISION_COLUMNS
+        );
         on_pool!(self.pool(), |p| {
-            let rows = sqlx::query(
-                "SELECT id, conversation_id, category, routing, confidence, brain, trace_id, created_at, proposed_actions,
-                        model, prompt_version, policy_version, inputs_hash, latency_ms, validation, context, retrieved, signals
-                 FROM decisions WHERE conversation_id = $1 ORDER BY created_at, id",
-            )
-            .bind(conversation_id)
-            .fetch_all(p)
-            .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(DecisionRow {
-                    id: r.try_get(0)?,
-                    conversation_id: r.try_get(1)?,
-                    category: r.try_get(2)?,
-                    routing: r.try_get(3)?,
-                    confidence: r.try_get(4)?,
-                    brain: r.try_get(5)?,
-                    trace_id: r.try_get(6)?,
-                    created_at: r.try_get(7)?,
-                    proposed_actions: r.try_get(8)?,
-                    model: r.try_get(9)?,
-                    prompt_version: r.try_get(10)?,
-                    policy_version: r.try_get(11)?,
-                    inputs_hash: r.try_get(12)?,
-                    latency_ms: r.try_get(13)?,
-                    validation: r.try_get(14)?,
-                    context: r.try_get(15)?,
-                    retrieved: r.try_get(16)?,
-                    signals: r.try_get(17)?,
-                });
-            }
-            Ok(out)
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(conversation_id)
+                .fetch_all(p)
+                .await?;
+            Ok(crate::map_rows!(rows, decision_from_row))
         })
     }
 }

@@ -21,6 +21,7 @@ pub mod conversations;
 pub mod decisions;
 pub mod ingest;
 pub mod migrate;
+pub mod reporting;
 pub mod secrets;
 pub mod status;
 pub mod stripe;

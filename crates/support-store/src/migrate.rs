@@ -46,6 +46,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_decision_record.sql"),
         postgres: include_str!("../migrations/postgres/0005_decision_record.sql"),
     },
+    Migration {
+        version: 6,
+        name: "client_ref",
+        sqlite: include_str!("../migrations/sqlite/0006_client_ref.sql"),
+        postgres: include_str!("../migrations/postgres/0006_client_ref.sql"),
+    },
 ];
 
 /// The schema version this build expects.

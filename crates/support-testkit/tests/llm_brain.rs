@@ -253,3 +253,61 @@ async fn model_replies_are_drafted_only_when_the_validator_passes_them() {
     llm.shutdown().await;
     app.finish().await;
 }
+
+/// The app's policy chooses its brain: the server decides with the rules, this app with the
+/// model (and another app's policy could choose the rules back).
+#[tokio::test]
+async fn an_apps_policy_chooses_its_brain() {
+    let llm = FakeLlm::start(FakeLlmConfig::default())
+        .await
+        .expect("fake llm");
+    let base_url = llm.url();
+    let app = TestApp::spawn_configured(Db::Sqlite, Some(support_store::now_ms()), |c| {
+        c.brain.mode = "rules".into();
+        c.llm = Some(LlmConfig {
+            provider: Provider::Anthropic,
+            base_url,
+            model: "fake-model".into(),
+            api_key: None,
+            timeout_ms: 5_000,
+            max_retries: 0,
+        });
+    })
+    .await
+    .expect("app");
+    let shop = app.connect_first_app(&[]).await;
+    let question = "Where can I download an invoice for my purchase?";
+    let cnv = app
+        .converse(&first_app_email("usr_maya"), "Invoice", question)
+        .await;
+    assert_eq!(
+        app.decisions_for(&cnv).await.pop().expect("d").brain,
+        "rules"
+    );
+    assert_eq!(llm.call_count(), 0);
+
+    let first = app
+        .state
+        .store
+        .app_by_slug("first-app")
+        .await
+        .expect("a")
+        .expect("a");
+    app.state
+        .store
+        .update_app_settings(&first.id, None, None, Some("brain = \"llm\""))
+        .await
+        .expect("policy");
+    llm.push_reply(triage(json!({
+        "category": "support_billing", "confidence": 0.9, "reasoning": "invoice",
+    })));
+    let cnv = app
+        .converse(&first_app_email("usr_sofia"), "Invoice", question)
+        .await;
+    let d = app.decisions_for(&cnv).await.pop().expect("d");
+    assert_eq!(d.brain, "llm");
+    assert_eq!(llm.call_count(), 1);
+    shop.shutdown().await;
+    llm.shutdown().await;
+    app.finish().await;
+}

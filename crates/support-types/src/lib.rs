@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod agent;
 pub mod api;
+pub mod cli_api;
 pub mod domain;
 pub mod sdk;
 
