@@ -424,6 +424,7 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Serve(_)
         | Command::Sandbox(_)
         | Command::Bench(_)
+        | Command::Eval(_)
         | Command::Keys(_)
         | Command::Login { .. } => Err(CliError::failure("internal dispatch error")),
     }
