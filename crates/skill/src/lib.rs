@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod bench;
+pub mod bench_draft;
 pub mod bench_ingest;
 pub mod bench_workflow;
 pub mod client;
