@@ -37,6 +37,23 @@ pub enum BenchCommand {
         #[arg(long, default_value = "both")]
         backend: String,
     },
+    /// Webhook → Front draft latency on the rules path in the sandbox setup (worker and
+    /// engine running as in production, wall clock), once with the production inbound
+    /// debounce and once with none, unless --debounce-ms picks one.
+    Draft {
+        /// New conversations per second.
+        #[arg(long, default_value_t = 50.0)]
+        rate: f64,
+        /// How long to send.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// sqlite or postgres.
+        #[arg(long, default_value = "sqlite")]
+        backend: String,
+        /// Run one phase with this `worker.inbound_debounce_ms` (default: 3000, then 0).
+        #[arg(long, value_name = "MS")]
+        debounce_ms: Option<u64>,
+    },
     /// Durable engine throughput and per-step overhead: N runs of a 3-step workflow (and of
     /// a 0-step baseline) started, then drained, in-process on a fresh database.
     Workflow {
@@ -123,7 +140,73 @@ pub async fn run(cmd: &BenchCommand, json: bool) -> Result<(), CliError> {
             concurrency,
             backend,
         } => workflow(*runs, *concurrency, backend, json).await,
+        BenchCommand::Draft {
+            rate,
+            seconds,
+            backend,
+            debounce_ms,
+        } => draft(*rate, *seconds, backend, *debounce_ms, json).await,
     }
+}
+
+async fn draft(
+    rate: f64,
+    seconds: f64,
+    backend: &str,
+    debounce_ms: Option<u64>,
+    json: bool,
+) -> Result<(), CliError> {
+    if !matches!(backend, "sqlite" | "postgres") {
+        return Err(CliError::new(
+            crate::exit::INVALID,
+            format!("--backend {backend:?} must be sqlite or postgres"),
+        ));
+    }
+    let production = support_server::Config::default().worker.inbound_debounce_ms;
+    let phases = match debounce_ms {
+        Some(d) => vec![d],
+        None => vec![production, 0],
+    };
+    let mut reports = Vec::new();
+    for d in phases {
+        let r = crate::bench_draft::run(backend, rate, seconds, d).await?;
+        if !json {
+            println!(
+                "{:<8} debounce {:>4} ms (worker poll {} ms): sent {} at {:.1}/s, drafts {}/{} ({} rejected), {:.1} drafts/s; webhook->draft p50 {:.0} ms p95 {:.0} ms p99 {:.0} ms max {:.0} ms; excluding the debounce p50 {:.0} ms p95 {:.0} ms p99 {:.0} ms; webhook ack p95 {:.1} ms",
+                r.backend,
+                r.debounce_ms,
+                r.worker_poll_ms,
+                r.sent,
+                r.send_rate,
+                r.drafts,
+                r.sent,
+                r.rejected,
+                r.drafts_per_s,
+                r.p50_ms,
+                r.p95_ms,
+                r.p99_ms,
+                r.max_ms,
+                r.p50_ms_ex_debounce,
+                r.p95_ms_ex_debounce,
+                r.p99_ms_ex_debounce,
+                r.webhook_p95_ms
+            );
+        }
+        reports.push(r);
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&reports).map_err(|e| CliError::failure(e.to_string()))?
+        );
+    }
+    if let Some(r) = reports.iter().find(|r| r.drafts < r.sent) {
+        return Err(CliError::failure(format!(
+            "debounce {} ms: only {} of {} drafts arrived",
+            r.debounce_ms, r.drafts, r.sent
+        )));
+    }
+    Ok(())
 }
 
 async fn workflow(

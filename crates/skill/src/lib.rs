@@ -9,12 +9,14 @@ use clap::{Parser, Subcommand};
 pub mod act;
 pub mod agent;
 pub mod bench;
+pub mod bench_draft;
 pub mod bench_ingest;
 pub mod bench_workflow;
 pub mod client;
 pub mod commands;
 pub mod csv;
 pub mod data;
+pub mod eval;
 pub mod exit;
 pub mod keys;
 pub mod observe;
@@ -167,6 +169,10 @@ pub enum Command {
     /// machine, against its config and database).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Evaluate the pipeline on a dataset of customer messages (gates exit 1), or render a
+    /// saved evaluation report.
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
     /// Measure the platform (cold start, idle memory, ingestion throughput).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -246,6 +252,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve(args) => serve::run(args).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Bench(cmd) => bench::run(cmd, cli.json).await,
+        Command::Eval(cmd) => eval::run(cmd, cli.json).await,
         Command::Keys(cmd) => keys::run(cmd, cli.json).await,
         Command::Login { server, api_token } => commands::login(&cli, server, api_token).await,
         Command::Agent(args) => agent::agent(&cli, args).await,

@@ -119,6 +119,10 @@ pub struct WorkerConfig {
     pub enabled: bool,
     /// How often an idle worker looks for due work, in milliseconds.
     pub poll_ms: u64,
+    /// How long the inbound workflow waits after the first message of a burst before it
+    /// decides, in milliseconds, so a customer's follow-up lines are decided together.
+    /// `0` decides as soon as the worker picks the message up (benchmarks, evaluations).
+    pub inbound_debounce_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -190,6 +194,8 @@ impl Default for WorkerConfig {
         Self {
             enabled: true,
             poll_ms: 250,
+            inbound_debounce_ms: support_agent::inbound::InboundConfig::default().debounce_ms
+                as u64,
         }
     }
 }
@@ -308,6 +314,11 @@ impl Config {
                 )));
             }
         }
+        if self.worker.inbound_debounce_ms > 3_600_000 {
+            return Err(ConfigError::Invalid(
+                "worker.inbound_debounce_ms must be at most 3600000 (one hour)".into(),
+            ));
+        }
         if !(0.0..=1.0).contains(&self.brain.tiered_min_confidence) {
             return Err(ConfigError::Invalid(
                 "brain.tiered_min_confidence must be between 0 and 1".into(),
@@ -375,6 +386,24 @@ mod tests {
         let mut c = Config::default();
         c.front.app_secret = s;
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn inbound_debounce_is_configurable_and_bounded() {
+        assert_eq!(Config::default().worker.inbound_debounce_ms, 3_000);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("support.toml");
+        std::fs::write(&file, "[worker]\ninbound_debounce_ms = 0\n").unwrap();
+        assert_eq!(
+            Config::load(Some(&file))
+                .unwrap()
+                .worker
+                .inbound_debounce_ms,
+            0
+        );
+        std::fs::write(&file, "[worker]\ninbound_debounce_ms = 3600001\n").unwrap();
+        let err = Config::load(Some(&file)).unwrap_err().to_string();
+        assert!(err.contains("inbound_debounce_ms"), "{err}");
     }
 
     #[test]

@@ -190,7 +190,10 @@ impl Application {
         let inbound = support_agent::inbound::InboundService::new(
             store.clone(),
             engine.clone(),
-            support_agent::inbound::InboundConfig::default(),
+            support_agent::inbound::InboundConfig {
+                debounce_ms: config.worker.inbound_debounce_ms as i64,
+                ..support_agent::inbound::InboundConfig::default()
+            },
             actions.clone(),
             directory.clone(),
             stripe.clone(),
