@@ -9,61 +9,31 @@
 use std::process::Output;
 use std::time::Instant;
 
-use first_app::{FirstApp, FirstAppConfig};
+use first_app::FirstApp;
 use serde_json::Value;
 use support_fakes::stripe::SeedCharge;
 use support_store::sqlx;
-use support_testkit::{Db, INBOX, TestApp};
+use support_testkit::{Db, TestApp};
 
 const BIN: &str = env!("CARGO_BIN_EXE_skill");
-const ACCOUNT: &str = "acct_operator";
+const ACCOUNT: &str = support_testkit::FIRST_APP_ACCOUNT;
 const DAY: i64 = 86_400;
 
 async fn setup(app: &TestApp, policy: Option<&str>) -> FirstApp {
-    let secret = "operator-shared-secret-0123456789abcdef0123456789abcdef";
-    let shop = FirstApp::start(FirstAppConfig::new(
-        app.dir().join("shop.db"),
-        vec![secret.into()],
-    ))
-    .await
-    .expect("first app");
-    let id = support_store::new_id();
-    let sealed = app.state.secrets.seal(&id, 1, secret).expect("seal");
-    app.state
-        .store
-        .create_app_with_id(
-            &id,
-            &support_store::NewApp {
-                slug: "first-app".into(),
-                name: "First App".into(),
-                front_inbox_ids: vec![INBOX.into()],
-                integration_url: Some(shop.support_url()),
-                front_rule_webhooks: false,
-            },
-            Some(&sealed),
-        )
-        .await
-        .expect("register");
-    app.state
-        .store
-        .update_app_settings(&id, Some(ACCOUNT), None, policy)
-        .await
-        .expect("settings");
-    let now = support_store::now_ms() / 1000;
-    for c in first_app::seeded_customers() {
-        for p in &c.purchases {
-            app.stripe.add_charge(
-                ACCOUNT,
-                SeedCharge {
-                    id: p.stripe_charge_id.clone(),
-                    amount: p.amount.amount,
-                    currency: p.amount.currency.clone(),
-                    created: now - p.age_secs,
-                    payment_intent: None,
-                    customer_email: Some(c.email.to_string()),
-                },
-            );
-        }
+    let shop = app.connect_first_app(&[]).await;
+    if let Some(policy) = policy {
+        let first = app
+            .state
+            .store
+            .app_by_slug("first-app")
+            .await
+            .expect("app")
+            .expect("registered");
+        app.state
+            .store
+            .update_app_settings(&first.id, None, None, Some(policy))
+            .await
+            .expect("policy");
     }
     shop
 }

@@ -94,6 +94,7 @@ macro_rules! action_from_row {
         }
     }};
 }
+pub(crate) use action_from_row;
 
 macro_rules! approval_from_row {
     ($row:expr) => {{

@@ -5,32 +5,11 @@
 
 use sqlx::Row;
 
-use crate::actions::{ActionRow, ApprovalRow, NewAction};
+use crate::actions::{ActionRow, ApprovalRow, NewAction, action_from_row};
 use crate::decisions::{DECISION_COLUMNS, DecisionRow, decision_from_row};
 use crate::{AuditEntry, NewAuditEntry, Result, Store, StoreError, now_ms, on_pool};
 
 const ACTION_COLUMNS: &str = "a.id, a.app_id, a.conversation_id, a.kind, a.state, a.idempotency_key, a.params, a.result, a.error, a.trace_id, a.requested_by, a.created_at, a.updated_at";
-
-macro_rules! action_row {
-    ($row:expr) => {{
-        let r = $row;
-        ActionRow {
-            id: r.try_get("id")?,
-            app_id: r.try_get("app_id")?,
-            conversation_id: r.try_get("conversation_id")?,
-            kind: r.try_get("kind")?,
-            state: r.try_get("state")?,
-            idempotency_key: r.try_get("idempotency_key")?,
-            params: r.try_get("params")?,
-            result: r.try_get("result")?,
-            error: r.try_get("error")?,
-            trace_id: r.try_get("trace_id")?,
-            requested_by: r.try_get("requested_by")?,
-            created_at: r.try_get("created_at")?,
-            updated_at: r.try_get("updated_at")?,
-        }
-    }};
-}
 
 macro_rules! conversation_summary {
     ($row:expr) => {{
@@ -134,7 +113,7 @@ impl Store {
                 .bind(client_ref)
                 .fetch_optional(p)
                 .await?;
-            Ok(crate::map_row!(row, action_row))
+            Ok(crate::map_row!(row, action_from_row))
         })
     }
 
@@ -269,7 +248,7 @@ impl Store {
                 .bind(limit)
                 .fetch_all(p)
                 .await?;
-            Ok(crate::map_rows!(rows, action_row))
+            Ok(crate::map_rows!(rows, action_from_row))
         })
     }
 

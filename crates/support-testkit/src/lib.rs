@@ -101,6 +101,32 @@ impl TestApp {
         Self::spawn_configured(db, clock_ms, |_| {}).await
     }
 
+    /// On SQLite with a pinned clock and a language model at `base_url` (a fake one in tests):
+    /// `[brain] mode = mode`, `[llm]` with `provider` and `model`, no key, 5 s timeout.
+    pub async fn spawn_with_llm(
+        provider: support_llm::Provider,
+        base_url: String,
+        model: &str,
+        mode: &str,
+        max_retries: u32,
+    ) -> Self {
+        let model = model.to_owned();
+        let mode = mode.to_owned();
+        Self::spawn_configured(Db::Sqlite, Some(support_store::now_ms()), move |c| {
+            c.brain.mode = mode;
+            c.llm = Some(support_llm::LlmConfig {
+                provider,
+                base_url,
+                model,
+                api_key: None,
+                timeout_ms: 5_000,
+                max_retries,
+            });
+        })
+        .await
+        .expect("sqlite is always available")
+    }
+
     /// Full control: an optional pinned clock, and a last word on the config.
     pub async fn spawn_configured(
         db: Db,
@@ -476,6 +502,19 @@ impl TestApp {
         &self,
         front_conversation: &str,
     ) -> Vec<support_store::actions::ActionRow> {
+        let id = self.conversation_id(front_conversation).await;
+        self.state
+            .store
+            .list_actions(None, 100)
+            .await
+            .expect("actions")
+            .into_iter()
+            .filter(|a| a.conversation_id.as_deref() == Some(id.as_str()))
+            .collect()
+    }
+
+    /// Our id of a conversation, by Front's (or our) id; panics if there is none.
+    pub async fn conversation_id(&self, front_conversation: &str) -> String {
         let (c, _) = self
             .state
             .store
@@ -483,14 +522,7 @@ impl TestApp {
             .await
             .expect("conversation")
             .expect("exists");
-        self.state
-            .store
-            .list_actions(None, 100)
-            .await
-            .expect("actions")
-            .into_iter()
-            .filter(|a| a.conversation_id.as_deref() == Some(c.id.as_str()))
-            .collect()
+        c.id
     }
 
     /// The decisions of a conversation (by Front's id), oldest first.
@@ -498,16 +530,10 @@ impl TestApp {
         &self,
         front_conversation: &str,
     ) -> Vec<support_store::decisions::DecisionRow> {
-        let (c, _) = self
-            .state
-            .store
-            .conversation(front_conversation)
-            .await
-            .expect("conversation")
-            .expect("exists");
+        let id = self.conversation_id(front_conversation).await;
         self.state
             .store
-            .decisions_for(&c.id)
+            .decisions_for(&id)
             .await
             .expect("decisions")
     }

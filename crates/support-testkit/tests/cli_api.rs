@@ -4,66 +4,19 @@
 //! that only read, client references that make a request exactly-once), a customer's
 //! history, the app's logs and metrics, and exports with and without PII.
 
-use first_app::{FirstApp, FirstAppConfig};
+use first_app::FirstApp;
 use serde_json::{Value, json};
-use support_fakes::stripe::SeedCharge;
 use support_server::clock::Clock as _;
-use support_testkit::{INBOX, TestApp, both};
+use support_testkit::{TestApp, both};
 use support_types::api::ErrorBody;
 use support_types::cli_api::{
     AppLogs, AppMetrics, CustomerHistory, ExportPage, OperatorActionResponse, RefundOutcomes,
 };
 
-const ACCOUNT: &str = "acct_cli";
-const SLUG: &str = "first-app";
+const ACCOUNT: &str = support_testkit::FIRST_APP_ACCOUNT;
 
 async fn setup(app: &TestApp) -> FirstApp {
-    let secret = "cli-api-shared-secret-0123456789abcdef0123456789abcdef";
-    let shop = FirstApp::start(FirstAppConfig::new(
-        app.dir().join("shop.db"),
-        vec![secret.into()],
-    ))
-    .await
-    .expect("first app");
-    let id = support_store::new_id();
-    let sealed = app.state.secrets.seal(&id, 1, secret).expect("seal");
-    app.state
-        .store
-        .create_app_with_id(
-            &id,
-            &support_store::NewApp {
-                slug: SLUG.into(),
-                name: "First App".into(),
-                front_inbox_ids: vec![INBOX.into()],
-                integration_url: Some(shop.support_url()),
-                front_rule_webhooks: false,
-            },
-            Some(&sealed),
-        )
-        .await
-        .expect("register");
-    app.state
-        .store
-        .update_app_settings(&id, Some(ACCOUNT), None, None)
-        .await
-        .expect("settings");
-    let now = support_store::now_ms() / 1000;
-    for c in first_app::seeded_customers() {
-        for p in &c.purchases {
-            app.stripe.add_charge(
-                ACCOUNT,
-                SeedCharge {
-                    id: p.stripe_charge_id.clone(),
-                    amount: p.amount.amount,
-                    currency: p.amount.currency.clone(),
-                    created: now - p.age_secs,
-                    payment_intent: None,
-                    customer_email: Some(c.email.to_string()),
-                },
-            );
-        }
-    }
-    shop
+    app.connect_first_app(&[]).await
 }
 
 fn email_of(user_id: &str) -> String {

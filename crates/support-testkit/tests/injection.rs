@@ -124,20 +124,14 @@ async fn g38_a_model_that_obeys_the_injection_still_cannot_move_money() {
     let llm = FakeLlm::start(FakeLlmConfig::default())
         .await
         .expect("fake llm");
-    let base_url = llm.openai_base_url();
-    let app = TestApp::spawn_configured(Db::Sqlite, Some(support_store::now_ms()), |c| {
-        c.brain.mode = "llm".into();
-        c.llm = Some(support_llm::LlmConfig {
-            provider: support_llm::Provider::OpenaiCompat,
-            base_url,
-            model: "obedient".into(),
-            api_key: None,
-            timeout_ms: 5_000,
-            max_retries: 0,
-        });
-    })
-    .await
-    .expect("app");
+    let app = TestApp::spawn_with_llm(
+        support_llm::Provider::OpenaiCompat,
+        llm.openai_base_url(),
+        "obedient",
+        "llm",
+        0,
+    )
+    .await;
     let shop = app.connect_first_app(&[]).await;
     // The model does whatever the message says: a confident refund of a purchase it names.
     llm.set_responder(|req| {

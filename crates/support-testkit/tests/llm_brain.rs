@@ -7,8 +7,8 @@
 
 use serde_json::{Value, json};
 use support_fakes::llm::{FakeLlm, FakeLlmConfig, FakeLlmReply};
-use support_llm::{LlmConfig, Provider};
-use support_testkit::{Db, FIRST_APP_ACCOUNT, TestApp, first_app_email};
+use support_llm::Provider;
+use support_testkit::{FIRST_APP_ACCOUNT, TestApp, first_app_email};
 
 async fn spawn(provider: Provider) -> (TestApp, FakeLlm) {
     let llm = FakeLlm::start(FakeLlmConfig::default())
@@ -18,19 +18,7 @@ async fn spawn(provider: Provider) -> (TestApp, FakeLlm) {
         Provider::Anthropic => llm.url(),
         Provider::OpenaiCompat => llm.openai_base_url(),
     };
-    let app = TestApp::spawn_configured(Db::Sqlite, Some(support_store::now_ms()), |c| {
-        c.brain.mode = "llm".into();
-        c.llm = Some(LlmConfig {
-            provider,
-            base_url,
-            model: "fake-model".into(),
-            api_key: None,
-            timeout_ms: 5_000,
-            max_retries: 1,
-        });
-    })
-    .await
-    .expect("app");
+    let app = TestApp::spawn_with_llm(provider, base_url, "fake-model", "llm", 1).await;
     (app, llm)
 }
 
@@ -261,20 +249,8 @@ async fn an_apps_policy_chooses_its_brain() {
     let llm = FakeLlm::start(FakeLlmConfig::default())
         .await
         .expect("fake llm");
-    let base_url = llm.url();
-    let app = TestApp::spawn_configured(Db::Sqlite, Some(support_store::now_ms()), |c| {
-        c.brain.mode = "rules".into();
-        c.llm = Some(LlmConfig {
-            provider: Provider::Anthropic,
-            base_url,
-            model: "fake-model".into(),
-            api_key: None,
-            timeout_ms: 5_000,
-            max_retries: 0,
-        });
-    })
-    .await
-    .expect("app");
+    let app =
+        TestApp::spawn_with_llm(Provider::Anthropic, llm.url(), "fake-model", "rules", 0).await;
     let shop = app.connect_first_app(&[]).await;
     let question = "Where can I download an invoice for my purchase?";
     let cnv = app
