@@ -67,6 +67,9 @@ pub struct Engine {
     store: Store,
     config: EngineConfig,
     registry: RwLock<HashMap<String, WorkflowFn>>,
+    /// Wakes [`Engine::run_loop`] when something may have become due in this process (a run
+    /// started, a promise resolved, a run finished), so it does not wait for the next poll.
+    wake: tokio::sync::Notify,
 }
 
 impl Engine {
@@ -75,6 +78,7 @@ impl Engine {
             store,
             config,
             registry: RwLock::new(HashMap::new()),
+            wake: tokio::sync::Notify::new(),
         }
     }
 
@@ -125,7 +129,7 @@ impl Engine {
             )));
         }
         let input = serde_json::to_string(input).map_err(|e| WfError::Invalid(e.to_string()))?;
-        Ok(self
+        let started = self
             .store
             .wf_start(
                 kind,
@@ -135,7 +139,9 @@ impl Engine {
                 opts.trace_id.as_deref(),
                 opts.run_at.unwrap_or_else(|| self.now()),
             )
-            .await?)
+            .await?;
+        self.wake.notify_one();
+        Ok(started)
     }
 
     /// Resolves promise `name` of a run (a human decision, a callback). The first resolution
@@ -153,6 +159,7 @@ impl Engine {
             .wf_resolve_promise(run_id, name, &raw, by, self.now())
             .await?;
         let v = serde_json::from_str(&stands).map_err(|e| WfError::Invalid(e.to_string()))?;
+        self.wake.notify_one();
         Ok((v, set))
     }
 
@@ -192,19 +199,54 @@ impl Engine {
         }
     }
 
-    /// The background loop, until `shutdown` flips to true.
+    /// The background loop, until `shutdown` flips to true; then it waits for the runs it
+    /// started. Runs execute continuously up to `concurrency` at a time: a slot freed by a
+    /// finished run is filled at once (no waiting for a whole batch), and a run started or a
+    /// promise resolved in this process wakes the loop instead of the next poll.
     pub async fn run_loop(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let slots = usize::try_from(self.config.concurrency.max(1)).unwrap_or(1);
+        let permits = Arc::new(tokio::sync::Semaphore::new(slots));
         loop {
-            match self.run_due().await {
-                Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "engine pass failed"),
+            let free = permits.available_permits();
+            let mut claimed = 0;
+            if free > 0 {
+                match self
+                    .store
+                    .wf_claim(free as i64, self.config.lease_ms, self.now())
+                    .await
+                {
+                    Ok(runs) => {
+                        claimed = runs.len();
+                        for run in runs {
+                            let Ok(permit) = permits.clone().acquire_owned().await else {
+                                return;
+                            };
+                            let me = self.clone();
+                            tokio::spawn(async move {
+                                if let Err(e) = me.execute(run).await {
+                                    tracing::error!(error = %e, "workflow execution could not be recorded");
+                                }
+                                drop(permit);
+                                me.wake.notify_one();
+                            });
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "engine pass failed"),
+                }
+            }
+            // Every free slot was filled: more may be due right away.
+            if claimed > 0 && claimed == free {
+                continue;
             }
             tokio::select! {
+                _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(self.config.poll) => {}
-                _ = shutdown.changed() => return,
+                _ = shutdown.changed() => break,
             }
         }
+        // Let the runs in flight finish their pass (their leases would otherwise hold them
+        // until they run out).
+        let _ = permits.acquire_many(slots as u32).await;
     }
 
     async fn execute(&self, run: RunRow) -> WfResult<()> {

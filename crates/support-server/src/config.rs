@@ -123,6 +123,10 @@ pub struct WorkerConfig {
     /// decides, in milliseconds, so a customer's follow-up lines are decided together.
     /// `0` decides as soon as the worker picks the message up (benchmarks, evaluations).
     pub inbound_debounce_ms: u64,
+    /// Workflow runs executing at once (each mostly waits on the network). Measured with
+    /// `skill bench draft` at 50 conversations/s on 2 cores: 4 is much slower on SQLite
+    /// too, 32 no faster than 16.
+    pub engine_concurrency: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -194,6 +198,7 @@ impl Default for WorkerConfig {
         Self {
             enabled: true,
             poll_ms: 250,
+            engine_concurrency: 16,
             inbound_debounce_ms: support_agent::inbound::InboundConfig::default().debounce_ms
                 as u64,
         }

@@ -32,9 +32,14 @@ pub enum IngestError {
 impl Ingestor {
     /// Starts the writer task on the current runtime. It ends when every handle is dropped.
     /// `fault` names a crash point for recovery tests (see [`FaultPoint`]).
-    pub fn start(store: Store, fault: Option<FaultPoint>) -> Self {
+    /// `committed` is notified after every committed batch (it wakes the outbox worker).
+    pub fn start(
+        store: Store,
+        fault: Option<FaultPoint>,
+        committed: std::sync::Arc<tokio::sync::Notify>,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(MAX_BATCH * 8);
-        tokio::spawn(writer(store, rx, fault));
+        tokio::spawn(writer(store, rx, fault, committed));
         Self { tx }
     }
 
@@ -83,7 +88,12 @@ fn crash(point: FaultPoint) -> ! {
     std::process::abort()
 }
 
-async fn writer(store: Store, mut rx: mpsc::Receiver<Job>, fault: Option<FaultPoint>) {
+async fn writer(
+    store: Store,
+    mut rx: mpsc::Receiver<Job>,
+    fault: Option<FaultPoint>,
+    committed: std::sync::Arc<tokio::sync::Notify>,
+) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let before_commit = move || {
         if fault == Some(FaultPoint::BeforeIngestCommit) {
@@ -106,6 +116,7 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Job>, fault: Option<FaultPo
                 for (job, result) in jobs.drain(..).zip(results) {
                     let _ = job.reply.send(Ok(result));
                 }
+                committed.notify_one();
             }
             Err(e) => {
                 let msg = describe(&e);

@@ -107,6 +107,7 @@ impl Application {
             support_engine::EngineConfig {
                 fault: config.engine_fault.clone(),
                 clock: Arc::new(move || engine_clock.now_ms()),
+                concurrency: i64::from(config.worker.engine_concurrency.max(1)),
                 ..support_engine::EngineConfig::default()
             },
         );
@@ -199,6 +200,7 @@ impl Application {
             stripe.clone(),
             brain_settings(&config)?,
         );
+        let outbox_wake = Arc::new(tokio::sync::Notify::new());
         let state = AppState {
             ingest: ingest::Ingestor::start(
                 store.clone(),
@@ -206,6 +208,7 @@ impl Application {
                     .fault_point
                     .as_deref()
                     .and_then(ingest::FaultPoint::parse),
+                outbox_wake.clone(),
             ),
             store,
             config: Arc::new(config),
@@ -217,6 +220,7 @@ impl Application {
             inbound,
             stripe,
             stripe_connect,
+            outbox_wake,
         };
         Ok(Self {
             listener,

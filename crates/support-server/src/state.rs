@@ -32,4 +32,6 @@ pub struct AppState {
     /// Stripe on connected accounts (charges, refunds) and Connect OAuth.
     pub stripe: Arc<dyn StripeApi>,
     pub stripe_connect: Arc<dyn StripeConnect>,
+    /// Notified when inbound events were committed: wakes the outbox worker at once.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
