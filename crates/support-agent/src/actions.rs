@@ -167,6 +167,39 @@ enum Executed {
 struct Inner {
     store: Store,
     tools: ToolRegistry,
+    /// Tells approvers where they are (Slack); set once by the server.
+    notifier: std::sync::OnceLock<Arc<dyn ApprovalNotifier>>,
+}
+
+/// An approval request, as a surface shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalNotice {
+    pub action_id: String,
+    pub app_id: Option<String>,
+    pub conversation_id: Option<String>,
+    pub kind: String,
+    pub params: Value,
+    pub reason: String,
+    pub approvers: Vec<String>,
+}
+
+/// A surface that shows approval requests to approvers (Slack) and, once decided, how they
+/// ended. Failures here never block the request: approvers can always decide on the
+/// dashboard or with `skill approve`.
+#[async_trait::async_trait]
+pub trait ApprovalNotifier: Send + Sync {
+    /// Shows the request; returns where it was shown (journaled, passed back to `ended`).
+    async fn requested(&self, notice: &ApprovalNotice) -> Result<Option<Value>, String>;
+    /// The request ended: `state` is the action's final state (`succeeded`, `failed`,
+    /// `uncertain`, `rejected`, `expired`), `by` who decided, `detail` a reason or an error.
+    async fn ended(
+        &self,
+        notice: &ApprovalNotice,
+        shown: &Value,
+        state: &str,
+        by: Option<&str>,
+        detail: Option<&str>,
+    ) -> Result<(), String>;
 }
 
 /// Proposes actions, takes human decisions, and runs the action workflow on the engine.
@@ -189,7 +222,11 @@ fn audit(actor: &str, action: &str, action_id: &str, trace: &str, data: Value) -
 impl ActionService {
     /// Creates the service and registers the action workflow on `engine`.
     pub fn new(store: Store, engine: Arc<Engine>, tools: ToolRegistry) -> Arc<Self> {
-        let inner = Arc::new(Inner { store, tools });
+        let inner = Arc::new(Inner {
+            store,
+            tools,
+            notifier: std::sync::OnceLock::new(),
+        });
         let wf_inner = inner.clone();
         engine.register(ACTION_WORKFLOW, move |ctx: EmbeddedCtx, input: Value| {
             let inner = wf_inner.clone();
@@ -200,6 +237,11 @@ impl ActionService {
             engine,
             approval_ttl_ms: DEFAULT_APPROVAL_TTL_MS,
         })
+    }
+
+    /// Sets the approval surface (once; later calls are ignored).
+    pub fn set_notifier(&self, notifier: Arc<dyn ApprovalNotifier>) {
+        let _ = self.inner.notifier.set(notifier);
     }
 
     pub fn with_approval_ttl(self: Arc<Self>, ms: i64) -> Arc<Self> {
@@ -462,7 +504,72 @@ fn tool_step_error(e: ToolError) -> StepError {
     }
 }
 
+/// The action workflow, with the approval surface told where the request is and, at the
+/// end, how it ended.
 async fn action_workflow(ctx: EmbeddedCtx, inner: Arc<Inner>, input: Value) -> WfResult<Value> {
+    let parsed: ActionInput =
+        serde_json::from_value(input.clone()).map_err(|e| WfError::Invalid(e.to_string()))?;
+    let notifier = inner.notifier.get().cloned();
+    let (Some(spec), Some(notifier)) = (parsed.approval.clone(), notifier) else {
+        return run_action(&ctx, inner, input, None).await;
+    };
+    let action = inner
+        .store
+        .action(&parsed.action_id)
+        .await?
+        .ok_or_else(|| WfError::Invalid(format!("action {} does not exist", parsed.action_id)))?;
+    let notice = ApprovalNotice {
+        action_id: action.id.clone(),
+        app_id: action.app_id.clone(),
+        conversation_id: action.conversation_id.clone(),
+        kind: action.kind.clone(),
+        params: serde_json::from_str(&action.params).unwrap_or(Value::Null),
+        reason: spec.reason.clone(),
+        approvers: spec.approvers.clone(),
+    };
+    let cell = Arc::new(std::sync::Mutex::new(None));
+    let out = run_action(
+        &ctx,
+        inner.clone(),
+        input,
+        Some((notifier.clone(), notice.clone(), cell.clone())),
+    )
+    .await?;
+    let shown = cell.lock().ok().and_then(|mut c| c.take());
+    if let Some(shown) = shown {
+        let state = out["state"].as_str().unwrap_or_default().to_owned();
+        let row = inner.store.action(&notice.action_id).await?;
+        let approval = inner.store.approval_for(&notice.action_id).await?;
+        let by = approval.and_then(|a| a.decided_by);
+        let detail = row.and_then(|r| r.error);
+        let n = notifier.clone();
+        ctx.run("approval_ended", RetryPolicy::SLACK, || async move {
+            if let Err(e) = n
+                .ended(&notice, &shown, &state, by.as_deref(), detail.as_deref())
+                .await
+            {
+                tracing::warn!(error = %e, "could not show how the approval ended");
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(out)
+}
+
+/// The approval surface, the request as it shows it, and where the request was shown.
+type Notify = (
+    Arc<dyn ApprovalNotifier>,
+    ApprovalNotice,
+    Arc<std::sync::Mutex<Option<Value>>>,
+);
+
+async fn run_action(
+    ctx: &EmbeddedCtx,
+    inner: Arc<Inner>,
+    input: Value,
+    notify: Option<Notify>,
+) -> WfResult<Value> {
     let input: ActionInput =
         serde_json::from_value(input).map_err(|e| WfError::Invalid(e.to_string()))?;
     let id = input.action_id.clone();
@@ -494,6 +601,24 @@ async fn action_workflow(ctx: EmbeddedCtx, inner: Arc<Inner>, input: Value) -> W
             .map_err(|e| StepError::Retryable(e.to_string()))
         })
         .await?;
+        if let Some((notifier, notice, cell)) = notify {
+            // Journaled, so a replay finds where the request was shown without showing it
+            // again; the end of the workflow updates it there.
+            let shown: Option<Value> = ctx
+                .run("approval_shown", RetryPolicy::SLACK, || async move {
+                    match notifier.requested(&notice).await {
+                        Ok(shown) => Ok(shown),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not show the approval request");
+                            Ok(None)
+                        }
+                    }
+                })
+                .await?;
+            if let Ok(mut c) = cell.lock() {
+                *c = shown;
+            }
+        }
         if let Some(d) = input.decided.clone() {
             // The requester approved their own request when proposing: record it as the
             // decision on the promise, first-wins like a decision from any surface.

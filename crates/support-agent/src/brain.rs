@@ -321,7 +321,7 @@ pub fn decide_with(
                     }
                     draft = match verdict {
                         Some(Verdict::Auto) => Some(format!(
-                            "Hi,\n\nThanks for writing. I've refunded your {} purchase ({}). It shows on your statement in 5-10 business days.\n",
+                            "Hi,\n\nThanks for writing. I've refunded your {} purchase ({}). The money goes back to the card you paid with; your bank decides how soon it shows on your statement.\n",
                             p.product_name, p.amount
                         )),
                         Some(Verdict::Deny { .. }) => Some(format!(

@@ -350,7 +350,8 @@ pub struct PolicyConfig {
     pub escalate_signals: Vec<Signal>,
     /// Classifier confidence below this escalates (strictly below: exactly this passes).
     pub min_confidence: f64,
-    /// Who may decide approvals (`user:<email>`), unless overridden per kind or per request.
+    /// Who may decide approvals: `user:<email>` (dashboard, CLI) or `slack:<user id>`
+    /// (Slack buttons), unless overridden per kind or per request.
     pub approvers: Vec<String>,
     /// Per action kind approver lists, replacing `approvers` for that kind.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]

@@ -19,6 +19,7 @@ pub mod error;
 pub mod http;
 pub mod ingest;
 pub mod secrets;
+mod slack_approvals;
 pub mod state;
 mod stripe;
 mod stripe_events;
@@ -177,7 +178,7 @@ impl Application {
                 "escalate_to_human",
                 Arc::new(support_agent::helpdesk_tools::EscalateTool::new(
                     front.clone(),
-                    slack,
+                    slack.clone(),
                 )),
             );
         for m in support_agent::app_tools::AppMethod::ALL {
@@ -188,6 +189,10 @@ impl Application {
         }
         let actions =
             support_agent::actions::ActionService::new(store.clone(), engine.clone(), tools);
+        actions.set_notifier(Arc::new(slack_approvals::SlackApprovals {
+            store: store.clone(),
+            slack: slack.clone(),
+        }));
         let inbound = support_agent::inbound::InboundService::new(
             store.clone(),
             engine.clone(),
@@ -220,6 +225,7 @@ impl Application {
             inbound,
             stripe,
             stripe_connect,
+            slack,
             outbox_wake,
         };
         Ok(Self {

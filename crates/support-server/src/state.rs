@@ -32,6 +32,8 @@ pub struct AppState {
     /// Stripe on connected accounts (charges, refunds) and Connect OAuth.
     pub stripe: Arc<dyn StripeApi>,
     pub stripe_connect: Arc<dyn StripeConnect>,
+    /// Slack (escalations, approval cards, interactions).
+    pub slack: Arc<dyn support_slack::SlackApi>,
     /// Notified when inbound events were committed: wakes the outbox worker at once.
     pub outbox_wake: Arc<tokio::sync::Notify>,
 }

@@ -75,9 +75,10 @@ async fn process_inner(state: &AppState, item: &OutboxItem) -> anyhow::Result<()
     let result = match item.topic.as_str() {
         TOPIC_FRONT => handle_front_event(state, &item.payload).await,
         TOPIC_STRIPE => crate::stripe_events::handle(state, &item.payload).await,
+        TOPIC_SLACK_INTERACTION => crate::slack_approvals::handle(state, &item.payload).await,
         // Stored, verified and deduplicated, with no handler yet (approvals are decided through
         // the API and the dashboard); kept for replay.
-        TOPIC_SLACK | TOPIC_SLACK_INTERACTION | TOPIC_APP => {
+        TOPIC_SLACK | TOPIC_APP => {
             tracing::info!(topic = %item.topic, event = %item.payload, "event stored for later stages; nothing to do yet");
             Ok(())
         }

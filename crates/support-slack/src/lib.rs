@@ -128,6 +128,10 @@ pub trait SlackApi: Send + Sync {
     /// `views.open`: open a modal for an interaction's `trigger_id`; returns the view id.
     async fn open_view(&self, trigger_id: &str, view: Value) -> Result<String, SlackError>;
 
+    /// `chat.postEphemeral`: a message only `user` sees in `channel`.
+    async fn post_ephemeral(&self, channel: &str, user: &str, text: &str)
+    -> Result<(), SlackError>;
+
     /// `auth.test`: check the token and learn the workspace and bot ids.
     async fn auth_test(&self) -> Result<AuthInfo, SlackError>;
 }
@@ -285,6 +289,18 @@ impl SlackApi for SlackClient {
 
     async fn auth_test(&self) -> Result<AuthInfo, SlackError> {
         self.call("auth.test", Map::new()).await
+    }
+
+    async fn post_ephemeral(
+        &self,
+        channel: &str,
+        user: &str,
+        text: &str,
+    ) -> Result<(), SlackError> {
+        let mut args = message_args(channel, text, None);
+        args.insert("user".into(), json!(user));
+        let _: Value = self.call("chat.postEphemeral", args).await?;
+        Ok(())
     }
 }
 

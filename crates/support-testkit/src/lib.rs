@@ -403,6 +403,34 @@ impl TestApp {
             .expect("request")
     }
 
+    /// `POST /webhooks/slack/interactions` with `payload` (form-encoded as Slack does),
+    /// signed at the platform's clock with the Slack signing secret.
+    pub async fn post_slack_interaction(&self, payload: &serde_json::Value) -> reqwest::Response {
+        let body: String = form_urlencoded_pair("payload", &payload.to_string());
+        let now = self
+            .clock
+            .as_ref()
+            .map_or_else(support_store::now_ms, |c| c.now_ms())
+            / 1000;
+        let sig = support_core::signing::slack::sign(
+            SLACK_SIGNING_SECRET.as_bytes(),
+            now,
+            body.as_bytes(),
+        );
+        self.http
+            .post(format!("{}/webhooks/slack/interactions", self.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(support_core::signing::slack::SIGNATURE_HEADER, sig)
+            .header(
+                support_core::signing::slack::TIMESTAMP_HEADER,
+                now.to_string(),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// Logs the admin in to the dashboard; returns the `name=value` session cookie.
     pub async fn dashboard_session(&self) -> String {
         let ok = self
@@ -640,4 +668,19 @@ macro_rules! both {
 /// Wall-clock milliseconds (for pinning a TestApp's clock at "now").
 pub fn wall_ms() -> i64 {
     support_store::now_ms()
+}
+
+/// `key=value` with the value percent-encoded for `application/x-www-form-urlencoded`.
+fn form_urlencoded_pair(key: &str, value: &str) -> String {
+    let mut out = format!("{key}=");
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
