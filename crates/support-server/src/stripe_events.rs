@@ -203,23 +203,76 @@ async fn charge_refunded(state: &AppState, event: &Event, app: &App) -> Result<(
                             trace_id: Some(a.trace_id.clone()),
                             data: json!({
                                 "via": "charge.refunded", "event": event.id, "refund": refund_id,
-                                "follow_up": "not run: revoke access in the app by hand",
                             }),
                         },
                     )
                     .await?;
                 if matches!(settled, Transition::Applied(_)) {
-                    state
-                        .store
-                        .alert(
-                            "refund_settled_by_webhook",
-                            &format!("action:{}", a.id),
-                            "Stripe confirmed the refund of an uncertain action; revoke access in the app if it was not revoked",
-                        )
-                        .await?;
+                    revoke_after_settling(state, app, a, refund_id).await?;
                 }
             }
             _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The refund of an action settled by a webhook still owes the app its `revokeAccess`, as
+/// the action's own follow-up step would have done. The app answers a repeat for the same
+/// refund with the same result, so a redelivered event cannot revoke twice. When the app
+/// cannot be reached or refuses, an operator is alerted instead.
+async fn revoke_after_settling(
+    state: &AppState,
+    app: &App,
+    action: &support_store::actions::ActionRow,
+    refund_id: &str,
+) -> Result<(), HandleError> {
+    use support_agent::app_tools::AppDirectory as _;
+    let purchase = serde_json::from_str::<Value>(&action.params)
+        .ok()
+        .and_then(|p| p["purchase_id"].as_str().map(str::to_owned));
+    let Some(purchase) = purchase.filter(|_| app.integration_url.is_some()) else {
+        return Ok(());
+    };
+    let apps = crate::apps::RegisteredApps {
+        store: state.store.clone(),
+        secrets: state.secrets.clone(),
+        clock: state.clock.clone(),
+    };
+    let outcome = match apps.app_api(&app.id).await {
+        Ok(api) => api
+            .revoke_access(&purchase, "refunded", refund_id)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let subject = format!("action:{}", action.id);
+    match outcome {
+        Ok(revoked) => {
+            state
+                .store
+                .append_audit(&NewAuditEntry {
+                    actor: format!("app:{}", app.slug),
+                    action: "action.follow_up".into(),
+                    subject,
+                    trace_id: Some(action.trace_id.clone()),
+                    data: json!({"via": "charge.refunded", "purchase": purchase, "result": revoked}),
+                })
+                .await?;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, action = %action.id, "revokeAccess after a settled refund failed");
+            state
+                .store
+                .alert(
+                    "refund_settled_by_webhook",
+                    &subject,
+                    &format!(
+                        "Stripe confirmed the refund, but revoking access in {} failed: {e}",
+                        app.slug
+                    ),
+                )
+                .await?;
         }
     }
     Ok(())

@@ -437,38 +437,34 @@ async fn charge_refunded_reconciles_ours_and_outside_refunds(app: &TestApp) {
     );
 }
 
-both!(a_webhook_settles_an_uncertain_refund);
-async fn a_webhook_settles_an_uncertain_refund(app: &TestApp) {
-    let shop = app.register_app("shop").await;
-    app.state
-        .store
-        .update_app_settings(&shop.id, Some("acct_unc"), None, None)
-        .await
-        .expect("settings");
-    seed(app, "acct_unc", "ch_unc", "pat@example.com");
-    // A refund action whose outcome we could not learn (it ended `uncertain`)...
+/// A refund action whose outcome could not be learned: it ended `uncertain`.
+async fn uncertain_refund(
+    app: &TestApp,
+    app_id: &str,
+    params: Value,
+) -> support_store::actions::ActionRow {
+    let entry = |action: &str| support_store::NewAuditEntry {
+        actor: "test".into(),
+        action: action.into(),
+        subject: "test".into(),
+        trace_id: Some("trace-unc".into()),
+        data: json!({}),
+    };
     let action = app
         .state
         .store
         .create_action(
             &support_store::actions::NewAction {
                 id: support_store::new_id(),
-                app_id: Some(shop.id.clone()),
+                app_id: Some(app_id.to_owned()),
                 conversation_id: None,
                 kind: "refund".into(),
-                params: json!({"account": "acct_unc", "charge": "ch_unc", "amount": 500})
-                    .to_string(),
-                idempotency_key: "refund:test-uncertain".into(),
+                params: params.to_string(),
+                idempotency_key: format!("refund:{}", support_store::new_id()),
                 trace_id: "trace-unc".into(),
                 requested_by: Some("test".into()),
             },
-            &support_store::NewAuditEntry {
-                actor: "test".into(),
-                action: "action.proposed".into(),
-                subject: "test".into(),
-                trace_id: Some("trace-unc".into()),
-                data: json!({}),
-            },
+            &entry("action.proposed"),
         )
         .await
         .expect("action");
@@ -485,42 +481,65 @@ async fn a_webhook_settles_an_uncertain_refund(app: &TestApp) {
                 to,
                 None,
                 None,
-                &support_store::NewAuditEntry {
-                    actor: "test".into(),
-                    action: format!("action.{to}"),
-                    subject: action.id.clone(),
-                    trace_id: Some("trace-unc".into()),
-                    data: json!({}),
-                },
+                &entry(&format!("action.{to}")),
             )
             .await
             .expect("transition");
     }
-    // ...whose refund Stripe did make (it carries our metadata).
+    action
+}
+
+/// Stripe made that action's refund after all (it carries our metadata); returns its id.
+async fn refund_at_stripe(
+    app: &TestApp,
+    account: &str,
+    charge: &str,
+    amount: i64,
+    action_id: &str,
+) -> String {
+    use support_stripe::StripeApi as _;
     let client = support_stripe::StripeClient::new(
         &app.stripe.url(),
         "sk_test_fake",
         std::time::Duration::from_secs(5),
     )
     .expect("client");
-    use support_stripe::StripeApi as _;
     client
         .create_refund(
-            "acct_unc",
+            account,
             &support_stripe::RefundRequest {
-                charge: Some("ch_unc".into()),
-                amount: Some(500),
+                charge: Some(charge.into()),
+                amount: Some(amount),
                 metadata: [(
                     support_stripe::ACTION_METADATA_KEY.to_owned(),
-                    action.id.clone(),
+                    action_id.to_owned(),
                 )]
                 .into(),
                 ..Default::default()
             },
-            "refund:test-uncertain",
+            &format!("refund:{action_id}"),
         )
         .await
-        .expect("refund");
+        .expect("refund")
+        .id
+}
+
+both!(a_webhook_settles_an_uncertain_refund);
+async fn a_webhook_settles_an_uncertain_refund(app: &TestApp) {
+    let shop = app.register_app("shop").await;
+    app.state
+        .store
+        .update_app_settings(&shop.id, Some("acct_unc"), None, None)
+        .await
+        .expect("settings");
+    seed(app, "acct_unc", "ch_unc", "pat@example.com");
+    let action = uncertain_refund(
+        app,
+        &shop.id,
+        json!({"account": "acct_unc", "charge": "ch_unc", "amount": 500}),
+    )
+    .await;
+    refund_at_stripe(app, "acct_unc", "ch_unc", 500, &action.id).await;
     let ev = app
         .stripe
         .charge_event("charge.refunded", "acct_unc", "ch_unc")
@@ -541,6 +560,70 @@ async fn a_webhook_settles_an_uncertain_refund(app: &TestApp) {
             .contains(&"action.reconciled".into())
     );
     assert_eq!(app.stripe.refund_count(), 1);
+}
+
+both!(
+    a_settled_refund_still_revokes_access_in_the_app,
+    pinned_clock
+);
+/// The follow-up the action could not run: revokeAccess in the app, once, even when Stripe
+/// redelivers the event.
+async fn a_settled_refund_still_revokes_access_in_the_app(app: &TestApp) {
+    let shop = app.connect_first_app(&[]).await;
+    let first = app
+        .state
+        .store
+        .app_by_slug("first-app")
+        .await
+        .expect("a")
+        .expect("a");
+    let account = support_testkit::FIRST_APP_ACCOUNT;
+    let action = uncertain_refund(
+        app,
+        &first.id,
+        json!({"account": account, "charge": "ch_seed_jonas_ess", "amount": 14_900, "purchase_id": "pur_jonas_ess"}),
+    )
+    .await;
+    let refund = refund_at_stripe(app, account, "ch_seed_jonas_ess", 14_900, &action.id).await;
+    for _ in 0..2 {
+        let ev = app
+            .stripe
+            .charge_event("charge.refunded", account, "ch_seed_jonas_ess")
+            .expect("event");
+        assert_eq!(app.post_stripe_event(&ev).await.status(), 200);
+        app.drain().await;
+    }
+    let row = app
+        .state
+        .store
+        .action(&action.id)
+        .await
+        .expect("a")
+        .expect("a");
+    assert_eq!(row.state, "succeeded");
+    let revoked: Vec<(String, String)> = support_store::sqlx::query_as(
+        "SELECT purchase_id, refund_id FROM revocations WHERE purchase_id = 'pur_jonas_ess'",
+    )
+    .fetch_all(shop.pool())
+    .await
+    .expect("revocations");
+    assert_eq!(revoked, vec![("pur_jonas_ess".to_owned(), refund)]);
+    let follow_ups = audit_actions(app)
+        .await
+        .into_iter()
+        .filter(|a| a == "action.follow_up")
+        .count();
+    assert_eq!(follow_ups, 1);
+    assert!(
+        app.state
+            .store
+            .alerts(20)
+            .await
+            .expect("alerts")
+            .iter()
+            .all(|a| a.kind != "refund_settled_by_webhook")
+    );
+    shop.shutdown().await;
 }
 
 both!(a_dispute_escalates_the_customers_conversation, pinned_clock);
