@@ -22,18 +22,7 @@ const DAY: i64 = 86_400;
 async fn setup(app: &TestApp, policy: Option<&str>) -> FirstApp {
     let shop = app.connect_first_app(&[]).await;
     if let Some(policy) = policy {
-        let first = app
-            .state
-            .store
-            .app_by_slug("first-app")
-            .await
-            .expect("app")
-            .expect("registered");
-        app.state
-            .store
-            .update_app_settings(&first.id, None, None, Some(policy))
-            .await
-            .expect("policy");
+        app.set_policy("first-app", policy).await;
     }
     shop
 }

@@ -4,6 +4,7 @@
 
 use sqlx::Row;
 
+use crate::audit::audit_from_row;
 use crate::{NewAuditEntry, Result, Store, new_id, now_ms, on_pool};
 
 /// Ledger states.
@@ -113,6 +114,7 @@ macro_rules! approval_from_row {
         }
     }};
 }
+pub(crate) use approval_from_row;
 
 impl Store {
     /// Writes a proposed action (key and parameters frozen) and its audit entry.
@@ -374,22 +376,7 @@ impl Store {
             .bind(trace_id)
             .fetch_all(p)
             .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(crate::AuditEntry {
-                    seq: r.try_get("seq")?,
-                    id: r.try_get("id")?,
-                    at: r.try_get("at")?,
-                    actor: r.try_get("actor")?,
-                    action: r.try_get("action")?,
-                    subject: r.try_get("subject")?,
-                    trace_id: r.try_get("trace_id")?,
-                    data: r.try_get("data")?,
-                    prev_hash: r.try_get("prev_hash")?,
-                    hash: r.try_get("hash")?,
-                });
-            }
-            Ok(out)
+            Ok(crate::map_rows!(rows, audit_from_row))
         })
     }
 }

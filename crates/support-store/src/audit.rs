@@ -70,6 +70,26 @@ pub fn entry_hash(
 
 const MAX_ATTEMPTS: usize = 20;
 
+/// Maps a row of `seq, id, at, actor, action, subject, trace_id, data, prev_hash, hash`.
+macro_rules! audit_from_row {
+    ($row:expr) => {{
+        let r = $row;
+        $crate::AuditEntry {
+            seq: r.try_get("seq")?,
+            id: r.try_get("id")?,
+            at: r.try_get("at")?,
+            actor: r.try_get("actor")?,
+            action: r.try_get("action")?,
+            subject: r.try_get("subject")?,
+            trace_id: r.try_get("trace_id")?,
+            data: r.try_get("data")?,
+            prev_hash: r.try_get("prev_hash")?,
+            hash: r.try_get("hash")?,
+        }
+    }};
+}
+pub(crate) use audit_from_row;
+
 /// Begins a write transaction that will not be refused half-way: `BEGIN IMMEDIATE` on SQLite
 /// (takes the write lock up front, waiting under `busy_timeout`), a plain `BEGIN` on Postgres.
 #[macro_export]
@@ -204,22 +224,7 @@ impl Store {
                 .bind(limit)
                 .fetch_all(p)
                 .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(AuditEntry {
-                    seq: r.try_get("seq")?,
-                    id: r.try_get("id")?,
-                    at: r.try_get("at")?,
-                    actor: r.try_get("actor")?,
-                    action: r.try_get("action")?,
-                    subject: r.try_get("subject")?,
-                    trace_id: r.try_get("trace_id")?,
-                    data: r.try_get("data")?,
-                    prev_hash: r.try_get("prev_hash")?,
-                    hash: r.try_get("hash")?,
-                });
-            }
-            Ok(out)
+            Ok(crate::map_rows!(rows, audit_from_row))
         })
     }
 

@@ -5,7 +5,8 @@
 
 use sqlx::Row;
 
-use crate::actions::{ActionRow, ApprovalRow, NewAction, action_from_row};
+use crate::actions::{ActionRow, ApprovalRow, NewAction, action_from_row, approval_from_row};
+use crate::audit::audit_from_row;
 use crate::decisions::{DECISION_COLUMNS, DecisionRow, decision_from_row};
 use crate::{AuditEntry, NewAuditEntry, Result, Store, StoreError, now_ms, on_pool};
 
@@ -24,24 +25,6 @@ macro_rules! conversation_summary {
             updated_at: r.try_get("updated_at")?,
             message_count: r.try_get("message_count")?,
             last_message_at: r.try_get("last_message_at")?,
-        }
-    }};
-}
-
-macro_rules! audit_row {
-    ($row:expr) => {{
-        let r = $row;
-        AuditEntry {
-            seq: r.try_get("seq")?,
-            id: r.try_get("id")?,
-            at: r.try_get("at")?,
-            actor: r.try_get("actor")?,
-            action: r.try_get("action")?,
-            subject: r.try_get("subject")?,
-            trace_id: r.try_get("trace_id")?,
-            data: r.try_get("data")?,
-            prev_hash: r.try_get("prev_hash")?,
-            hash: r.try_get("hash")?,
         }
     }};
 }
@@ -271,22 +254,7 @@ impl Store {
             .bind(until)
             .fetch_all(p)
             .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(ApprovalRow {
-                    id: r.try_get("id")?,
-                    action_id: r.try_get("action_id")?,
-                    status: r.try_get("status")?,
-                    reason: r.try_get("reason")?,
-                    approvers: crate::json_list(&r.try_get::<String, _>("approvers")?)?,
-                    decided_by: r.try_get("decided_by")?,
-                    surface: r.try_get("surface")?,
-                    decided_at: r.try_get("decided_at")?,
-                    expires_at: r.try_get("expires_at")?,
-                    created_at: r.try_get("created_at")?,
-                });
-            }
-            Ok(out)
+            Ok(crate::map_rows!(rows, approval_from_row))
         })
     }
 
@@ -319,7 +287,7 @@ impl Store {
             .bind(limit)
             .fetch_all(p)
             .await?;
-            Ok(crate::map_rows!(rows, audit_row))
+            Ok(crate::map_rows!(rows, audit_from_row))
         })
     }
 }

@@ -541,6 +541,36 @@ impl TestApp {
             .collect()
     }
 
+    /// A ledger action by id; panics if there is none.
+    pub async fn action(&self, id: &str) -> support_store::actions::ActionRow {
+        self.state
+            .store
+            .action(id)
+            .await
+            .expect("action")
+            .unwrap_or_else(|| panic!("no action {id}"))
+    }
+
+    /// A registered app by slug; panics if there is none.
+    pub async fn app_row(&self, slug: &str) -> support_store::App {
+        self.state
+            .store
+            .app_by_slug(slug)
+            .await
+            .expect("app")
+            .unwrap_or_else(|| panic!("no app {slug}"))
+    }
+
+    /// Replaces an app's policy (TOML).
+    pub async fn set_policy(&self, slug: &str, toml: &str) {
+        let app = self.app_row(slug).await;
+        self.state
+            .store
+            .update_app_settings(&app.id, None, None, Some(toml))
+            .await
+            .expect("policy");
+    }
+
     /// Our id of a conversation, by Front's (or our) id; panics if there is none.
     pub async fn conversation_id(&self, front_conversation: &str) -> String {
         let (c, _) = self

@@ -40,7 +40,7 @@ async fn the_agent_acts_under_the_policy(app: &TestApp) {
     );
     app.drain().await;
     let id = v["result"]["actionId"].as_str().expect("action id");
-    let row = app.state.store.action(id).await.expect("a").expect("a");
+    let row = app.action(id).await;
     assert_eq!(row.state, "proposed");
     assert_eq!(
         row.requested_by.as_deref(),
@@ -63,7 +63,7 @@ async fn the_agent_acts_under_the_policy(app: &TestApp) {
     assert_eq!(v["result"]["status"], "executing", "{v}");
     app.drain().await;
     let id = v["result"]["actionId"].as_str().expect("action id");
-    let row = app.state.store.action(id).await.expect("a").expect("a");
+    let row = app.action(id).await;
     assert_eq!(row.state, "succeeded", "{row:?}");
     assert_eq!(app.stripe.refunds(FIRST_APP_ACCOUNT).len(), 1);
     assert!(

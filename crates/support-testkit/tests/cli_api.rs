@@ -109,7 +109,7 @@ async fn operator_actions_go_through_the_policy_and_the_ledger(app: &TestApp) {
     assert_eq!(done.verdict, "auto");
     let id = done.action.as_ref().expect("an action").id.clone();
     app.drain().await;
-    let row = app.state.store.action(&id).await.expect("a").expect("a");
+    let row = app.action(&id).await;
     assert_eq!(row.state, "succeeded", "{row:?}");
     assert_eq!(row.requested_by.as_deref(), Some("user:admin@localhost"));
     assert_eq!(app.stripe.refunds(ACCOUNT).len(), 1);
@@ -169,16 +169,7 @@ async fn operator_actions_go_through_the_policy_and_the_ledger(app: &TestApp) {
     assert_eq!(approval.status, "approved");
     assert_eq!(approval.decided_by.as_deref(), Some("user:admin@localhost"));
     assert_eq!(approval.surface.as_deref(), Some("cli"));
-    assert_eq!(
-        app.state
-            .store
-            .action(&chen_id)
-            .await
-            .expect("a")
-            .expect("a")
-            .state,
-        "succeeded"
-    );
+    assert_eq!(app.action(&chen_id).await.state, "succeeded");
     assert_eq!(app.stripe.refunds(ACCOUNT).len(), 2);
 
     // Someone who is not an approver: the request waits for the approvers.
@@ -245,7 +236,7 @@ async fn operator_actions_go_through_the_policy_and_the_ledger(app: &TestApp) {
     assert!(moved.approved_by_requester);
     app.drain().await;
     for id in [&link.action.expect("a").id, &moved.action.expect("a").id] {
-        let row = app.state.store.action(id).await.expect("a").expect("a");
+        let row = app.action(id).await;
         assert_eq!(row.state, "succeeded", "{row:?}");
     }
 

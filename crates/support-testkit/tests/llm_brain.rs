@@ -262,18 +262,7 @@ async fn an_apps_policy_chooses_its_brain() {
     );
     assert_eq!(llm.call_count(), 0);
 
-    let first = app
-        .state
-        .store
-        .app_by_slug("first-app")
-        .await
-        .expect("a")
-        .expect("a");
-    app.state
-        .store
-        .update_app_settings(&first.id, None, None, Some("brain = \"llm\""))
-        .await
-        .expect("policy");
+    app.set_policy("first-app", "brain = \"llm\"").await;
     llm.push_reply(triage(json!({
         "category": "support_billing", "confidence": 0.9, "reasoning": "invoice",
     })));

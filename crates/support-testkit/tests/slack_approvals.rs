@@ -34,25 +34,11 @@ async fn card_for(app: &TestApp, action_id: &str) -> support_fakes::slack::Slack
 both!(approving_and_rejecting_in_slack, pinned_clock);
 async fn approving_and_rejecting_in_slack(app: &TestApp) {
     let shop = app.connect_first_app(&[]).await;
-    let first = app
-        .state
-        .store
-        .app_by_slug("first-app")
-        .await
-        .expect("a")
-        .expect("a");
-    app.state
-        .store
-        .update_app_settings(
-            &first.id,
-            None,
-            None,
-            Some(&format!(
-                r#"approvers = ["user:admin@localhost", "slack:{APPROVER}"]"#
-            )),
-        )
-        .await
-        .expect("policy");
+    app.set_policy(
+        "first-app",
+        &format!(r#"approvers = ["user:admin@localhost", "slack:{APPROVER}"]"#),
+    )
+    .await;
 
     // 30 days and an hour: an approval request, shown in the app's channel.
     let cnv = app
@@ -89,13 +75,7 @@ async fn approving_and_rejecting_in_slack(app: &TestApp) {
         200
     );
     app.drain().await;
-    let row = app
-        .state
-        .store
-        .action(&refund.id)
-        .await
-        .expect("a")
-        .expect("a");
+    let row = app.action(&refund.id).await;
     assert_eq!(row.state, "proposed");
     assert_eq!(app.slack.ephemerals().len(), 1);
     assert_eq!(app.stripe.refund_count(), 0);
@@ -106,13 +86,7 @@ async fn approving_and_rejecting_in_slack(app: &TestApp) {
     // Slack retries the same delivery: deduplicated.
     assert_eq!(app.post_slack_interaction(&approve).await.status(), 200);
     app.drain().await;
-    let row = app
-        .state
-        .store
-        .action(&refund.id)
-        .await
-        .expect("a")
-        .expect("a");
+    let row = app.action(&refund.id).await;
     assert_eq!(row.state, "succeeded", "{row:?}");
     assert_eq!(app.stripe.refund_count(), 1);
     let card = card_for(app, &refund.id).await;
@@ -166,13 +140,7 @@ async fn approving_and_rejecting_in_slack(app: &TestApp) {
     });
     assert_eq!(app.post_slack_interaction(&submission).await.status(), 200);
     app.drain().await;
-    let row = app
-        .state
-        .store
-        .action(&refund.id)
-        .await
-        .expect("a")
-        .expect("a");
+    let row = app.action(&refund.id).await;
     assert_eq!(row.state, "rejected");
     assert_eq!(
         row.error.as_deref(),

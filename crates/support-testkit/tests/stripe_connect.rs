@@ -51,15 +51,6 @@ async fn audit_actions(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
-async fn app_row(app: &TestApp, slug: &str) -> support_store::App {
-    app.state
-        .store
-        .app_by_slug(slug)
-        .await
-        .expect("app")
-        .expect("exists")
-}
-
 both!(connecting_an_account_by_oauth);
 async fn connecting_an_account_by_oauth(app: &TestApp) {
     app.register_app("shop").await;
@@ -78,13 +69,13 @@ async fn connecting_an_account_by_oauth(app: &TestApp) {
     // Without a dashboard session the callback sends the browser to log in; nothing happens.
     let anon = app.http.get(&back).send().await.expect("anon");
     assert_eq!(anon.status(), 303);
-    assert!(!app_row(app, "shop").await.stripe_connected);
+    assert!(!app.app_row("shop").await.stripe_connected);
 
     let cookie = app.dashboard_session().await;
     let (status, page) = callback(app, &back, &cookie).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("acct_shop_connected"), "{page}");
-    let row = app_row(app, "shop").await;
+    let row = app.app_row("shop").await;
     assert!(row.stripe_connected);
     assert_eq!(
         row.stripe_account_id.as_deref(),
@@ -134,7 +125,7 @@ async fn connecting_an_account_by_oauth(app: &TestApp) {
         .await;
     assert_eq!(r.status(), 200);
     assert!(app.stripe.connected_accounts().is_empty());
-    assert!(!app_row(app, "shop").await.stripe_connected);
+    assert!(!app.app_row("shop").await.stripe_connected);
     let again = app
         .post_json("/api/v1/apps/shop/stripe/disconnect", &json!({}))
         .await;
@@ -227,7 +218,7 @@ async fn oauth_state_mismatches_are_refused_and_audited(app: &TestApp) {
     let (status, _) = callback(app, &back, &cookie).await;
     assert_eq!(status, 400);
 
-    assert!(!app_row(app, "shop").await.stripe_connected);
+    assert!(!app.app_row("shop").await.stripe_connected);
     assert!(
         app.stripe.connected_accounts().is_empty(),
         "no code was exchanged"
@@ -272,14 +263,14 @@ async fn oauth_access_denied_and_expired_code(app: &TestApp) {
         page.contains("denied") && page.contains("stays disconnected"),
         "{page}"
     );
-    assert!(!app_row(app, "shop").await.stripe_connected);
+    assert!(!app.app_row("shop").await.stripe_connected);
 
     let back = consent(app, &authorize_url(app, "shop").await).await;
     app.stripe.expire_oauth_codes();
     let (status, page) = callback(app, &back, &cookie).await;
     assert_eq!(status, 400);
     assert!(page.contains("expired or was already used"), "{page}");
-    assert!(!app_row(app, "shop").await.stripe_connected);
+    assert!(!app.app_row("shop").await.stripe_connected);
     assert!(app.stripe.connected_accounts().is_empty());
 
     let actions = audit_actions(app).await;
@@ -301,8 +292,8 @@ async fn an_account_connects_to_one_app_only(app: &TestApp) {
     let (status, page) = callback(app, &back, &cookie).await;
     assert_eq!(status, 409, "{page}");
     assert!(page.contains("already connected to app shop"), "{page}");
-    assert!(!app_row(app, "other").await.stripe_connected);
-    assert!(app_row(app, "shop").await.stripe_connected);
+    assert!(!app.app_row("other").await.stripe_connected);
+    assert!(app.app_row("shop").await.stripe_connected);
 
     // Without a client id the flow is refused with a reason.
     let r = app
@@ -319,13 +310,13 @@ async fn deauthorization_webhook_disconnects_the_app(app: &TestApp) {
         .update_app_settings(&shop.id, Some("acct_deauth"), None, None)
         .await
         .expect("settings");
-    assert!(app_row(app, "shop").await.stripe_connected);
+    assert!(app.app_row("shop").await.stripe_connected);
 
     // An event for an account no app holds: acknowledged, ignored, audited.
     let stray = app.stripe.deauthorized_event("acct_nobody");
     assert_eq!(app.post_stripe_event(&stray).await.status(), 200);
     app.drain().await;
-    assert!(app_row(app, "shop").await.stripe_connected);
+    assert!(app.app_row("shop").await.stripe_connected);
     assert!(
         audit_actions(app)
             .await
@@ -335,7 +326,7 @@ async fn deauthorization_webhook_disconnects_the_app(app: &TestApp) {
     let ev = app.stripe.deauthorized_event("acct_deauth");
     assert_eq!(app.post_stripe_event(&ev).await.status(), 200);
     app.drain().await;
-    let row = app_row(app, "shop").await;
+    let row = app.app_row("shop").await;
     assert!(!row.stripe_connected);
     assert_eq!(row.stripe_account_id.as_deref(), Some("acct_deauth"));
     assert!(
@@ -546,13 +537,7 @@ async fn a_webhook_settles_an_uncertain_refund(app: &TestApp) {
         .expect("event");
     assert_eq!(app.post_stripe_event(&ev).await.status(), 200);
     app.drain().await;
-    let row = app
-        .state
-        .store
-        .action(&action.id)
-        .await
-        .expect("row")
-        .expect("exists");
+    let row = app.action(&action.id).await;
     assert_eq!(row.state, "succeeded");
     assert!(
         audit_actions(app)
@@ -570,13 +555,7 @@ both!(
 /// redelivers the event.
 async fn a_settled_refund_still_revokes_access_in_the_app(app: &TestApp) {
     let shop = app.connect_first_app(&[]).await;
-    let first = app
-        .state
-        .store
-        .app_by_slug("first-app")
-        .await
-        .expect("a")
-        .expect("a");
+    let first = app.app_row("first-app").await;
     let account = support_testkit::FIRST_APP_ACCOUNT;
     let action = uncertain_refund(
         app,
@@ -593,13 +572,7 @@ async fn a_settled_refund_still_revokes_access_in_the_app(app: &TestApp) {
         assert_eq!(app.post_stripe_event(&ev).await.status(), 200);
         app.drain().await;
     }
-    let row = app
-        .state
-        .store
-        .action(&action.id)
-        .await
-        .expect("a")
-        .expect("a");
+    let row = app.action(&action.id).await;
     assert_eq!(row.state, "succeeded");
     let revoked: Vec<(String, String)> = support_store::sqlx::query_as(
         "SELECT purchase_id, refund_id FROM revocations WHERE purchase_id = 'pur_jonas_ess'",
