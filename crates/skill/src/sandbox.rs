@@ -23,6 +23,8 @@ use crate::serve::{init_logging, load_config, print_bootstrap};
 pub const DEMO_APP: &str = "first-app";
 pub const DEMO_INBOX: &str = "inb_demo";
 const STRIPE_ACCOUNT: &str = "acct_sandbox_first_app";
+/// The demo app's Slack channel in the fake Slack: escalations and approval cards go there.
+pub const DEMO_SLACK_CHANNEL: &str = "C0SANDBOX";
 
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
@@ -139,7 +141,12 @@ pub async fn register_demo_app(app: &Application, fakes: &Fakes) -> anyhow::Resu
     if let Some(existing) = state.store.app_by_slug(DEMO_APP).await? {
         state
             .store
-            .update_app_settings(&existing.id, Some(STRIPE_ACCOUNT), None, None)
+            .update_app_settings(
+                &existing.id,
+                Some(STRIPE_ACCOUNT),
+                Some(DEMO_SLACK_CHANNEL),
+                None,
+            )
             .await?;
         return Ok(());
     }
@@ -159,10 +166,16 @@ pub async fn register_demo_app(app: &Application, fakes: &Fakes) -> anyhow::Resu
             Some(&sealed),
         )
         .await?;
-    // Refunds for the example app run on its (fake) connected Stripe account.
+    // Refunds for the example app run on its (fake) connected Stripe account; escalations and
+    // approval cards go to its channel in the fake Slack.
     state
         .store
-        .update_app_settings(&created.id, Some(STRIPE_ACCOUNT), None, None)
+        .update_app_settings(
+            &created.id,
+            Some(STRIPE_ACCOUNT),
+            Some(DEMO_SLACK_CHANNEL),
+            None,
+        )
         .await?;
     state
         .store
@@ -337,10 +350,11 @@ pub async fn run(args: &SandboxArgs) -> Result<(), CliError> {
          \x20 dashboard   {url}/login   (login: {login})\n\
          \x20 health      {url}/healthz  {url}/readyz\n\
          \x20 fake Front  {}\n\
-         \x20 fake Slack  {}\n\
+         \x20 fake Slack  {} (channel {DEMO_SLACK_CHANNEL}: escalations, approval cards)\n\
          \x20 fake Stripe {}\n\
          \x20 first-app   {}\n\
-         A customer message arrives every {} s; watch them appear in the dashboard or with `skill conversations`.\n",
+         A customer message arrives every {} s; watch them appear in the dashboard or with `skill conversations`.\n\
+         Try `skill test --app {DEMO_APP} --from <customer> \"I want a refund\"`, `skill agent \"<task>\"`, `skill stripe connect {DEMO_APP}`.\n",
         fakes.front.url(),
         fakes.slack.url(),
         fakes.stripe.url(),
