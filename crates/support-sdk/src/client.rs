@@ -178,6 +178,47 @@ impl SdkClient {
     /// reqwest panics here if no rustls crypto provider is installed for the process (the
     /// workspace uses `rustls-no-provider`); install one at startup.
     pub fn new(url: &str, current_secret: &str, timeout: Duration) -> Result<Self, SdkError> {
+        Self::with_http(Self::http_client(timeout)?, url, current_secret)
+    }
+
+    /// The HTTP client [`SdkClient::new`] builds: `timeout` per attempt, no redirects, no
+    /// protocol-level resends. Build it once and hand it to [`SdkClient::with_http`] when
+    /// clients are made per call (a server resolving the app's current secret each time):
+    /// building one loads the trust roots, which costs milliseconds of CPU.
+    ///
+    /// # Errors
+    ///
+    /// [`SdkError::BadRequest`] for a zero timeout; [`SdkError::Transport`] if the client
+    /// cannot be built.
+    pub fn http_client(timeout: Duration) -> Result<reqwest::Client, SdkError> {
+        if timeout.is_zero() {
+            return Err(SdkError::BadRequest(
+                "the timeout must be greater than 0".into(),
+            ));
+        }
+        reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            // Resending is decided here, per method; not even protocol-level NACKs are resent.
+            .retry(reqwest::retry::never())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| SdkError::Transport {
+                uncertain: false,
+                msg: format!("could not build the HTTP client: {}", error_chain(&e)),
+            })
+    }
+
+    /// A client over an HTTP client from [`SdkClient::http_client`] (shared, cheap to clone).
+    ///
+    /// # Errors
+    ///
+    /// [`SdkError::BadRequest`] for a URL that is not http(s) or an empty secret.
+    pub fn with_http(
+        http: reqwest::Client,
+        url: &str,
+        current_secret: &str,
+    ) -> Result<Self, SdkError> {
         let parsed = reqwest::Url::parse(url)
             .map_err(|e| SdkError::BadRequest(format!("invalid support URL {url:?}: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {
@@ -190,22 +231,6 @@ impl SdkClient {
                 "the signing secret must not be empty".into(),
             ));
         }
-        if timeout.is_zero() {
-            return Err(SdkError::BadRequest(
-                "the timeout must be greater than 0".into(),
-            ));
-        }
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            // Resending is decided here, per method; not even protocol-level NACKs are resent.
-            .retry(reqwest::retry::never())
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| SdkError::Transport {
-                uncertain: false,
-                msg: format!("could not build the HTTP client: {}", error_chain(&e)),
-            })?;
         Ok(Self {
             http,
             url: url.to_owned(),

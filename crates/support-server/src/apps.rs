@@ -1,7 +1,7 @@
 //! Resolves a product app's SDK client for the tools: the integration URL from the registry
 //! and the app's current signing secret (opened from its sealed record).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use support_agent::app_tools::AppDirectory;
@@ -11,6 +11,19 @@ use support_store::Store;
 
 use crate::clock::Clock;
 use crate::secrets::AppSecrets;
+
+/// One HTTP client for every app call in the process: a client is resolved per call (the
+/// secret may have rotated), and building a reqwest client each time loaded the trust roots
+/// from disk on every tool call (most of the CPU of the draft benchmark).
+fn shared_http() -> Result<reqwest::Client, ToolError> {
+    static HTTP: OnceLock<reqwest::Client> = OnceLock::new();
+    if let Some(c) = HTTP.get() {
+        return Ok(c.clone());
+    }
+    let c = SdkClient::http_client(Duration::from_secs(15))
+        .map_err(|e| ToolError::Failed(e.to_string()))?;
+    Ok(HTTP.get_or_init(|| c).clone())
+}
 
 pub struct RegisteredApps {
     pub store: Store,
@@ -40,7 +53,7 @@ impl AppDirectory for RegisteredApps {
         })?;
         let secret = std::str::from_utf8(current)
             .map_err(|_| ToolError::Failed("the app's signing secret is not text".into()))?;
-        let client = SdkClient::new(&url, secret, Duration::from_secs(15))
+        let client = SdkClient::with_http(shared_http()?, &url, secret)
             .map_err(|e| ToolError::Failed(e.to_string()))?;
         Ok(Arc::new(client))
     }

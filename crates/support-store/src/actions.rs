@@ -122,7 +122,7 @@ impl Store {
         let now = now_ms();
         let backend = self.backend();
         let data = audit.data.to_string();
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let mut tx = crate::begin_write!(p, backend);
             sqlx::query(
                 "INSERT INTO actions (id, app_id, conversation_id, kind, state, idempotency_key, params, trace_id, requested_by, created_at, updated_at)
@@ -142,7 +142,8 @@ impl Store {
             .map_err(|e| crate::apps::conflict(e, format!("action {}", a.id)))?;
             crate::audit_in_tx!(backend, tx, audit, &data);
             tx.commit().await?;
-        });
+            Ok(())
+        })?;
         self.action(&a.id)
             .await?
             .ok_or_else(|| crate::StoreError::NotFound(format!("action {}", a.id)))
@@ -150,7 +151,7 @@ impl Store {
 
     pub async fn action(&self, id: &str) -> Result<Option<ActionRow>> {
         let sql = format!("SELECT {ACTION_COLUMNS} FROM actions WHERE id = $1");
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(id)
                 .fetch_optional(p)
@@ -164,7 +165,7 @@ impl Store {
         let sql = format!(
             "SELECT {ACTION_COLUMNS} FROM actions WHERE ($1 = '' OR state = $1) ORDER BY created_at DESC, id DESC LIMIT $2"
         );
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(state.unwrap_or(""))
                 .bind(limit)
@@ -187,7 +188,7 @@ impl Store {
         );
         // `_` and `%` in ids only widen the match; the caller confirms on the parsed value.
         let pattern = format!("%{fragment}%");
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(app_id)
                 .bind(kind)
@@ -203,7 +204,7 @@ impl Store {
         let sql = format!(
             "SELECT {ACTION_COLUMNS} FROM actions WHERE conversation_id = $1 ORDER BY created_at, id"
         );
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(conversation_id)
                 .fetch_all(p)
@@ -226,7 +227,7 @@ impl Store {
         let now = now_ms();
         let backend = self.backend();
         let data = audit.data.to_string();
-        let current: Option<String> = on_pool!(self.pool(), |p| {
+        let current: Option<String> = crate::on_writer!(self, |p| {
             let mut tx = crate::begin_write!(p, backend);
             let current: Option<String> = sqlx::query("SELECT state FROM actions WHERE id = $1")
                 .bind(id)
@@ -234,7 +235,7 @@ impl Store {
                 .await?
                 .map(|r| r.try_get(0))
                 .transpose()?;
-            match current {
+            Ok(match current {
                 Some(c) if from.contains(&c.as_str()) => {
                     sqlx::query(
                         "UPDATE actions SET state = $1, result = COALESCE($2, result), error = $3, updated_at = $4 WHERE id = $5",
@@ -252,8 +253,8 @@ impl Store {
                 }
                 Some(c) => Some(c),
                 None => Some(String::from("missing")),
-            }
-        });
+            })
+        })?;
         match current {
             Some(c) => Ok(Transition::Refused { current: c }),
             None => {
@@ -280,7 +281,7 @@ impl Store {
         let data = audit.data.to_string();
         let approvers = serde_json::to_string(approvers)
             .map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let mut tx = crate::begin_write!(p, backend);
             let exists = sqlx::query("SELECT 1 FROM approval_requests WHERE action_id = $1")
                 .bind(action_id)
@@ -303,14 +304,15 @@ impl Store {
                 crate::audit_in_tx!(backend, tx, audit, &data);
             }
             tx.commit().await?;
-        });
+            Ok(())
+        })?;
         self.approval_for(action_id)
             .await?
             .ok_or_else(|| crate::StoreError::NotFound(format!("approval for {action_id}")))
     }
 
     pub async fn approval_for(&self, action_id: &str) -> Result<Option<ApprovalRow>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let row = sqlx::query(
                 "SELECT id, action_id, status, reason, approvers, decided_by, surface, decided_at, expires_at, created_at
                  FROM approval_requests WHERE action_id = $1",
@@ -328,7 +330,7 @@ impl Store {
         status: Option<&str>,
         limit: i64,
     ) -> Result<Vec<ApprovalRow>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(
                 "SELECT id, action_id, status, reason, approvers, decided_by, surface, decided_at, expires_at, created_at
                  FROM approval_requests WHERE ($1 = '' OR status = $1) ORDER BY created_at DESC, id DESC LIMIT $2",
@@ -350,7 +352,7 @@ impl Store {
         surface: &str,
         decided_at: i64,
     ) -> Result<bool> {
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let n = sqlx::query(
                 "UPDATE approval_requests SET status = $1, decided_by = $2, surface = $3, decided_at = $4
                  WHERE action_id = $5 AND status = 'pending'",
@@ -369,7 +371,7 @@ impl Store {
 
     /// Audit entries that name `trace_id`, oldest first.
     pub async fn audit_by_trace(&self, trace_id: &str) -> Result<Vec<crate::AuditEntry>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(
                 "SELECT seq, id, at, actor, action, subject, trace_id, data, prev_hash, hash FROM audit_entries WHERE trace_id = $1 ORDER BY seq",
             )

@@ -76,7 +76,7 @@ impl Store {
         let now = now_ms();
         let inboxes = serde_json::to_string(&new.front_inbox_ids)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let res: Result<()> = on_pool!(self.pool(), |p| {
+        let res: Result<()> = crate::on_writer!(self, |p| {
             let mut tx = p.begin().await?;
             sqlx::query(
                 "INSERT INTO apps (id, slug, name, front_inbox_ids, integration_url, front_rule_webhooks, created_at, updated_at)
@@ -134,7 +134,7 @@ impl Store {
     }
 
     pub async fn app_by_slug(&self, slug: &str) -> Result<Option<App>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let sql = format!("SELECT {COLUMNS} FROM apps WHERE slug = $1");
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(slug)
@@ -153,7 +153,7 @@ impl Store {
         escalation_slack_channel: Option<&str>,
         policy: Option<&str>,
     ) -> Result<()> {
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             sqlx::query(
                 "UPDATE apps SET stripe_account_id = COALESCE($1, stripe_account_id),
                     stripe_connected = stripe_connected OR $1 IS NOT NULL,
@@ -167,12 +167,12 @@ impl Store {
             .bind(app_id)
             .execute(p)
             .await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     pub async fn app_by_id(&self, id: &str) -> Result<Option<App>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let sql = format!("SELECT {COLUMNS} FROM apps WHERE id = $1");
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(id)
@@ -184,7 +184,7 @@ impl Store {
 
     /// The app that owns a Front inbox, if any.
     pub async fn app_for_inbox(&self, inbox_id: &str) -> Result<Option<App>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let sql = format!(
                 "SELECT {COLUMNS} FROM apps WHERE id = (SELECT app_id FROM app_inboxes WHERE inbox_id = $1)"
             );
@@ -197,7 +197,7 @@ impl Store {
     }
 
     pub async fn list_apps(&self) -> Result<Vec<App>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let sql = format!("SELECT {COLUMNS} FROM apps ORDER BY slug");
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?;
             Ok(crate::map_rows!(rows, app_from_row))

@@ -191,7 +191,7 @@ impl Store {
 
     async fn try_append_audit(&self, e: &NewAuditEntry, data: &str) -> Result<AuditEntry> {
         let backend = self.backend();
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let mut tx = crate::begin_write!(p, backend);
             let entry = crate::audit_in_tx!(backend, tx, e, data);
             tx.commit().await?;
@@ -218,7 +218,7 @@ impl Store {
                 i64::MIN,
             ),
         };
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(sql)
                 .bind(bound)
                 .bind(limit)

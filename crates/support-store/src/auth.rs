@@ -30,7 +30,7 @@ macro_rules! user_from_row {
 
 impl Store {
     pub async fn count_users(&self) -> Result<i64> {
-        on_pool!(self.pool(), |p| Ok(sqlx::query(
+        on_pool!(self.read_pool(), |p| Ok(sqlx::query(
             "SELECT COUNT(*) FROM users"
         )
         .fetch_one(p)
@@ -51,7 +51,7 @@ impl Store {
     ) -> Result<User> {
         let id = new_id();
         let now = now_ms();
-        let res: Result<()> = on_pool!(self.pool(), |p| {
+        let res: Result<()> = crate::on_writer!(self, |p| {
             let mut tx = p.begin().await?;
             sqlx::query(
                 "INSERT INTO users (id, email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -89,7 +89,7 @@ impl Store {
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let row = sqlx::query(
                 "SELECT id, email, name, role, password_hash FROM users WHERE email = $1",
             )
@@ -102,7 +102,7 @@ impl Store {
 
     /// The user behind an unrevoked API token (by the token's SHA-256 hex).
     pub async fn user_for_token(&self, token_hash: &str) -> Result<Option<User>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let row = sqlx::query(
                 "SELECT u.id, u.email, u.name, u.role, u.password_hash FROM api_tokens t
                  JOIN users u ON u.id = t.user_id
@@ -121,7 +121,7 @@ impl Store {
         user_id: &str,
         expires_at: i64,
     ) -> Result<()> {
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             sqlx::query(
                 "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
             )
@@ -131,13 +131,13 @@ impl Store {
             .bind(expires_at)
             .execute(p)
             .await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// The user of a live (unexpired) session.
     pub async fn session_user(&self, token_hash: &str) -> Result<Option<User>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let row = sqlx::query(
                 "SELECT u.id, u.email, u.name, u.role, u.password_hash FROM sessions s
                  JOIN users u ON u.id = s.user_id
@@ -152,12 +152,12 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
                 .bind(token_hash)
                 .execute(p)
                 .await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 }

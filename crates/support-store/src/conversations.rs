@@ -68,7 +68,7 @@ impl Store {
     pub async fn record_message(&self, m: &NewMessage) -> Result<(String, bool)> {
         let now = now_ms();
         let digest = hex::encode(Sha256::digest(m.body.as_bytes()));
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let mut tx = p.begin().await?;
             sqlx::query(
                 "INSERT INTO conversations (id, app_id, front_conversation_id, subject, customer_email, status, created_at, updated_at)
@@ -115,7 +115,7 @@ impl Store {
     /// Most recently updated first.
     pub async fn list_conversations(&self, limit: i64) -> Result<Vec<Conversation>> {
         let sql = format!("{CONVERSATION_SELECT} ORDER BY c.updated_at DESC, c.id DESC LIMIT $1");
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(limit)
                 .fetch_all(p)
@@ -135,7 +135,7 @@ impl Store {
             "{CONVERSATION_SELECT} WHERE c.app_id = $1 AND LOWER(c.customer_email) = LOWER($2)
              ORDER BY c.updated_at DESC, c.id DESC LIMIT 1"
         );
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(app_id)
                 .bind(email)
@@ -148,7 +148,7 @@ impl Store {
     /// A conversation by our id or by Front's id, with its messages oldest first.
     pub async fn conversation(&self, id: &str) -> Result<Option<(Conversation, Vec<Message>)>> {
         let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1 OR c.front_conversation_id = $1");
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(id)
                 .fetch_optional(p)

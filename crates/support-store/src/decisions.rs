@@ -94,7 +94,7 @@ impl Store {
     pub async fn record_decision(&self, d: &NewDecision, audit: &NewAuditEntry) -> Result<()> {
         let backend = self.backend();
         let data = audit.data.to_string();
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let mut tx = crate::begin_write!(p, backend);
             let n = sqlx::query(
                 "INSERT INTO decisions (id, conversation_id, message_id, category, routing, signals, confidence, proposed_actions, brain, model, prompt_version, policy_version, trace_id, created_at, inputs_hash, latency_ms, validation, context, retrieved)
@@ -127,8 +127,8 @@ impl Store {
                 crate::audit_in_tx!(backend, tx, audit, &data);
             }
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// A conversation's decisions, oldest first.
@@ -137,7 +137,7 @@ impl Store {
             "SELECT {} FROM decisions d WHERE d.conversation_id = $1 ORDER BY d.created_at, d.id",
             DECISION_COLUMNS
         );
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(conversation_id)
                 .fetch_all(p)

@@ -82,7 +82,7 @@ impl Store {
         before_commit: &(dyn Fn() + Sync),
     ) -> Result<Vec<Inbound>> {
         let now = now_ms();
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let mut tx = p.begin().await?;
             let mut out = Vec::with_capacity(batch.len());
             for (ev, topic) in batch {
@@ -129,7 +129,7 @@ impl Store {
     /// How many events from `source` were stored, and how many outbox rows point at them
     /// (equal unless something was queued twice).
     pub async fn inbound_counts(&self, source: &str) -> Result<(i64, i64)> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let r = sqlx::query(
                 "SELECT (SELECT COUNT(*) FROM inbound_events WHERE source = $1),
                         (SELECT COUNT(*) FROM outbox o JOIN inbound_events e ON e.id = o.key WHERE e.source = $1)",
@@ -143,7 +143,7 @@ impl Store {
 
     /// The newest stored events, newest first, with their processing state.
     pub async fn list_inbound(&self, limit: i64) -> Result<Vec<InboundSummary>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(
                 "SELECT e.id, e.source, e.dedupe_key, e.event_type, e.trust, e.received_at,
                         CASE WHEN o.done_at IS NOT NULL THEN 'done'
@@ -174,7 +174,7 @@ impl Store {
 
     /// The dedupe keys stored for `source` (tests and crash checks).
     pub async fn inbound_dedupe_keys(&self, source: &str) -> Result<Vec<String>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query("SELECT dedupe_key FROM inbound_events WHERE source = $1")
                 .bind(source)
                 .fetch_all(p)
@@ -189,7 +189,7 @@ impl Store {
 
     /// The raw payload of a stored event.
     pub async fn inbound_payload(&self, event_id: &str) -> Result<Option<(String, String)>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let row = sqlx::query("SELECT event_type, payload FROM inbound_events WHERE id = $1")
                 .bind(event_id)
                 .fetch_optional(p)
@@ -218,7 +218,7 @@ impl Store {
                           ORDER BY created_at, id LIMIT $3{lock})
              RETURNING id, topic, key, payload, attempts"
         );
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(now + lease_ms)
                 .bind(now)
@@ -241,7 +241,7 @@ impl Store {
     }
 
     pub async fn complete_outbox(&self, id: &str) -> Result<()> {
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             sqlx::query(
                 "UPDATE outbox SET done_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2",
             )
@@ -249,13 +249,13 @@ impl Store {
             .bind(id)
             .execute(p)
             .await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Releases a failed row to be retried at `retry_at`, keeping the error for operators.
     pub async fn fail_outbox(&self, id: &str, error: &str, retry_at: i64) -> Result<()> {
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             sqlx::query(
                 "UPDATE outbox SET lease_until = NULL, available_at = $1, last_error = $2 WHERE id = $3",
             )
@@ -264,13 +264,13 @@ impl Store {
             .bind(id)
             .execute(p)
             .await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Rows not yet done, due or not.
     pub async fn outbox_pending(&self) -> Result<i64> {
-        on_pool!(self.pool(), |p| Ok(sqlx::query(
+        on_pool!(self.read_pool(), |p| Ok(sqlx::query(
             "SELECT COUNT(*) FROM outbox WHERE done_at IS NULL"
         )
         .fetch_one(p)

@@ -6,7 +6,7 @@
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::{Result, Store, StoreError, now_ms, on_pool};
+use crate::{Result, Store, StoreError, now_ms};
 
 struct Migration {
     version: i64,
@@ -70,7 +70,7 @@ impl Store {
     /// Applies every migration not yet recorded. Refuses a database migrated by a newer
     /// build or whose recorded checksum differs from the embedded file.
     pub async fn migrate(&self) -> Result<()> {
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             sqlx::query(CREATE_TABLE).execute(p).await?;
             let rows = sqlx::query("SELECT version, checksum FROM schema_migrations")
                 .fetch_all(p)
@@ -119,13 +119,13 @@ impl Store {
                 tx.commit().await?;
                 tracing::info!(version = m.version, name = m.name, "applied migration");
             }
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// The highest applied migration, or 0 on an empty database.
     pub async fn schema_version(&self) -> Result<i64> {
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let exists = match self.backend() {
                 crate::Backend::Sqlite => sqlx::query(
                     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",

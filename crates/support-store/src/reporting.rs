@@ -61,7 +61,7 @@ impl Store {
         let now = now_ms();
         let backend = self.backend();
         let data = audit.data.to_string();
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let mut tx = crate::begin_write!(p, backend);
             sqlx::query(
                 "INSERT INTO actions (id, app_id, conversation_id, kind, state, idempotency_key, params, trace_id, requested_by, client_ref, created_at, updated_at)
@@ -82,7 +82,8 @@ impl Store {
             .map_err(|e| crate::apps::conflict(e, format!("action with reference {client_ref}")))?;
             crate::audit_in_tx!(backend, tx, audit, &data);
             tx.commit().await?;
-        });
+            Ok(())
+        })?;
         self.action(&a.id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("action {}", a.id)))
@@ -91,7 +92,7 @@ impl Store {
     /// The action proposed under `client_ref`, if any.
     pub async fn action_by_client_ref(&self, client_ref: &str) -> Result<Option<ActionRow>> {
         let sql = format!("SELECT {ACTION_COLUMNS} FROM actions a WHERE a.client_ref = $1");
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(client_ref)
                 .fetch_optional(p)
@@ -102,7 +103,7 @@ impl Store {
 
     /// The reference an action was proposed under, if any.
     pub async fn action_client_ref(&self, action_id: &str) -> Result<Option<String>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let row = sqlx::query("SELECT client_ref FROM actions WHERE id = $1")
                 .bind(action_id)
                 .fetch_optional(p)
@@ -126,7 +127,7 @@ impl Store {
             "{SUMMARY_SELECT} WHERE c.app_id = $1 AND LOWER(c.customer_email) = LOWER($2)
              ORDER BY c.updated_at DESC, c.id DESC LIMIT $3"
         );
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(app_id)
                 .bind(email)
@@ -152,7 +153,7 @@ impl Store {
              ORDER BY c.updated_at, c.id LIMIT $5"
         );
         let (after_t, after_id) = after.unwrap_or((i64::MIN, ""));
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(app_id)
                 .bind(since)
@@ -172,7 +173,7 @@ impl Store {
         since: i64,
         until: i64,
     ) -> Result<i64> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             Ok(sqlx::query(
             "SELECT COUNT(*) FROM conversations WHERE app_id = $1 AND created_at >= $2 AND created_at < $3"
         )
@@ -199,7 +200,7 @@ impl Store {
              WHERE c.app_id = $1 AND d.created_at >= $2 AND d.created_at < $3
              ORDER BY d.created_at, d.id LIMIT $4"
         );
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(app_id)
                 .bind(since)
@@ -223,7 +224,7 @@ impl Store {
             "SELECT {ACTION_COLUMNS} FROM actions a WHERE a.app_id = $1 AND a.created_at >= $2 AND a.created_at < $3
              ORDER BY a.created_at, a.id LIMIT $4"
         );
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(app_id)
                 .bind(since)
@@ -242,7 +243,7 @@ impl Store {
         since: i64,
         until: i64,
     ) -> Result<Vec<ApprovalRow>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(
                 "SELECT r.id, r.action_id, r.status, r.reason, r.approvers, r.decided_by, r.surface, r.decided_at, r.expires_at, r.created_at
                  FROM approval_requests r JOIN actions a ON a.id = r.action_id
@@ -268,7 +269,7 @@ impl Store {
         since: i64,
         limit: i64,
     ) -> Result<Vec<AuditEntry>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(
                 "SELECT e.seq, e.id, e.at, e.actor, e.action, e.subject, e.trace_id, e.data, e.prev_hash, e.hash
                  FROM audit_entries e

@@ -71,7 +71,7 @@ impl Store {
             "SELECT {COLUMNS} FROM app_secrets WHERE app_id = $1 AND purpose = $2
              AND (retired_at IS NULL OR retired_at > $3) ORDER BY version DESC"
         );
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(app_id)
                 .bind(purpose)
@@ -84,7 +84,7 @@ impl Store {
 
     /// The highest version of `purpose` ever stored for the app (0 if none).
     pub async fn latest_secret_version(&self, app_id: &str, purpose: &str) -> Result<i64> {
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let v: Option<i64> = sqlx::query(
                 "SELECT MAX(version) FROM app_secrets WHERE app_id = $1 AND purpose = $2",
             )
@@ -107,7 +107,7 @@ impl Store {
         grace_until: i64,
     ) -> Result<()> {
         let now = now_ms();
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let mut tx = p.begin().await?;
             sqlx::query(
                 "UPDATE app_secrets SET retired_at = $1
@@ -139,7 +139,7 @@ impl Store {
     /// Every stored secret (for re-wrapping under a new master key).
     pub async fn all_secrets(&self) -> Result<Vec<StoredSecret>> {
         let sql = format!("SELECT {COLUMNS} FROM app_secrets ORDER BY id");
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?;
             Ok(crate::map_rows!(rows, secret_from_row))
         })
@@ -154,7 +154,7 @@ impl Store {
         key_id: &str,
         wrapped_dek: &[u8],
     ) -> Result<bool> {
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let n = sqlx::query(
                 "UPDATE app_secrets SET key_id = $1, wrapped_dek = $2 WHERE id = $3 AND key_id = $4",
             )
@@ -171,7 +171,7 @@ impl Store {
 
     /// How many secrets are still wrapped under `key_id`.
     pub async fn secrets_under_key(&self, key_id: &str) -> Result<i64> {
-        on_pool!(self.pool(), |p| Ok(sqlx::query(
+        on_pool!(self.read_pool(), |p| Ok(sqlx::query(
             "SELECT COUNT(*) FROM app_secrets WHERE key_id = $1"
         )
         .bind(key_id)

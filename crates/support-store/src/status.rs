@@ -15,7 +15,7 @@ pub struct Counts {
 
 impl Store {
     pub async fn counts(&self) -> Result<Counts> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let r = sqlx::query(
                 "SELECT (SELECT COUNT(*) FROM apps), (SELECT COUNT(*) FROM conversations),
                         (SELECT COUNT(*) FROM inbound_events),

@@ -82,7 +82,7 @@ impl Store {
     ) -> Result<()> {
         let backend = self.backend();
         let data = audit.data.to_string();
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let mut tx = crate::begin_write!(p, backend);
             sqlx::query(
                 "INSERT INTO stripe_oauth_states (state_hash, app_id, user_id, created_at, expires_at)
@@ -97,15 +97,15 @@ impl Store {
             .await?;
             crate::audit_in_tx!(backend, tx, audit, &data);
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Uses up an OAuth state: valid only once, and only before it expires at `now`. A state
     /// presented again, late, or never issued is refused with the reason.
     pub async fn consume_oauth_state(&self, state_hash: &str, now: i64) -> Result<StateCheck> {
         let backend = self.backend();
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let mut tx = crate::begin_write!(p, backend);
             let row = sqlx::query(
                 "SELECT app_id, user_id, expires_at, used_at FROM stripe_oauth_states WHERE state_hash = $1",
@@ -152,7 +152,7 @@ impl Store {
         let now = now_ms();
         let backend = self.backend();
         let data = audit.data.to_string();
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let mut tx = crate::begin_write!(p, backend);
             let holder = sqlx::query(
                 "SELECT id, slug, stripe_connected FROM apps WHERE stripe_account_id = $1 AND id <> $2",
@@ -227,7 +227,7 @@ impl Store {
         let now = now_ms();
         let backend = self.backend();
         let data = audit.data.to_string();
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let mut tx = crate::begin_write!(p, backend);
             let n = sqlx::query(
                 "UPDATE apps SET stripe_connected = FALSE, updated_at = $1 WHERE id = $2 AND stripe_connected",
@@ -254,7 +254,7 @@ impl Store {
 
     /// The app whose connected account is `account`, connected or not.
     pub async fn app_by_stripe_account(&self, account: &str) -> Result<Option<crate::App>> {
-        let Some(id): Option<String> = on_pool!(self.pool(), |p| sqlx::query(
+        let Some(id): Option<String> = on_pool!(self.read_pool(), |p| sqlx::query(
             "SELECT id FROM apps WHERE stripe_account_id = $1"
         )
         .bind(account)
@@ -271,7 +271,7 @@ impl Store {
     /// the first time this refund is seen.
     pub async fn record_stripe_refund(&self, r: &StripeRefundRecord) -> Result<bool> {
         let now = now_ms();
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let inserted = sqlx::query(
                 "INSERT INTO stripe_refunds (refund_id, app_id, account, charge_id, amount, currency, status, action_id, origin, first_seen_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
@@ -311,7 +311,7 @@ impl Store {
         &self,
         charge_id: &str,
     ) -> Result<Vec<StripeRefundRecord>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(
                 "SELECT refund_id, app_id, account, charge_id, amount, currency, status, action_id, origin
                  FROM stripe_refunds WHERE charge_id = $1 ORDER BY first_seen_at, refund_id",

@@ -129,7 +129,7 @@ impl Store {
     ) -> Result<(String, bool)> {
         let id = new_id();
         let now = now_ms();
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let n = sqlx::query(
                 "INSERT INTO workflow_runs (id, kind, key, status, input, state, attempts, next_run_at, lock_key, trace_id, created_at, updated_at)
                  VALUES ($1, $2, $3, 'pending', $4, '{}', 0, $5, $6, $7, $8, $8)
@@ -162,7 +162,7 @@ impl Store {
 
     /// Replaces the input of a run that has not started yet (coalescing). False if it started.
     pub async fn wf_update_pending_input(&self, run_id: &str, input: &str) -> Result<bool> {
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let n = sqlx::query(
                 "UPDATE workflow_runs SET input = $1, updated_at = $2
                  WHERE id = $3 AND status = 'pending' AND started_at IS NULL AND lease_until IS NULL",
@@ -185,7 +185,7 @@ impl Store {
         );
         let pattern = format!("{}%", prefix.replace('%', "\\%").replace('_', "\\_"));
         let sql = sql.replace("LIKE $2", "LIKE $2 ESCAPE '\\'");
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(kind)
                 .bind(&pattern)
@@ -211,7 +211,7 @@ impl Store {
                           ORDER BY next_run_at, id LIMIT $3{lock})
              RETURNING {RUN_COLUMNS}"
         );
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(now + lease_ms)
                 .bind(now)
@@ -229,14 +229,14 @@ impl Store {
 
     /// Extends the lease of a run this executor holds (a heartbeat while it executes).
     pub async fn wf_renew_lease(&self, run_id: &str, lease_until: i64) -> Result<()> {
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             sqlx::query("UPDATE workflow_runs SET lease_until = $1 WHERE id = $2 AND lease_until IS NOT NULL")
                 .bind(lease_until)
                 .bind(run_id)
                 .execute(p)
                 .await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Takes the exclusive lock for `lock_key` for `run_id` (or renews it). False while
@@ -248,7 +248,7 @@ impl Store {
         lease_until: i64,
         now: i64,
     ) -> Result<bool> {
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let n = sqlx::query(
                 "INSERT INTO workflow_locks (lock_key, run_id, lease_until) VALUES ($1, $2, $3)
                  ON CONFLICT (lock_key) DO UPDATE SET run_id = excluded.run_id, lease_until = excluded.lease_until
@@ -266,19 +266,19 @@ impl Store {
     }
 
     pub async fn wf_unlock(&self, lock_key: &str, run_id: &str) -> Result<()> {
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             sqlx::query("DELETE FROM workflow_locks WHERE lock_key = $1 AND run_id = $2")
                 .bind(lock_key)
                 .bind(run_id)
                 .execute(p)
                 .await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// The journal of completed steps.
     pub async fn wf_journal(&self, run_id: &str) -> Result<HashMap<String, String>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query("SELECT step, result FROM workflow_steps WHERE run_id = $1")
                 .bind(run_id)
                 .fetch_all(p)
@@ -294,17 +294,21 @@ impl Store {
     /// Records a step's result once; a second record of the same step keeps the first
     /// (returned), so a racing replay can never change history.
     pub async fn wf_record_step(&self, run_id: &str, step: &str, result: &str) -> Result<String> {
-        on_pool!(self.pool(), |p| {
-            sqlx::query(
+        crate::on_writer!(self, |p| {
+            // One statement in the common case (no earlier record): the writer is shared.
+            let inserted = sqlx::query(
                 "INSERT INTO workflow_steps (run_id, step, result, created_at) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (run_id, step) DO NOTHING",
+                 ON CONFLICT (run_id, step) DO NOTHING RETURNING result",
             )
             .bind(run_id)
             .bind(step)
             .bind(result)
             .bind(now_ms())
-            .execute(p)
+            .fetch_optional(p)
             .await?;
+            if let Some(row) = inserted {
+                return Ok(row.try_get(0)?);
+            }
             Ok(
                 sqlx::query("SELECT result FROM workflow_steps WHERE run_id = $1 AND step = $2")
                     .bind(run_id)
@@ -319,7 +323,7 @@ impl Store {
     /// Counts a failed attempt of a step and returns the attempts so far.
     pub async fn wf_step_failed(&self, run_id: &str, step: &str, error: &str) -> Result<i64> {
         let now = now_ms();
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             sqlx::query(
                 "INSERT INTO workflow_step_attempts (run_id, step, attempts, last_error, updated_at) VALUES ($1, $2, 1, $3, $4)
                  ON CONFLICT (run_id, step) DO UPDATE SET attempts = workflow_step_attempts.attempts + 1,
@@ -343,7 +347,7 @@ impl Store {
     }
 
     pub async fn wf_step_attempts(&self, run_id: &str) -> Result<Vec<StepAttempt>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(
                 "SELECT step, attempts, last_error FROM workflow_step_attempts WHERE run_id = $1 ORDER BY step",
             )
@@ -364,15 +368,15 @@ impl Store {
 
     /// Saves the run's workflow state (JSON).
     pub async fn wf_set_state(&self, run_id: &str, state: &str) -> Result<()> {
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             sqlx::query("UPDATE workflow_runs SET state = $1, updated_at = $2 WHERE id = $3")
                 .bind(state)
                 .bind(now_ms())
                 .bind(run_id)
                 .execute(p)
                 .await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Ends this execution of a run: final, or scheduled again, and releases its lease.
@@ -393,7 +397,7 @@ impl Store {
             RunOutcome::Later { status, at, error } => (status, *at, None, error.as_deref(), None),
             RunOutcome::Waiting { until } => (status::WAITING, *until, None, None, None),
         };
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             sqlx::query(
                 "UPDATE workflow_runs SET status = $1, next_run_at = $2, output = COALESCE($3, output),
                         last_error = $4, finished_at = $5, lease_until = NULL, updated_at = $6
@@ -408,13 +412,13 @@ impl Store {
             .bind(run_id)
             .execute(p)
             .await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// A resolved promise's value.
     pub async fn wf_promise(&self, run_id: &str, name: &str) -> Result<Option<String>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let row =
                 sqlx::query("SELECT value FROM workflow_promises WHERE run_id = $1 AND name = $2")
                     .bind(run_id)
@@ -438,7 +442,7 @@ impl Store {
         resolved_by: &str,
         now: i64,
     ) -> Result<(String, bool)> {
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let mut tx = p.begin().await?;
             let n = sqlx::query(
                 "INSERT INTO workflow_promises (run_id, name, value, resolved_by, resolved_at) VALUES ($1, $2, $3, $4, $5)
@@ -476,7 +480,7 @@ impl Store {
 
     pub async fn wf_get(&self, run_id: &str) -> Result<Option<RunRow>> {
         let sql = format!("SELECT {RUN_COLUMNS} FROM workflow_runs WHERE id = $1");
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(run_id)
                 .fetch_optional(p)
@@ -487,7 +491,7 @@ impl Store {
 
     pub async fn wf_by_key(&self, kind: &str, key: &str) -> Result<Option<RunRow>> {
         let sql = format!("SELECT {RUN_COLUMNS} FROM workflow_runs WHERE kind = $1 AND key = $2");
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(kind)
                 .bind(key)
@@ -502,7 +506,7 @@ impl Store {
         let sql = format!(
             "SELECT {RUN_COLUMNS} FROM workflow_runs WHERE ($1 = '' OR status = $1) ORDER BY created_at DESC, id DESC LIMIT $2"
         );
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(status.unwrap_or(""))
                 .bind(limit)
@@ -517,7 +521,7 @@ impl Store {
         let sql = format!(
             "SELECT {RUN_COLUMNS} FROM workflow_runs WHERE trace_id = $1 ORDER BY created_at, id"
         );
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(trace_id)
                 .fetch_all(p)
@@ -527,7 +531,7 @@ impl Store {
     }
 
     pub async fn wf_steps(&self, run_id: &str) -> Result<Vec<StepRow>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(
                 "SELECT step, result, created_at FROM workflow_steps WHERE run_id = $1 ORDER BY created_at, step",
             )
@@ -548,7 +552,7 @@ impl Store {
 
     /// Puts a dead run back in the queue with fresh step attempt budgets. False unless dead.
     pub async fn wf_retry_dead(&self, run_id: &str, now: i64) -> Result<bool> {
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             let mut tx = p.begin().await?;
             let n = sqlx::query(
                 "UPDATE workflow_runs SET status = 'pending', next_run_at = $1, finished_at = NULL, updated_at = $1
@@ -572,7 +576,7 @@ impl Store {
 
     /// Runs that are due at `now` and not finished (work a test must not leave behind).
     pub async fn wf_due_count(&self, now: i64) -> Result<i64> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             Ok(sqlx::query(
             "SELECT COUNT(*) FROM workflow_runs WHERE status IN ('pending', 'running', 'retrying', 'sleeping', 'waiting') AND next_run_at <= $1"
         )
@@ -584,7 +588,7 @@ impl Store {
     }
 
     pub async fn alert(&self, kind: &str, subject: &str, message: &str) -> Result<()> {
-        on_pool!(self.pool(), |p| {
+        crate::on_writer!(self, |p| {
             sqlx::query(
                 "INSERT INTO alerts (id, kind, subject, message, created_at) VALUES ($1, $2, $3, $4, $5)",
             )
@@ -595,12 +599,12 @@ impl Store {
             .bind(now_ms())
             .execute(p)
             .await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     pub async fn alerts(&self, limit: i64) -> Result<Vec<AlertRow>> {
-        on_pool!(self.pool(), |p| {
+        on_pool!(self.read_pool(), |p| {
             let rows = sqlx::query(
                 "SELECT id, kind, subject, message, created_at FROM alerts ORDER BY created_at DESC, id DESC LIMIT $1",
             )

@@ -371,6 +371,32 @@ async fn audit_appends_race_safely(store: Store) {
     assert_eq!(store.verify_audit().await.expect("verify"), (16, None));
 }
 
+/// SQLite file: every write waits for a sync of the log (shared by the writers that
+/// committed while one ran), and what they wrote is there after closing and opening again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_writes_wait_for_a_log_sync_and_persist() {
+    let (store, dir) = sqlite().await;
+    let before = store.wal_syncs().expect("a SQLite file syncs its log");
+    let handles: Vec<_> = (0..64)
+        .map(|i| {
+            let s = store.clone();
+            tokio::spawn(async move { s.append_audit(&audit(&format!("g{i}"))).await })
+        })
+        .collect();
+    for h in handles {
+        h.await.expect("join").expect("append");
+    }
+    let syncs = store.wal_syncs().expect("syncs") - before;
+    assert!(
+        (1..=64).contains(&syncs),
+        "64 concurrent appends took {syncs} log syncs"
+    );
+    store.close().await;
+    let url = format!("sqlite://{}/data/support.db", dir.path().display());
+    let again = Store::connect(&url).await.expect("reopen");
+    assert_eq!(again.verify_audit().await.expect("verify"), (64, None));
+}
+
 both!(audit_rows_cannot_be_changed_in_the_database);
 async fn audit_rows_cannot_be_changed_in_the_database(store: Store) {
     store.append_audit(&audit("one")).await.expect("append");
