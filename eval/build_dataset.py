@@ -114,6 +114,60 @@ def bitext(data, rng):
     return out
 
 
+def tuning(data, dev, per_label=80):
+    """Rows of the same sources and labels that are not in the dev set (by cleaned, lower-cased
+    text): what the rules lexicon may be tuned on without looking at what measures it."""
+    seen = {s["body"].lower() for s in dev}
+    rng = random.Random(SEED + 1)
+    out = []
+    with open(data / "bitext-customer-support" / "bitext_dev.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for intent, (category, route, _) in BITEXT.items():
+        uniq, keys = [], set()
+        for i, r in enumerate(rows):
+            text = clean(r["instruction"])
+            if r["intent"] != intent or text.lower() in seen or text.lower() in keys:
+                continue
+            keys.add(text.lower())
+            uniq.append((i, r, text))
+        for i, r, text in sorted(pick(rng, uniq, per_label)):
+            expected = {"category": category} if category else {}
+            if route and "W" not in r["tags"]:
+                expected["route"] = route
+            if expected:
+                out.append({"id": f"tune-bitext-{intent}-{i}", "source": f"bitext:{intent}",
+                            "body": text, "expected": expected})
+    with open(data / "banking77" / "train.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for label, (category, _) in BANKING77.items():
+        mine = [(i, r, clean(r["text"])) for i, r in enumerate(rows)
+                if r["category"] == label and clean(r["text"]).lower() not in seen]
+        for i, r, text in sorted(pick(rng, mine, per_label)):
+            out.append({"id": f"tune-banking77-{label.lower()}-{i}",
+                        "source": f"banking77:{label}", "body": text,
+                        "expected": {"category": category}})
+    # Negatives: out-of-scope and unrelated-domain queries, and emotional Reddit comments.
+    d = json.loads((data / "clinc150" / "clinc150_dev.json").read_text())
+    domains = json.loads((data / "clinc150" / "domains.json").read_text())
+    intents = {i for dom in CLINC_UNRELATED_DOMAINS for i in domains[dom]}
+    rows = [(f"{split}-{i}", clean(t)) for split in ("oos_train", "oos_val", "oos_test", "train")
+            for i, (t, lab) in enumerate(d.get(split, []))
+            if (split.startswith("oos") or lab in intents) and not OURS.search(t)
+            and clean(t).lower() not in seen]
+    for key, text in sorted(pick(rng, rows, 6 * per_label)):
+        out.append({"id": f"tune-clinc-{key}", "source": "clinc150:negative", "body": text,
+                    "expected": {"category": "unknown", "route": "escalate_human"}})
+    names = (data / "goemotions" / "emotions.txt").read_text().split()
+    rows = [l.split("\t") for l in (data / "goemotions" / "train.tsv").read_text().splitlines()]
+    for label in GOEMOTIONS:
+        mine = [r for r in rows if r[1] == label and len(r[0]) >= 25 and "[NAME]" not in r[0]]
+        for r in sorted(pick(rng, mine, per_label // 2), key=lambda r: r[2]):
+            out.append({"id": f"tune-goemotions-{names[int(label)]}-{r[2]}",
+                        "source": f"goemotions:{names[int(label)]}", "body": clean(r[0]),
+                        "expected": {"route": "escalate_human"}})
+    return out
+
+
 def banking(data, rng):
     out = []
     with open(data / "banking77" / "train.csv", newline="") as f:
@@ -492,6 +546,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="/work/shared/data", type=Path)
     ap.add_argument("--out", default=Path(__file__).with_name("dev.jsonl"), type=Path)
+    ap.add_argument("--tune", type=Path, help="also write the tuning split (disjoint from dev) here")
     args = ap.parse_args()
     rng = random.Random(SEED)
     people = People()
@@ -515,6 +570,12 @@ def main():
     with open(args.out, "w", encoding="utf-8") as f:
         for s in scenarios:
             f.write(jdump(s) + "\n")
+    if args.tune:
+        tune = tuning(args.data, scenarios)
+        with open(args.tune, "w", encoding="utf-8") as f:
+            for s in tune:
+                f.write(jdump(s) + "\n")
+        print(f"{len(tune)} tuning scenarios -> {args.tune}", file=sys.stderr)
     by = {}
     for s in scenarios:
         key = s["source"].split(":")[0] if not s["source"].startswith("synthetic") else s["source"]

@@ -156,6 +156,55 @@ pub fn says_resolved(body: &str) -> bool {
     Norm::new(&own).hits(RESOLVED).into_iter().next().is_some()
 }
 
+/// Words that carry a category and that customers misspell ("refun", "padsword",
+/// "rgistration", "invoic"): a word of five letters or more, one edit away from one of these
+/// (a letter inserted, dropped, replaced, or two neighbours swapped) and with the same first
+/// letter, is read as it. Short and everyday words stay out ("cancel" is one letter from
+/// "cancer", "course" from "curse").
+const SPELLED: &[&str] = &[
+    "refund",
+    "password",
+    "registration",
+    "invoice",
+    "payment",
+    "reimbursement",
+    "reimbursements",
+    "account",
+    "profile",
+    "subscription",
+    "receipt",
+    "transfer",
+    "purchase",
+];
+
+/// True when `w` is exactly one edit from `canonical` (optimal string alignment), both
+/// ASCII and starting with the same letter, and `w` is not `canonical` plus a suffix.
+fn one_edit(w: &str, canonical: &str) -> bool {
+    let (a, b) = (w.as_bytes(), canonical.as_bytes());
+    // "refunds" is the word inflected, not misspelt: the lexicons' prefixes handle it.
+    if !w.is_ascii()
+        || a.first() != b.first()
+        || a.len().abs_diff(b.len()) > 1
+        || w.starts_with(canonical)
+    {
+        return false;
+    }
+    // Skip the common prefix and suffix; what is left must be one edit.
+    let pre = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let suf = a[pre..]
+        .iter()
+        .rev()
+        .zip(b[pre..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (ra, rb) = (&a[pre..a.len() - suf], &b[pre..b.len() - suf]);
+    match (ra.len(), rb.len()) {
+        (0, 1) | (1, 0) | (1, 1) => true,
+        (2, 2) => ra[0] == rb[1] && ra[1] == rb[0],
+        _ => false,
+    }
+}
+
 impl Norm {
     pub(crate) fn new(raw: &str) -> Self {
         let mut text = String::with_capacity(raw.len() + 2);
@@ -180,6 +229,24 @@ impl Norm {
         }
         if !text.ends_with(' ') {
             text.push(' ');
+        }
+        if text.split(' ').any(|w| {
+            w.len() >= 5 && !SPELLED.contains(&w) && SPELLED.iter().any(|c| one_edit(w, c))
+        }) {
+            let fixed: Vec<&str> = text
+                .split(' ')
+                .map(|w| {
+                    if w.len() < 5 || SPELLED.contains(&w) {
+                        return w;
+                    }
+                    SPELLED
+                        .iter()
+                        .copied()
+                        .find(|c| one_edit(w, c))
+                        .unwrap_or(w)
+                })
+                .collect();
+            text = fixed.join(" ");
         }
         Self { text }
     }
@@ -211,6 +278,22 @@ impl Norm {
 
     pub(crate) fn any(&self, lexicon: &[&str]) -> bool {
         lexicon.iter().any(|e| self.has(e))
+    }
+
+    /// Whether one of `words` is directly followed by a number: "bill 12588" (from "bill
+    /// #12588").
+    pub(crate) fn word_then_number(&self, words: &[&str]) -> bool {
+        let mut it = self.text.split(' ').filter(|w| !w.is_empty()).peekable();
+        while let Some(w) = it.next() {
+            if words.contains(&w)
+                && it
+                    .peek()
+                    .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
+            {
+                return true;
+            }
+        }
+        false
     }
 
     pub(crate) fn tokens(&self) -> impl Iterator<Item = &str> {
@@ -1297,6 +1380,34 @@ fn parse_number(text: &str, start: usize) -> (Option<i64>, usize) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn one_misspelt_letter_is_read_as_the_word() {
+        for (typo, word) in [
+            ("refun", "refund"),
+            ("padsword", "password"),
+            ("rgistration", "registration"),
+            ("invoic", "invoice"),
+            ("poayment", "payment"),
+            ("acocunt", "account"),
+        ] {
+            assert!(one_edit(typo, word), "{typo}");
+            assert!(Norm::new(&format!("my {typo} please")).has(word), "{typo}");
+        }
+        for (other, word) in [
+            ("refunds", "refund"),
+            ("prefund", "refund"),
+            ("refuse", "refund"),
+            ("invoke", "invoice"),
+            ("pavement", "payment"),
+            ("rfeudn", "refund"),
+        ] {
+            assert!(!one_edit(other, word), "{other}");
+        }
+        // Short words are never corrected.
+        assert!(!Norm::new("pay ment").has("payment"));
+    }
+
     use super::*;
 
     fn has(subject: &str, body: &str, from: &str, s: Signal) -> bool {

@@ -172,6 +172,20 @@ impl Browser {
         let button = self.element("form button").await;
         self.call("POST", &self.s(&format!("/element/{button}/click")), None)
             .await;
+        // The click submits the form; navigating before its answer lands would cancel the
+        // submission (no session cookie, and the page below would be the login form).
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let url = self.call("GET", &self.s("/url"), None).await;
+            if !url.as_str().unwrap_or_default().contains("/login") {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the dashboard login did not complete: still at {url}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         self.go(&format!("{}{path}", app.url)).await;
         let mut dialogs = 0;
         while self

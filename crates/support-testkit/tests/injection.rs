@@ -236,7 +236,8 @@ async fn g37_markup_and_mentions_stay_inert() {
         );
         assert!(
             alerts.text.contains("<script>alert(1)</script>"),
-            "shown as text"
+            "shown as text; the page read: {}",
+            alerts.text
         );
         browser.quit().await;
     }
