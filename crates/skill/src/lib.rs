@@ -227,9 +227,22 @@ pub fn main() -> ExitCode {
         if long_running {
             return run(cli).await;
         }
+        // Listening starts here, before the command does: a `ctrl_c()` future only registers
+        // when first polled, and a Ctrl-C that came in between ended the process by the
+        // signal's default action instead of with 130.
+        let mut interrupt =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+                Ok(s) => s,
+                Err(e) => {
+                    return Err(CliError::failure(format!(
+                        "could not listen for Ctrl-C: {e}"
+                    )));
+                }
+            };
         tokio::select! {
+            biased;
+            _ = interrupt.recv() => Err(CliError::new(exit::INTERRUPTED, "interrupted")),
             r = run(cli) => r,
-            _ = tokio::signal::ctrl_c() => Err(CliError::new(exit::INTERRUPTED, "interrupted")),
         }
     });
     match result {
