@@ -348,6 +348,22 @@ impl FakeFront {
         })
     }
 
+    /// A customer writes, and Front stores the message and its `inbound` event, but the
+    /// webhook never arrives (an outage on either side): what `GET /events` reconciliation
+    /// is for. Returns the ids as [`Delivery`] does, with status 0 (not delivered).
+    pub fn receive_inbound_undelivered(&self, msg: InboundMessage) -> anyhow::Result<Delivery> {
+        let (_payload, conversation_id, message_id, event_id) = {
+            let mut data = lock(&self.shared.data);
+            ingest_inbound(&mut data, &self.shared.url, msg)?
+        };
+        Ok(Delivery {
+            event_id,
+            conversation_id,
+            message_id,
+            status: 0,
+        })
+    }
+
     /// A teammate answers the conversation from Front: the reply is stored (from the inbox's
     /// address) and the signed `outbound` event is POSTed to the webhook, as Front does for a
     /// message sent from its app.
@@ -1136,6 +1152,7 @@ fn router(shared: Arc<FrontShared>) -> Router {
         .route("/drafts/{id}", patch(edit_draft).delete(delete_draft))
         // The OpenAPI spec writes the edit-draft path with a trailing slash.
         .route("/drafts/{id}/", patch(edit_draft))
+        .route("/events", get(list_all_events))
         .route("/events/{id}", get(get_event))
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(
@@ -1751,6 +1768,82 @@ async fn list_events(State(s): St, Path(id): Path<String>) -> FrontResult {
         format!("{}/conversations/{id}/events", s.url),
         results,
     ))
+}
+
+/// `GET /events`: every event of the company, filtered by `q[after]`/`q[before]` (epoch
+/// seconds), `q[types][]` and `q[inboxes][]`, sorted by `created_at` (`sort_order`, newest
+/// first by default), paged by `limit` (at most 15, as Front) and an opaque `page_token`.
+async fn list_all_events(
+    State(s): St,
+    axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>,
+) -> FrontResult {
+    let get = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let all = |k: &str| -> Vec<&str> {
+        q.iter()
+            .filter(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    let time = |k: &str| -> Result<Option<f64>, FrontError> {
+        get(k)
+            .map(|v| {
+                v.parse::<f64>()
+                    .map_err(|_| FrontError::bad_request(format!("{k} must be a timestamp")))
+            })
+            .transpose()
+    };
+    let (after, before) = (time("q[after]")?, time("q[before]")?);
+    let (types, inboxes) = (all("q[types][]"), all("q[inboxes][]"));
+    let limit = match get("limit") {
+        None => 15,
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=15).contains(n))
+            .ok_or_else(|| FrontError::bad_request("limit must be between 1 and 15"))?,
+    };
+    let offset = match get("page_token") {
+        None => 0,
+        Some(t) => t
+            .strip_prefix("off")
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| FrontError::bad_request("invalid page_token"))?,
+    };
+    let d = lock(&s.data);
+    let mut matching: Vec<&EventRec> = d
+        .events
+        .iter()
+        .filter(|e| after.is_none_or(|a| e.emitted_at > a))
+        .filter(|e| before.is_none_or(|b| e.emitted_at < b))
+        .filter(|e| types.is_empty() || types.contains(&e.kind.as_str()))
+        .filter(|e| {
+            inboxes.is_empty()
+                || d.conversation(&e.conversation_id)
+                    .is_some_and(|c| inboxes.contains(&c.inbox_id.as_str()))
+        })
+        .collect();
+    matching.sort_by(|a, b| a.emitted_at.total_cmp(&b.emitted_at));
+    if get("sort_order") != Some("asc") {
+        matching.reverse();
+    }
+    let results: Vec<Value> = matching
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|e| event_json(&s.url, &d, e))
+        .collect();
+    let next = (offset + limit < matching.len()).then(|| {
+        format!(
+            "{}/events?limit={limit}&page_token=off{}",
+            s.url,
+            offset + limit
+        )
+    });
+    ok_json(json!({
+        "_pagination": {"next": next},
+        "_links": {"self": format!("{}/events", s.url)},
+        "_results": results,
+    }))
 }
 
 async fn get_event(State(s): St, Path(id): Path<String>) -> FrontResult {

@@ -165,12 +165,23 @@ impl FrontClient {
         path: &str,
         paginated: bool,
     ) -> Result<Vec<T>, FrontError> {
+        self.get_list_with(path, paginated, PAGE_LIMIT, &[]).await
+    }
+
+    /// [`Self::get_list`] with a page size and extra query pairs (filters), sent on every page.
+    async fn get_list_with<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        paginated: bool,
+        limit: &str,
+        extra: &[(&str, &str)],
+    ) -> Result<Vec<T>, FrontError> {
         let mut out = Vec::new();
         let mut page_token: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let mut query: Vec<(&str, &str)> = Vec::new();
+            let mut query: Vec<(&str, &str)> = extra.to_vec();
             if paginated {
-                query.push(("limit", PAGE_LIMIT));
+                query.push(("limit", limit));
             }
             if let Some(t) = &page_token {
                 query.push(("page_token", t));
@@ -604,6 +615,27 @@ impl FrontApi for FrontClient {
         validate_conversation(conversation_id)?;
         self.get_list(&format!("/conversations/{conversation_id}/events"), true)
             .await
+    }
+
+    async fn list_events_since(
+        &self,
+        after_secs: f64,
+        types: &[&str],
+    ) -> Result<Vec<serde_json::Value>, FrontError> {
+        if !after_secs.is_finite() || after_secs < 0.0 {
+            return Err(FrontError::Invalid(format!(
+                "events after {after_secs}: not a time"
+            )));
+        }
+        let after = format!("{after_secs:.3}");
+        let mut query = vec![
+            ("q[after]", after.as_str()),
+            ("sort_by", "created_at"),
+            ("sort_order", "asc"),
+        ];
+        query.extend(types.iter().map(|t| ("q[types][]", *t)));
+        // `GET /events` pages hold at most 15 events.
+        self.get_list_with("/events", true, "15", &query).await
     }
 }
 

@@ -352,6 +352,15 @@ pub trait FrontApi: Send + Sync {
         &self,
         conversation_id: &str,
     ) -> Result<Vec<FrontEventSummary>, FrontError>;
+
+    /// `GET /events` of the given types emitted after `after_secs` (epoch seconds), oldest
+    /// first, following pages: reconciliation for webhooks that never arrived. Each event
+    /// is returned as Front sent it, the same JSON an application webhook carries.
+    async fn list_events_since(
+        &self,
+        after_secs: f64,
+        types: &[&str],
+    ) -> Result<Vec<serde_json::Value>, FrontError>;
 }
 
 #[cfg(test)]

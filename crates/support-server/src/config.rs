@@ -127,6 +127,10 @@ pub struct WorkerConfig {
     /// `skill bench draft` at 50 conversations/s on 2 cores: 4 is much slower on SQLite
     /// too, 32 no faster than 16.
     pub engine_concurrency: u32,
+    /// Every this many seconds (and once at start) the worker lists Front's events since
+    /// shortly before the newest one stored and stores any whose webhook never arrived.
+    /// `0` turns it off; it is also off while `front.api_token` is empty.
+    pub front_reconcile_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -199,6 +203,7 @@ impl Default for WorkerConfig {
             enabled: true,
             poll_ms: 250,
             engine_concurrency: 16,
+            front_reconcile_secs: 300,
             inbound_debounce_ms: support_agent::inbound::InboundConfig::default().debounce_ms
                 as u64,
         }

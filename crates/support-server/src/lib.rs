@@ -18,6 +18,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod ingest;
+pub mod reconcile;
 pub mod secrets;
 mod slack_approvals;
 pub mod state;
@@ -263,7 +264,8 @@ impl Application {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let worker = if self.state.config.worker.enabled {
             let engine = tokio::spawn(self.state.engine.clone().run_loop(stop_rx.clone()));
-            let outbox = tokio::spawn(worker::run(self.state.clone(), stop_rx));
+            let outbox = tokio::spawn(worker::run(self.state.clone(), stop_rx.clone()));
+            tokio::spawn(reconcile::run(self.state.clone(), stop_rx));
             Some((engine, outbox))
         } else {
             None

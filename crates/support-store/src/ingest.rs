@@ -141,6 +141,18 @@ impl Store {
         })
     }
 
+    /// When the newest stored event from `source` occurred (epoch ms), if there is one: where
+    /// reconciliation of missed webhooks starts looking.
+    pub async fn latest_inbound_at(&self, source: &str) -> Result<Option<i64>> {
+        on_pool!(self.read_pool(), |p| {
+            let r = sqlx::query("SELECT MAX(occurred_at) FROM inbound_events WHERE source = $1")
+                .bind(source)
+                .fetch_one(p)
+                .await?;
+            Ok(r.try_get(0)?)
+        })
+    }
+
     /// The newest stored events, newest first, with their processing state.
     pub async fn list_inbound(&self, limit: i64) -> Result<Vec<InboundSummary>> {
         on_pool!(self.read_pool(), |p| {

@@ -141,7 +141,11 @@ pub async fn front(State(state): State<AppState>, headers: HeaderMap, body: Byte
     .await
 }
 
-fn front_envelope(event: &WebhookEvent, trust: &str, payload: String) -> NewInboundEvent {
+pub(crate) fn front_envelope(
+    event: &WebhookEvent,
+    trust: &str,
+    payload: String,
+) -> NewInboundEvent {
     NewInboundEvent {
         source: "front".into(),
         dedupe_key: event.id.clone(),

@@ -1,0 +1,122 @@
+//! Reconciliation for Front webhooks that never arrived (our outage, Front's, the network).
+//!
+//! Front lists every event of the company (`GET /events`). The worker asks for the event
+//! types it handles emitted since shortly before the newest Front event it has stored (or
+//! since this process started, on a database that has none) and hands each one to the
+//! same ingestion path as a webhook, keyed by the event id: an event that did arrive is a
+//! duplicate and changes nothing; one that did not is stored and decided on as if it had.
+//! Events come from Front's API over our token, so they are stored with trust `verified`.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use support_front::WebhookEvent;
+use support_store::Inbound;
+
+use crate::http::webhooks::{TOPIC_FRONT, front_envelope};
+use crate::state::AppState;
+
+/// How far before the newest stored event to look again: webhooks arrive out of order, so
+/// an event older than the newest one may still be missing.
+pub const OVERLAP_MS: i64 = 15 * 60 * 1000;
+
+/// The event types the worker acts on (see `worker::handle_front_event`).
+const TYPES: &[&str] = &["inbound", "outbound", "out_reply"];
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Reconciled {
+    /// Epoch ms the listing started from.
+    pub since_ms: i64,
+    /// Events Front listed.
+    pub listed: usize,
+    /// Of those, events we had not stored (their webhook was missed), now stored and queued.
+    pub recovered: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error("Front: {0}")]
+    Front(#[from] support_front::FrontError),
+    #[error("store: {0}")]
+    Store(#[from] support_store::StoreError),
+    #[error("ingest: {0}")]
+    Ingest(#[from] crate::ingest::IngestError),
+}
+
+/// One pass. `floor_ms` is where to start when no Front event was ever stored (the
+/// process's start: older history is not ours to answer).
+pub async fn reconcile_front(
+    state: &AppState,
+    floor_ms: i64,
+) -> Result<Reconciled, ReconcileError> {
+    let newest = state.store.latest_inbound_at("front").await?;
+    let since_ms = newest.unwrap_or(floor_ms).saturating_sub(OVERLAP_MS).max(0);
+    let events = state
+        .front
+        .list_events_since(since_ms as f64 / 1000.0, TYPES)
+        .await?;
+    let mut out = Reconciled {
+        since_ms,
+        listed: events.len(),
+        recovered: 0,
+    };
+    for raw in events {
+        let payload = raw.to_string();
+        let event = match serde_json::from_value::<WebhookEvent>(raw) {
+            Ok(e) if !e.id.is_empty() => e,
+            _ => {
+                tracing::warn!("Front listed an event that does not parse; skipped");
+                continue;
+            }
+        };
+        let envelope = front_envelope(&event, "verified", payload);
+        if let Inbound::Stored { event_id } = state.ingest.submit(envelope, TOPIC_FRONT).await? {
+            tracing::warn!(front_event = %event.id, %event_id, "recovered a Front event whose webhook never arrived");
+            out.recovered += 1;
+        }
+    }
+    if out.recovered > 0 {
+        state
+            .store
+            .append_audit(&support_store::NewAuditEntry {
+                actor: "system".into(),
+                action: "front.reconciled".into(),
+                subject: "front:events".into(),
+                trace_id: None,
+                data: serde_json::json!(out),
+            })
+            .await?;
+    }
+    Ok(out)
+}
+
+/// The background loop: once at start, then every `worker.front_reconcile_secs`, until
+/// `stop` flips. Failures are logged and retried at the next tick.
+pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let every = state.config.worker.front_reconcile_secs;
+    if every == 0 || state.config.front.api_token.expose().is_empty() {
+        return;
+    }
+    let floor_ms = state.clock.now_ms();
+    let mut tick = tokio::time::interval(Duration::from_secs(every));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        match reconcile_front(&state, floor_ms).await {
+            Ok(r) if r.recovered > 0 => {
+                tracing::warn!(
+                    recovered = r.recovered,
+                    listed = r.listed,
+                    "Front reconciliation stored missed events"
+                );
+            }
+            Ok(r) => tracing::debug!(listed = r.listed, "Front reconciliation: nothing missed"),
+            Err(e) => {
+                tracing::warn!(error = %e, "Front reconciliation failed; retrying at the next tick")
+            }
+        }
+    }
+}

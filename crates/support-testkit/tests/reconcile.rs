@@ -1,0 +1,77 @@
+//! Webhooks that never arrived: Front lists the event, reconciliation stores it through the
+//! same path as a webhook (deduplicated by the event id), and the customer gets the draft a
+//! delivered message would have got. Nothing is stored twice.
+
+use support_fakes::InboundMessage;
+use support_server::reconcile::reconcile_front;
+use support_testkit::{INBOX, TestApp, both, first_app_email};
+
+both!(a_missed_webhook_is_recovered_once, pinned_clock);
+async fn a_missed_webhook_is_recovered_once(app: &TestApp) {
+    let _shop = app.connect_first_app(&[]).await;
+    let maya = first_app_email("usr_maya");
+
+    // One message arrives by webhook and is decided on.
+    let delivered = app
+        .converse(
+            &maya,
+            "Can't log in",
+            "I can't log in, please send a login link.",
+        )
+        .await;
+    assert_eq!(app.front.drafts(&delivered).len(), 1);
+
+    // Another one is stored by Front, but its webhook never comes.
+    let jonas = first_app_email("usr_jonas");
+    let lost = app
+        .front
+        .receive_inbound_undelivered(InboundMessage {
+            inbox_id: Some(INBOX.into()),
+            conversation_id: None,
+            from_email: jonas.clone(),
+            from_name: Some("Jonas".into()),
+            subject: "Locked out".into(),
+            body_text: "I'm locked out of my account, could you send me a sign-in link?".into(),
+        })
+        .expect("stored by Front");
+    assert_eq!(app.status().await.conversations, 1, "not seen yet");
+
+    let r = reconcile_front(&app.state, 0).await.expect("reconcile");
+    assert_eq!((r.listed, r.recovered), (2, 1), "{r:?}");
+    app.drain().await;
+    app.clock.as_ref().expect("pinned").advance_ms(3_500);
+    app.drain().await;
+    let drafts = app.front.drafts(&lost.conversation_id);
+    assert_eq!(drafts.len(), 1, "the recovered message was answered");
+    assert_eq!(app.status().await.conversations, 2);
+
+    // Again: both are known now; nothing is stored, queued or drafted twice.
+    let again = reconcile_front(&app.state, 0).await.expect("reconcile");
+    assert_eq!((again.listed, again.recovered), (2, 0), "{again:?}");
+    assert_eq!(app.drain().await, 0);
+    assert_eq!(app.front.drafts(&lost.conversation_id).len(), 1);
+    assert_eq!(app.front.drafts(&delivered).len(), 1);
+    let (events, queued) = app
+        .state
+        .store
+        .inbound_counts("front")
+        .await
+        .expect("counts");
+    assert_eq!(events, queued, "each event queued once");
+
+    let audit = app.state.store.list_audit(200).await.expect("audit");
+    let recovered: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "front.reconciled")
+        .collect();
+    assert_eq!(
+        recovered.len(),
+        1,
+        "one audit entry, for the pass that recovered"
+    );
+    assert!(
+        recovered[0].data.contains("\"recovered\":1"),
+        "{}",
+        recovered[0].data
+    );
+}
