@@ -418,6 +418,7 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Runs(_)
         | Command::Run { .. }
         | Command::DeadLetter(_)
+        | Command::Front(_)
         | Command::Trace { .. }
         | Command::Actions(_)
         | Command::Action { .. } => crate::ops::run(cli, &api).await,

@@ -99,6 +99,9 @@ pub enum Command {
     /// List runs that exhausted a step's retries, or put one back in the queue.
     #[command(subcommand)]
     DeadLetter(ops::DeadLetterCommand),
+    /// Front: store the events whose webhook never arrived.
+    #[command(subcommand)]
+    Front(ops::FrontCommand),
     /// Show everything recorded under one trace id: its runs and audit entries.
     Trace {
         /// Trace id.

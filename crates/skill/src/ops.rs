@@ -4,7 +4,8 @@
 
 use clap::Subcommand;
 use support_types::api::{
-    ActionDetail, ActionView, DeadLetter, RetryRunResponse, RunDetail, RunView, TraceView,
+    ActionDetail, ActionView, DeadLetter, ReconcileRequest, ReconcileResponse, RetryRunResponse,
+    RunDetail, RunView, TraceView,
 };
 
 use crate::client::ApiClient;
@@ -52,6 +53,19 @@ pub enum DeadLetterCommand {
     Retry {
         /// Run id.
         id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FrontCommand {
+    /// List Front's events and store those whose webhook never arrived, as the worker does
+    /// every few minutes (after an outage, do not wait for it). Events that did arrive are
+    /// recognised by id and change nothing. Audited as `front.reconciled`.
+    Reconcile {
+        /// From when: a duration back from now (30m, 6h, 2d, 1w) or an RFC 3339 time.
+        /// Default: 15 minutes before the newest Front event stored.
+        #[arg(long)]
+        since: Option<String>,
     },
 }
 
@@ -318,6 +332,28 @@ pub async fn run(cli: &Cli, api: &ApiClient) -> Result<(), CliError> {
                     }
                 }
                 crate::term::hint("retry one with `skill dead-letter retry ID`");
+            })
+        }
+        Command::Front(FrontCommand::Reconcile { since }) => {
+            let since_ms = since
+                .as_deref()
+                .map(|raw| crate::observe::parse_since(raw, support_store::now_ms()))
+                .transpose()?;
+            let r: ReconcileResponse = api
+                .post("/api/v1/front/reconcile", &ReconcileRequest { since_ms })
+                .await?;
+            emit(cli, &r, |r| {
+                println!(
+                    "Front listed {} event(s) since {}; {} had not arrived and are now stored",
+                    r.listed,
+                    ms(r.since_ms),
+                    r.recovered
+                );
+                if r.recovered > 0 {
+                    crate::term::hint(
+                        "they are decided on like any webhook: `skill runs` shows them",
+                    );
+                }
             })
         }
         Command::DeadLetter(DeadLetterCommand::Retry { id }) => {

@@ -814,3 +814,35 @@ async fn single_actions_observation_and_data_from_the_command_line() {
     shop.shutdown().await;
     app.finish().await;
 }
+
+/// `skill front reconcile`: a message whose webhook never came is stored and queued; the
+/// JSON report says so; a bad `--since` is a usage error that sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn front_reconcile_recovers_a_missed_webhook() {
+    let app = TestApp::spawn().await;
+    let _shop = setup(&app, None).await;
+    app.front
+        .receive_inbound_undelivered(support_fakes::InboundMessage {
+            inbox_id: Some(support_testkit::INBOX.into()),
+            conversation_id: None,
+            from_email: support_testkit::first_app_email("usr_maya"),
+            from_name: None,
+            subject: "Locked out".into(),
+            body_text: "I can't log in.".into(),
+        })
+        .expect("stored by Front");
+    let out = skill(&app, &["front", "reconcile", "--since", "1h", "--json"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(
+        (v["listed"].as_u64(), v["recovered"].as_u64()),
+        (Some(1), Some(1)),
+        "{v}"
+    );
+    assert_eq!(app.drain().await, 1, "queued for the worker like a webhook");
+
+    let out = skill(&app, &["front", "reconcile", "--since", "yesterday-ish"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--since"), "{}", stderr(&out));
+    app.finish().await;
+}

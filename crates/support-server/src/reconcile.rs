@@ -51,6 +51,16 @@ pub async fn reconcile_front(
 ) -> Result<Reconciled, ReconcileError> {
     let newest = state.store.latest_inbound_at("front").await?;
     let since_ms = newest.unwrap_or(floor_ms).saturating_sub(OVERLAP_MS).max(0);
+    reconcile_since(state, since_ms, "system").await
+}
+
+/// One pass over the events emitted after `since_ms`, on behalf of `actor` (`system` for
+/// the background loop, `user:<email>` for an operator, whose passes are always audited).
+pub async fn reconcile_since(
+    state: &AppState,
+    since_ms: i64,
+    actor: &str,
+) -> Result<Reconciled, ReconcileError> {
     let events = state
         .front
         .list_events_since(since_ms as f64 / 1000.0, TYPES)
@@ -75,11 +85,11 @@ pub async fn reconcile_front(
             out.recovered += 1;
         }
     }
-    if out.recovered > 0 {
+    if out.recovered > 0 || actor != "system" {
         state
             .store
             .append_audit(&support_store::NewAuditEntry {
-                actor: "system".into(),
+                actor: actor.into(),
                 action: "front.reconciled".into(),
                 subject: "front:events".into(),
                 trace_id: None,

@@ -74,4 +74,31 @@ async fn a_missed_webhook_is_recovered_once(app: &TestApp) {
         "{}",
         recovered[0].data
     );
+    assert_eq!(recovered[0].actor, "system");
+
+    // An operator's pass (`skill front reconcile`): listed, nothing new, audited as theirs.
+    let r = app
+        .post_json(
+            "/api/v1/front/reconcile",
+            &serde_json::json!({"since_ms": 0}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(
+        (v["listed"].as_u64(), v["recovered"].as_u64()),
+        (Some(2), Some(0)),
+        "{v}"
+    );
+    let audit = app.state.store.list_audit(5).await.expect("audit");
+    assert_eq!(audit[0].action, "front.reconciled");
+    assert!(audit[0].actor.starts_with("user:"), "{}", audit[0].actor);
+    for bad in [
+        serde_json::json!({"since_ms": -1}),
+        serde_json::json!({"since_ms": i64::MAX}),
+        serde_json::json!({"since": "1h"}),
+    ] {
+        let r = app.post_json("/api/v1/front/reconcile", &bad).await;
+        assert_eq!(r.status(), 400, "{bad}");
+    }
 }

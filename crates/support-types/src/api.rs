@@ -219,6 +219,26 @@ pub struct RetryRunResponse {
     pub run: RunView,
 }
 
+/// `POST /api/v1/front/reconcile`: store the Front events whose webhook never arrived.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReconcileRequest {
+    /// Look at events emitted after this time (epoch milliseconds). Default: 15 minutes
+    /// before the newest Front event stored.
+    #[serde(default)]
+    pub since_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ReconcileResponse {
+    /// Where the listing started (epoch milliseconds).
+    pub since_ms: i64,
+    /// Events Front listed.
+    pub listed: usize,
+    /// Of those, events that had not arrived, now stored and queued.
+    pub recovered: usize,
+}
+
 /// `GET /api/v1/trace/{trace_id}`: everything that carries one trace id, oldest first.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TraceView {

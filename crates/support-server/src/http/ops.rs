@@ -16,8 +16,8 @@ use support_engine::WfError;
 use support_store::workflows::{NEVER, RunRow, status};
 use support_store::{NewAuditEntry, actions::state};
 use support_types::api::{
-    ActionDetail, ActionView, AlertView, ApprovalView, AuditView, DeadLetter, RetryRunResponse,
-    RunDetail, RunView, StepAttemptView, StepView, TraceView,
+    ActionDetail, ActionView, AlertView, ApprovalView, AuditView, DeadLetter, ReconcileRequest,
+    ReconcileResponse, RetryRunResponse, RunDetail, RunView, StepAttemptView, StepView, TraceView,
 };
 
 use crate::auth::ApiUser;
@@ -57,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/runs/{id}", get(get_run))
         .route("/api/v1/dead-letter", get(dead_letter))
         .route("/api/v1/dead-letter/{id}/retry", post(retry_dead))
+        .route("/api/v1/front/reconcile", post(front_reconcile))
         .route("/api/v1/trace/{trace_id}", get(trace))
         .route("/api/v1/actions", get(list_actions))
         .route("/api/v1/actions/{id}", get(get_action))
@@ -214,6 +215,43 @@ async fn dead_letter(
 
 /// Puts a dead run back in the queue with fresh step budgets; its journal is kept, so the
 /// steps that succeeded are not run again.
+/// Lists Front's events since `since_ms` (default: shortly before the newest stored one)
+/// and stores those whose webhook never arrived, as the worker does every few minutes.
+async fn front_reconcile(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    super::api::ApiJson(req): super::api::ApiJson<ReconcileRequest>,
+) -> ApiResult<Json<ReconcileResponse>> {
+    let now = state.clock.now_ms();
+    let since_ms = match req.since_ms {
+        Some(ms) if !(0..=now).contains(&ms) => {
+            return Err(ApiError::BadRequest(format!(
+                "since_ms {ms} must be between 0 and now ({now})"
+            )));
+        }
+        Some(ms) => ms,
+        None => state
+            .store
+            .latest_inbound_at("front")
+            .await?
+            .unwrap_or(now)
+            .saturating_sub(crate::reconcile::OVERLAP_MS)
+            .max(0),
+    };
+    let actor = format!("user:{}", user.email);
+    let r = crate::reconcile::reconcile_since(&state, since_ms, &actor)
+        .await
+        .map_err(|e| match e {
+            crate::reconcile::ReconcileError::Store(e) => ApiError::from(e),
+            other => ApiError::Upstream(other.to_string()),
+        })?;
+    Ok(Json(ReconcileResponse {
+        since_ms: r.since_ms,
+        listed: r.listed,
+        recovered: r.recovered,
+    }))
+}
+
 async fn retry_dead(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
