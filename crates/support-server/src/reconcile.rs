@@ -1,8 +1,8 @@
 //! Reconciliation for Front webhooks that never arrived (our outage, Front's, the network).
 //!
 //! Front lists every event of the company (`GET /events`). The worker asks for the event
-//! types it handles emitted since shortly before the newest Front event it has stored (or
-//! since this process started, on a database that has none) and hands each one to the
+//! types it handles emitted since shortly before its previous pass, or before the newest
+//! Front event stored when that is older (after a downtime), and hands each one to the
 //! same ingestion path as a webhook, keyed by the event id: an event that did arrive is a
 //! duplicate and changes nothing; one that did not is stored and decided on as if it had.
 //! Events come from Front's API over our token, so they are stored with trust `verified`.
@@ -43,14 +43,18 @@ pub enum ReconcileError {
     Ingest(#[from] crate::ingest::IngestError),
 }
 
-/// One pass. `floor_ms` is where to start when no Front event was ever stored (the
-/// process's start: older history is not ours to answer).
+/// One pass of the loop. `last_pass_ms` is when the previous successful pass started (the
+/// process's start before the first: older history is not ours to answer when nothing was
+/// ever stored). The pass looks from the earlier of that and the newest stored Front event,
+/// less [`OVERLAP_MS`]: everything since the last look, whatever the interval, and
+/// everything since the last event that did arrive after a downtime.
 pub async fn reconcile_front(
     state: &AppState,
-    floor_ms: i64,
+    last_pass_ms: i64,
 ) -> Result<Reconciled, ReconcileError> {
     let newest = state.store.latest_inbound_at("front").await?;
-    let since_ms = newest.unwrap_or(floor_ms).saturating_sub(OVERLAP_MS).max(0);
+    let from = newest.map_or(last_pass_ms, |n| n.min(last_pass_ms));
+    let since_ms = from.saturating_sub(OVERLAP_MS).max(0);
     reconcile_since(state, since_ms, "system").await
 }
 
@@ -107,7 +111,7 @@ pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
     if every == 0 || state.config.front.api_token.expose().is_empty() {
         return;
     }
-    let floor_ms = state.clock.now_ms();
+    let mut last_pass_ms = state.clock.now_ms();
     let mut tick = tokio::time::interval(Duration::from_secs(every));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -115,15 +119,20 @@ pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        match reconcile_front(&state, floor_ms).await {
-            Ok(r) if r.recovered > 0 => {
-                tracing::warn!(
-                    recovered = r.recovered,
-                    listed = r.listed,
-                    "Front reconciliation stored missed events"
-                );
+        let started = state.clock.now_ms();
+        match reconcile_front(&state, last_pass_ms).await {
+            Ok(r) => {
+                last_pass_ms = started;
+                if r.recovered > 0 {
+                    tracing::warn!(
+                        recovered = r.recovered,
+                        listed = r.listed,
+                        "Front reconciliation stored missed events"
+                    );
+                } else {
+                    tracing::debug!(listed = r.listed, "Front reconciliation: nothing missed");
+                }
             }
-            Ok(r) => tracing::debug!(listed = r.listed, "Front reconciliation: nothing missed"),
             Err(e) => {
                 tracing::warn!(error = %e, "Front reconciliation failed; retrying at the next tick")
             }

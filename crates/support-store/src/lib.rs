@@ -209,11 +209,11 @@ impl Store {
             let wal = if memory {
                 None
             } else {
-                let file = std::path::absolute(opts.get_filename()).map_err(|source| {
-                    StoreError::CreateDir {
-                        path: opts.get_filename().display().to_string(),
-                        source,
-                    }
+                let file = std::path::absolute(opts.get_filename()).map_err(|e| {
+                    StoreError::Durability(format!(
+                        "{}: cannot resolve the database path: {e}",
+                        opts.get_filename().display()
+                    ))
                 })?;
                 Some(std::sync::Arc::new(durability::WalSync::new(file)))
             };
@@ -263,7 +263,7 @@ impl Store {
         r
     }
 
-    /// Log syncs performed so far (SQLite file; `None` elsewhere), for the benchmarks.
+    /// Log syncs performed so far (SQLite file; `None` elsewhere).
     pub fn wal_syncs(&self) -> Option<u64> {
         self.wal.as_ref().map(|w| w.syncs())
     }
