@@ -1380,6 +1380,7 @@ fn parse_number(text: &str, start: usize) -> (Option<i64>, usize) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn one_misspelt_letter_is_read_as_the_word() {
@@ -1407,8 +1408,6 @@ mod tests {
         // Short words are never corrected.
         assert!(!Norm::new("pay ment").has("payment"));
     }
-
-    use super::*;
 
     fn has(subject: &str, body: &str, from: &str, s: Signal) -> bool {
         detect(subject, body, from).contains(&s)
