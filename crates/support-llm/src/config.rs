@@ -90,6 +90,29 @@ pub struct LlmConfig {
     /// [`LlmError::is_transient`]).
     #[serde(default = "default_max_retries")]
     pub max_retries: u32,
+    /// OpenAI-compatible only: the name of the output-length field. `max_tokens` is what
+    /// local servers (vLLM, llama.cpp, Ollama) read; OpenAI's reasoning models refuse it
+    /// and want `max_completion_tokens`.
+    #[serde(default)]
+    pub max_tokens_field: MaxTokensField,
+}
+
+/// See [`LlmConfig::max_tokens_field`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaxTokensField {
+    #[default]
+    MaxTokens,
+    MaxCompletionTokens,
+}
+
+impl MaxTokensField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MaxTokensField::MaxTokens => "max_tokens",
+            MaxTokensField::MaxCompletionTokens => "max_completion_tokens",
+        }
+    }
 }
 
 /// Default per-attempt timeout: a tool-calling completion with a short answer usually takes
@@ -210,6 +233,7 @@ mod tests {
             api_key: Some(ApiKey::new("sk-ant-secret")),
             timeout_ms: 1000,
             max_retries: 2,
+            max_tokens_field: MaxTokensField::MaxTokens,
         };
         assert!(good.check().is_ok());
         let cases = [
@@ -258,6 +282,7 @@ mod tests {
             api_key: Some(ApiKey::new("sk-ant-very-secret")),
             timeout_ms: 1000,
             max_retries: 2,
+            max_tokens_field: MaxTokensField::MaxTokens,
         };
         let dbg = format!("{c:?} {:#?}", c.api_key);
         assert!(!dbg.contains("very-secret"), "{dbg}");

@@ -31,8 +31,8 @@ mod validated;
 
 pub use anthropic::{ANTHROPIC_VERSION, AnthropicClient};
 pub use config::{
-    ApiKey, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, LlmConfig, MAX_MAX_RETRIES, Provider,
-    client_from_config,
+    ApiKey, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, LlmConfig, MAX_MAX_RETRIES, MaxTokensField,
+    Provider, client_from_config,
 };
 pub use error::LlmError;
 pub use http::{MAX_RESPONSE_BYTES, RetryPolicy};

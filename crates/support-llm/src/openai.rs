@@ -20,7 +20,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::config::{LlmConfig, Provider};
+use crate::config::{LlmConfig, MaxTokensField, Provider};
 use crate::error::{LlmError, truncate};
 use crate::http::{RetryPolicy, Transport};
 use crate::types::{ChatRequest, ChatResponse, Message, StopReason, ToolCall, ToolChoice, Usage};
@@ -30,6 +30,7 @@ use crate::{LlmClient, ensure_object_arguments};
 pub struct OpenAiCompatClient {
     transport: Transport,
     model: String,
+    max_tokens_field: MaxTokensField,
 }
 
 impl fmt::Debug for OpenAiCompatClient {
@@ -63,6 +64,7 @@ impl OpenAiCompatClient {
                 auth,
             )?,
             model: config.model.trim().to_owned(),
+            max_tokens_field: config.max_tokens_field,
         })
     }
 
@@ -78,7 +80,7 @@ impl OpenAiCompatClient {
 impl LlmClient for OpenAiCompatClient {
     async fn complete(&self, req: &ChatRequest) -> Result<ChatResponse, LlmError> {
         req.check()?;
-        let body = request_body(&self.model, req);
+        let body = request_body(&self.model, req, self.max_tokens_field);
         let ok = self.transport.post(&body).await?;
         let mut resp = parse_response(&ok.body, ok.status, &self.model)?;
         resp.attempts = ok.attempts;
@@ -95,7 +97,7 @@ impl LlmClient for OpenAiCompatClient {
 }
 
 /// The JSON body for `req`.
-pub(crate) fn request_body(model: &str, req: &ChatRequest) -> Value {
+pub(crate) fn request_body(model: &str, req: &ChatRequest, max_field: MaxTokensField) -> Value {
     let mut messages = Vec::with_capacity(req.messages.len() + 1);
     if !req.system.is_empty() {
         messages.push(json!({"role": "system", "content": req.system}));
@@ -140,9 +142,9 @@ pub(crate) fn request_body(model: &str, req: &ChatRequest) -> Value {
     let mut body = json!({
         "model": model,
         "messages": messages,
-        "max_tokens": req.max_tokens,
         "stream": false,
     });
+    body[max_field.as_str()] = json!(req.max_tokens);
     if let Some(t) = req.temperature {
         body["temperature"] = json!(t);
     }
@@ -367,7 +369,7 @@ mod tests {
             tool_choice: ToolChoice::Tool("lookup".into()),
         };
         assert_eq!(
-            request_body("gpt-x", &req),
+            request_body("gpt-x", &req, MaxTokensField::MaxTokens),
             json!({
                 "model": "gpt-x",
                 "max_tokens": 64,

@@ -47,6 +47,7 @@ fn config(p: Provider, base_url: String, key: Option<&str>) -> LlmConfig {
         api_key: key.map(ApiKey::new),
         timeout_ms: 5_000,
         max_retries: 3,
+        max_tokens_field: Default::default(),
     }
 }
 
@@ -207,6 +208,40 @@ async fn openai_compat_without_a_key_sends_no_auth_header() {
     let r = c.complete(&request("hello")).await.expect("reply");
     assert_eq!(r.text.as_deref(), Some("hi"));
     assert_eq!(fake.request_log()[0].header("authorization"), None);
+    fake.shutdown().await;
+}
+
+/// `max_tokens_field = "max_completion_tokens"` (OpenAI's reasoning models refuse
+/// `max_tokens`): the length goes under that name, and only that name.
+#[tokio::test]
+async fn openai_compat_can_name_the_length_field_max_completion_tokens() {
+    let fake = fake(None).await;
+    for (field, sent, absent) in [
+        (
+            support_llm::MaxTokensField::MaxTokens,
+            "max_tokens",
+            "max_completion_tokens",
+        ),
+        (
+            support_llm::MaxTokensField::MaxCompletionTokens,
+            "max_completion_tokens",
+            "max_tokens",
+        ),
+    ] {
+        let c = build(&LlmConfig {
+            max_tokens_field: field,
+            ..config(
+                Provider::OpenaiCompat,
+                base_url(Provider::OpenaiCompat, &fake),
+                None,
+            )
+        });
+        fake.push_reply(FakeLlmReply::text("hi"));
+        c.complete(&request("hello")).await.expect("reply");
+        let body = fake.requests().last().expect("a request").body.clone();
+        assert!(body[sent].as_u64().is_some_and(|n| n > 0), "{body}");
+        assert!(body.get(absent).is_none(), "{body}");
+    }
     fake.shutdown().await;
 }
 

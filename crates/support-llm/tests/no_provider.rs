@@ -15,6 +15,7 @@ fn building_a_client_without_a_crypto_provider_is_a_config_error() {
             api_key: None,
             timeout_ms: 1000,
             max_retries: 0,
+            max_tokens_field: Default::default(),
         };
         match client_from_config(&cfg) {
             Err(LlmError::Config(msg)) => assert!(msg.contains("install_default"), "{msg}"),

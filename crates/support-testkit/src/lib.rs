@@ -121,6 +121,7 @@ impl TestApp {
                 api_key: None,
                 timeout_ms: 5_000,
                 max_retries,
+                max_tokens_field: Default::default(),
             });
         })
         .await

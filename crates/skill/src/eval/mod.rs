@@ -183,6 +183,7 @@ fn model_target(args: &RunArgs) -> Result<ModelTarget, CliError> {
             .map(support_llm::ApiKey::new),
         timeout_ms: support_llm::DEFAULT_TIMEOUT_MS,
         max_retries: support_llm::DEFAULT_MAX_RETRIES,
+        max_tokens_field: Default::default(),
     };
     config
         .check()
@@ -222,6 +223,7 @@ pub async fn evaluate_with(
                 api_key: None,
                 timeout_ms: 10_000,
                 max_retries: 1,
+                max_tokens_field: Default::default(),
             };
             stand_in = Some(fake);
             ("llm", Some(config))
