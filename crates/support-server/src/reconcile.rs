@@ -9,7 +9,6 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
 use support_front::WebhookEvent;
 use support_store::Inbound;
 
@@ -23,15 +22,8 @@ pub const OVERLAP_MS: i64 = 15 * 60 * 1000;
 /// The event types the worker acts on (see `worker::handle_front_event`).
 const TYPES: &[&str] = &["inbound", "outbound", "out_reply"];
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Reconciled {
-    /// Epoch ms the listing started from.
-    pub since_ms: i64,
-    /// Events Front listed.
-    pub listed: usize,
-    /// Of those, events we had not stored (their webhook was missed), now stored and queued.
-    pub recovered: usize,
-}
+/// What a pass did: the API's answer, and the data of its audit entry.
+pub type Reconciled = support_types::api::ReconcileResponse;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
@@ -48,14 +40,17 @@ pub enum ReconcileError {
 /// ever stored). The pass looks from the earlier of that and the newest stored Front event,
 /// less [`OVERLAP_MS`]: everything since the last look, whatever the interval, and
 /// everything since the last event that did arrive after a downtime.
+/// An operator's pass without a time passes now as `last_pass_ms`: from the newest stored
+/// event. `actor` is as for [`reconcile_since`].
 pub async fn reconcile_front(
     state: &AppState,
     last_pass_ms: i64,
+    actor: &str,
 ) -> Result<Reconciled, ReconcileError> {
     let newest = state.store.latest_inbound_at("front").await?;
     let from = newest.map_or(last_pass_ms, |n| n.min(last_pass_ms));
     let since_ms = from.saturating_sub(OVERLAP_MS).max(0);
-    reconcile_since(state, since_ms, "system").await
+    reconcile_since(state, since_ms, actor).await
 }
 
 /// One pass over the events emitted after `since_ms`, on behalf of `actor` (`system` for
@@ -120,7 +115,7 @@ pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
             _ = stop.changed() => return,
         }
         let started = state.clock.now_ms();
-        match reconcile_front(&state, last_pass_ms).await {
+        match reconcile_front(&state, last_pass_ms, "system").await {
             Ok(r) => {
                 last_pass_ms = started;
                 if r.recovered > 0 {

@@ -36,7 +36,9 @@ async fn a_missed_webhook_is_recovered_once(app: &TestApp) {
         .expect("stored by Front");
     assert_eq!(app.status().await.conversations, 1, "not seen yet");
 
-    let r = reconcile_front(&app.state, 0).await.expect("reconcile");
+    let r = reconcile_front(&app.state, 0, "system")
+        .await
+        .expect("reconcile");
     assert_eq!((r.listed, r.recovered), (2, 1), "{r:?}");
     app.drain().await;
     app.clock.as_ref().expect("pinned").advance_ms(3_500);
@@ -46,7 +48,9 @@ async fn a_missed_webhook_is_recovered_once(app: &TestApp) {
     assert_eq!(app.status().await.conversations, 2);
 
     // Again: both are known now; nothing is stored, queued or drafted twice.
-    let again = reconcile_front(&app.state, 0).await.expect("reconcile");
+    let again = reconcile_front(&app.state, 0, "system")
+        .await
+        .expect("reconcile");
     assert_eq!((again.listed, again.recovered), (2, 0), "{again:?}");
     assert_eq!(app.drain().await, 0);
     assert_eq!(app.front.drafts(&lost.conversation_id).len(), 1);
@@ -93,6 +97,17 @@ async fn a_missed_webhook_is_recovered_once(app: &TestApp) {
     let audit = app.state.store.list_audit(5).await.expect("audit");
     assert_eq!(audit[0].action, "front.reconciled");
     assert!(audit[0].actor.starts_with("user:"), "{}", audit[0].actor);
+    // Without a time: from 15 minutes before the newest stored event; both are in it.
+    let r = app
+        .post_json("/api/v1/front/reconcile", &serde_json::json!({}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(
+        (v["listed"].as_u64(), v["recovered"].as_u64()),
+        (Some(2), Some(0)),
+        "{v}"
+    );
     for bad in [
         serde_json::json!({"since_ms": -1}),
         serde_json::json!({"since_ms": i64::MAX}),

@@ -213,8 +213,6 @@ async fn dead_letter(
     }))
 }
 
-/// Puts a dead run back in the queue with fresh step budgets; its journal is kept, so the
-/// steps that succeeded are not run again.
 /// Lists Front's events since `since_ms` (default: shortly before the newest stored one)
 /// and stores those whose webhook never arrived, as the worker does every few minutes.
 async fn front_reconcile(
@@ -223,35 +221,24 @@ async fn front_reconcile(
     super::api::ApiJson(req): super::api::ApiJson<ReconcileRequest>,
 ) -> ApiResult<Json<ReconcileResponse>> {
     let now = state.clock.now_ms();
-    let since_ms = match req.since_ms {
+    let actor = format!("user:{}", user.email);
+    let r = match req.since_ms {
         Some(ms) if !(0..=now).contains(&ms) => {
             return Err(ApiError::BadRequest(format!(
                 "since_ms {ms} must be between 0 and now ({now})"
             )));
         }
-        Some(ms) => ms,
-        None => state
-            .store
-            .latest_inbound_at("front")
-            .await?
-            .unwrap_or(now)
-            .saturating_sub(crate::reconcile::OVERLAP_MS)
-            .max(0),
+        Some(ms) => crate::reconcile::reconcile_since(&state, ms, &actor).await,
+        None => crate::reconcile::reconcile_front(&state, now, &actor).await,
     };
-    let actor = format!("user:{}", user.email);
-    let r = crate::reconcile::reconcile_since(&state, since_ms, &actor)
-        .await
-        .map_err(|e| match e {
-            crate::reconcile::ReconcileError::Store(e) => ApiError::from(e),
-            other => ApiError::Upstream(other.to_string()),
-        })?;
-    Ok(Json(ReconcileResponse {
-        since_ms: r.since_ms,
-        listed: r.listed,
-        recovered: r.recovered,
-    }))
+    r.map(Json).map_err(|e| match e {
+        crate::reconcile::ReconcileError::Store(e) => ApiError::from(e),
+        other => ApiError::Upstream(other.to_string()),
+    })
 }
 
+/// Puts a dead run back in the queue with fresh step budgets; its journal is kept, so the
+/// steps that succeeded are not run again.
 async fn retry_dead(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
