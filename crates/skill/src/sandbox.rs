@@ -354,6 +354,7 @@ pub async fn run(args: &SandboxArgs) -> Result<(), CliError> {
          \x20 fake Stripe {}\n\
          \x20 first-app   {}\n\
          A customer message arrives every {} s; watch them appear in the dashboard or with `skill conversations`.\n\
+         Every fifth message's webhook is lost on the way; `skill front reconcile` (or the worker, every 5 min) recovers it.\n\
          Try `skill test --app {DEMO_APP} --from <customer> \"I want a refund\"`, `skill agent \"<task>\"`, `skill stripe connect {DEMO_APP}`.\n",
         fakes.front.url(),
         fakes.slack.url(),
@@ -380,11 +381,23 @@ pub async fn run(args: &SandboxArgs) -> Result<(), CliError> {
                 _ = stop_rx.changed() => return,
             }
             let msg = scripted_message(n, &customers);
-            match front.inject_inbound(msg).await {
-                Ok(d) => {
-                    tracing::info!(conversation = %d.conversation_id, status = d.status, "sandbox: customer message delivered")
+            // Every fifth message's webhook is lost on the way: Front has it, the platform
+            // does not, until reconciliation lists Front's events (`skill front reconcile`,
+            // or the worker's own pass every few minutes).
+            if n % 5 == 3 {
+                match front.receive_inbound_undelivered(msg) {
+                    Ok(d) => {
+                        tracing::warn!(conversation = %d.conversation_id, "sandbox: this message's webhook was lost; `skill front reconcile` recovers it")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "sandbox: storing a message failed"),
                 }
-                Err(e) => tracing::warn!(error = %e, "sandbox: delivering a message failed"),
+            } else {
+                match front.inject_inbound(msg).await {
+                    Ok(d) => {
+                        tracing::info!(conversation = %d.conversation_id, status = d.status, "sandbox: customer message delivered")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "sandbox: delivering a message failed"),
+                }
             }
             // Every third tick the example app also reports something that happened on its
             // side, signed with its own secret, through the product-app webhook.

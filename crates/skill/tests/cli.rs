@@ -598,6 +598,21 @@ fn sandbox_runs_the_loop_and_stops_cleanly_on_ctrl_c() {
         conversations >= 3,
         "sandbox messages became conversations ({conversations})"
     );
+    // The fourth message's webhook is lost; an operator's reconciliation brings it in.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut recovered = 0;
+    while Instant::now() < deadline && recovered == 0 {
+        let out = skill(&["front", "reconcile", "--since", "1h", "--json"], &cfg);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        recovered = v["recovered"].as_u64().unwrap_or(0);
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(recovered >= 1, "the lost webhook's message was recovered");
     // The example app's own signed events arrive too (every third tick).
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
