@@ -10,11 +10,12 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use support_engine::{
-    Durable, EmbeddedCtx, Engine, RetryPolicy, StartOptions, StepError, WfError, WfResult,
+    BoxError, Durable, EmbeddedCtx, Engine, RetryPolicy, StartOptions, StepError, WfError, WfResult,
 };
 use support_store::actions::{ActionRow, NewAction, Transition, state};
 use support_store::{NewAuditEntry, Store, StoreError, new_id};
 
+use crate::request::{ActionRequest, RequestError};
 use crate::tools::{Tool, ToolCtx, ToolError, ToolRegistry};
 
 /// Tool calls go through trait objects; boxing their step futures as `Send` keeps the
@@ -26,34 +27,8 @@ pub const DECISION: &str = "decision";
 /// Approval requests expire after this long unless the policy says otherwise.
 pub const DEFAULT_APPROVAL_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// What the policy engine decided for a proposed action.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "verdict", rename_all = "snake_case")]
-pub enum Verdict {
-    Auto,
-    Approval {
-        approvers: Vec<String>,
-        reason: String,
-    },
-    Escalate {
-        reason: String,
-    },
-    Deny {
-        reason: String,
-    },
-}
-
-impl Verdict {
-    /// `auto`, `approval`, `escalate` or `deny`, as in the JSON tag.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Verdict::Auto => "auto",
-            Verdict::Approval { .. } => "approval",
-            Verdict::Escalate { .. } => "escalate",
-            Verdict::Deny { .. } => "deny",
-        }
-    }
-}
+/// What the policy decided for a proposed action: the one verdict type, from the policy.
+pub use support_core::policy::Verdict;
 
 /// A human's decision on an approval request, from any surface (Slack, dashboard, CLI).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,7 +78,7 @@ pub enum ActionError {
     #[error("no tool for action kind {0:?}")]
     UnknownKind(String),
     #[error(transparent)]
-    Invalid(#[from] ToolError),
+    Invalid(#[from] RequestError),
     #[error("not allowed: {0}")]
     NotAllowed(String),
     #[error("action {0} not found")]
@@ -189,7 +164,7 @@ pub struct ApprovalNotice {
 #[async_trait::async_trait]
 pub trait ApprovalNotifier: Send + Sync {
     /// Shows the request; returns where it was shown (journaled, passed back to `ended`).
-    async fn requested(&self, notice: &ApprovalNotice) -> Result<Option<Value>, String>;
+    async fn requested(&self, notice: &ApprovalNotice) -> Result<Option<Value>, BoxError>;
     /// The request ended: `state` is the action's final state (`succeeded`, `failed`,
     /// `uncertain`, `rejected`, `expired`), `by` who decided, `detail` a reason or an error.
     async fn ended(
@@ -199,7 +174,7 @@ pub trait ApprovalNotifier: Send + Sync {
         state: &str,
         by: Option<&str>,
         detail: Option<&str>,
-    ) -> Result<(), String>;
+    ) -> Result<(), BoxError>;
 }
 
 /// Proposes actions, takes human decisions, and runs the action workflow on the engine.
@@ -277,12 +252,11 @@ impl ActionService {
         {
             return self.resume_existing(row, &p, &opts).await;
         }
-        let tool = self
-            .inner
-            .tools
-            .get(&p.kind)
-            .ok_or_else(|| ActionError::UnknownKind(p.kind.clone()))?;
-        tool.validate(&p.params)?;
+        if self.inner.tools.get(&p.kind).is_none() {
+            return Err(ActionError::UnknownKind(p.kind.clone()));
+        }
+        // The one check of the input: it parses into its kind's typed request.
+        ActionRequest::parse(&p.kind, &p.params)?;
         let approval = match &p.verdict {
             Verdict::Auto => None,
             Verdict::Approval { approvers, reason } => Some(ApprovalSpec {
@@ -385,9 +359,8 @@ impl ActionService {
         opts: &ProposeOptions,
     ) -> Result<(ActionRow, bool), ActionError> {
         if self
-            .inner
-            .store
-            .wf_by_key(ACTION_WORKFLOW, &row.id)
+            .engine
+            .run_by_key(ACTION_WORKFLOW, &row.id)
             .await?
             .is_none()
             && row.state == state::PROPOSED
@@ -441,8 +414,9 @@ impl ActionService {
         if decision.at() >= approval.expires_at {
             return Err(ActionError::Closed("expired".into()));
         }
-        let run = store
-            .wf_by_key(ACTION_WORKFLOW, action_id)
+        let run = self
+            .engine
+            .run_by_key(ACTION_WORKFLOW, action_id)
             .await?
             .ok_or_else(|| ActionError::NotFound(format!("workflow of {action_id}")))?;
         let (standing, won) = self
@@ -488,20 +462,20 @@ async fn transition(
         Ok(Transition::Refused { current }) if current == to => store
             .action(id)
             .await
-            .map_err(|e| StepError::Retryable(e.to_string()))?
-            .ok_or_else(|| StepError::Permanent(format!("action {id} vanished"))),
-        Ok(Transition::Refused { current }) => Err(StepError::Permanent(format!(
+            .map_err(StepError::retryable)?
+            .ok_or_else(|| StepError::permanent(format!("action {id} vanished"))),
+        Ok(Transition::Refused { current }) => Err(StepError::permanent(format!(
             "action {id} is {current}, cannot move to {to}"
         ))),
-        Err(e) => Err(StepError::Retryable(e.to_string())),
+        Err(e) => Err(StepError::retryable(e)),
     }
 }
 
-fn tool_step_error(e: ToolError) -> StepError {
-    match e {
-        ToolError::Retry(m) | ToolError::Uncertain(m) => StepError::Retryable(m),
-        ToolError::Failed(m) | ToolError::Invalid(m) => StepError::Permanent(m),
-    }
+/// The typed request frozen on an action's row. A row that no longer parses is a permanent
+/// failure: it never runs with a guess.
+fn row_request(row: &ActionRow) -> Result<ActionRequest, StepError> {
+    let params: Value = serde_json::from_str(&row.params).map_err(StepError::permanent)?;
+    ActionRequest::parse(&row.kind, &params).map_err(StepError::permanent)
 }
 
 /// The action workflow, with the approval surface told where the request is and, at the
@@ -598,7 +572,7 @@ async fn run_action(
             )
             .await
             .map(|_| ())
-            .map_err(|e| StepError::Retryable(e.to_string()))
+            .map_err(StepError::retryable)
         })
         .await?;
         if let Some((notifier, notice, cell)) = notify {
@@ -624,12 +598,11 @@ async fn run_action(
             // decision on the promise, first-wins like a decision from any surface.
             let (s, run) = (store.clone(), ctx.run_id().to_owned());
             ctx.run("requester_decision", local, || async move {
-                let raw =
-                    serde_json::to_string(&d).map_err(|e| StepError::Permanent(e.to_string()))?;
+                let raw = serde_json::to_string(&d).map_err(StepError::permanent)?;
                 s.wf_resolve_promise(&run, DECISION, &raw, d.by(), d.at())
                     .await
                     .map(|_| ())
-                    .map_err(|e| StepError::Retryable(e.to_string()))
+                    .map_err(StepError::retryable)
             })
             .await?;
         }
@@ -754,10 +727,9 @@ async fn run_action(
                     let row = s
                         .action(&a)
                         .await
-                        .map_err(|e| StepError::Retryable(e.to_string()))?
-                        .ok_or_else(|| StepError::Permanent(format!("action {a} vanished")))?;
-                    let params: Value = serde_json::from_str(&row.params)
-                        .map_err(|e| StepError::Permanent(e.to_string()))?;
+                        .map_err(StepError::retryable)?
+                        .ok_or_else(|| StepError::permanent(format!("action {a} vanished")))?;
+                    let req = row_request(&row)?;
                     s.append_audit(&audit(
                         "system",
                         "action.attempt",
@@ -766,7 +738,7 @@ async fn run_action(
                         json!({"idempotency_key": row.idempotency_key, "tool": tl.name()}),
                     ))
                     .await
-                    .map_err(|e| StepError::Retryable(e.to_string()))?;
+                    .map_err(StepError::retryable)?;
                     match tl
                         .execute(
                             &ToolCtx {
@@ -774,13 +746,15 @@ async fn run_action(
                                 idempotency_key: row.idempotency_key.clone(),
                                 app_id: row.app_id.clone(),
                             },
-                            &params,
+                            &req,
                         )
                         .await
                     {
                         Ok(result) => Ok(Executed::Done { result }),
-                        Err(ToolError::Uncertain(reason)) => Ok(Executed::Uncertain { reason }),
-                        Err(e) => Err(tool_step_error(e)),
+                        Err(ToolError::Uncertain(e)) => Ok(Executed::Uncertain {
+                            reason: support_engine::error_chain(e.as_ref()),
+                        }),
+                        Err(e) => Err(e.into()),
                     }
                 })
             },
@@ -801,22 +775,21 @@ async fn run_action(
                             let row = s
                                 .action(&a)
                                 .await
-                                .map_err(|e| StepError::Retryable(e.to_string()))?
+                                .map_err(StepError::retryable)?
                                 .ok_or_else(|| {
-                                    StepError::Permanent(format!("action {a} vanished"))
+                                    StepError::permanent(format!("action {a} vanished"))
                                 })?;
-                            let params: Value = serde_json::from_str(&row.params)
-                                .map_err(|e| StepError::Permanent(e.to_string()))?;
+                            let req = row_request(&row)?;
                             tl.reconcile(
                                 &ToolCtx {
                                     action_id: a.clone(),
                                     idempotency_key: row.idempotency_key.clone(),
                                     app_id: row.app_id.clone(),
                                 },
-                                &params,
+                                &req,
                             )
                             .await
-                            .map_err(tool_step_error)
+                            .map_err(StepError::from)
                         })
                     },
                 )
@@ -830,7 +803,7 @@ async fn run_action(
                         &format!("outcome unknown and not found by reconciliation: {reason}"),
                     )
                     .await
-                    .map_err(|e| StepError::Retryable(e.to_string()))?;
+                    .map_err(StepError::retryable)?;
                     transition(
                         &s,
                         &a,
@@ -864,7 +837,7 @@ async fn run_action(
                         &message,
                     )
                     .await
-                    .map_err(|e| StepError::Retryable(e.to_string()))?;
+                    .map_err(StepError::retryable)?;
                 }
                 transition(
                     &s,
@@ -896,16 +869,19 @@ async fn run_action(
         idempotency_key: row.idempotency_key.clone(),
         app_id: row.app_id.clone(),
     };
-    let params: Value = serde_json::from_str(&row.params).unwrap_or(Value::Null);
     let mut result = result;
-    if tool.wants_follow_up(&tctx, &params) {
-        let (tl, c, p, r) = (tool.clone(), tctx.clone(), params.clone(), result.clone());
+    if let Ok(req) = row_request(&row)
+        && tool.wants_follow_up(&tctx, &req)
+    {
+        let (tl, c, r) = (tool.clone(), tctx.clone(), result.clone());
         let followed: WfResult<Value> = ctx
             .run(
                 "follow_up",
                 local,
                 || -> BoxFut<Result<Value, StepError>> {
-                    Box::pin(async move { tl.follow_up(&c, &p, &r).await.map_err(tool_step_error) })
+                    Box::pin(
+                        async move { tl.follow_up(&c, &req, &r).await.map_err(StepError::from) },
+                    )
                 },
             )
             .await;

@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::brain::BrainInput;
+use crate::decide::Facts as BrainInput;
 
 /// Default budget, in estimated tokens.
 pub const DEFAULT_BUDGET_TOKENS: usize = 2_000;
@@ -182,7 +182,7 @@ pub fn build(input: &BrainInput, earlier: &[Preview], budget: usize) -> BuiltCon
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::brain::Snippet;
+    use crate::decide::Snippet;
     use support_types::Money;
     use support_types::sdk::SdkPurchase;
 

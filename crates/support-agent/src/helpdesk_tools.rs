@@ -5,33 +5,19 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 use support_engine::RetryPolicy;
 use support_front::{DraftRequest, FrontApi, FrontError};
 use support_slack::SlackApi;
 
+use crate::request::ActionRequest;
 use crate::tools::{Tool, ToolCtx, ToolError};
 
 fn from_front(e: FrontError) -> ToolError {
-    match e {
-        FrontError::Invalid(m) => ToolError::Invalid(m),
-        e if e.is_transient() => ToolError::Retry(e.to_string()),
-        e => ToolError::Failed(e.to_string()),
-    }
-}
-
-fn parse<T: for<'de> Deserialize<'de>>(params: &Value) -> Result<T, ToolError> {
-    serde_json::from_value(params.clone()).map_err(|e| ToolError::Invalid(e.to_string()))
-}
-
-fn check_conversation(id: &str) -> Result<(), ToolError> {
-    if id.starts_with("cnv_") && id.len() > 4 {
-        Ok(())
+    if e.is_transient() {
+        ToolError::retry(e)
     } else {
-        Err(ToolError::Invalid(format!(
-            "conversation {id:?} must be a Front cnv_ id"
-        )))
+        ToolError::failed(e)
     }
 }
 
@@ -47,17 +33,6 @@ impl DraftTool {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DraftParams {
-    conversation: String,
-    body: String,
-    /// The inbox the conversation came in through (chooses the reply channel).
-    inbox_id: String,
-    #[serde(default)]
-    to: Option<Vec<String>>,
-}
-
 #[async_trait::async_trait]
 impl Tool for DraftTool {
     fn name(&self) -> &'static str {
@@ -68,23 +43,16 @@ impl Tool for DraftTool {
         RetryPolicy::FRONT
     }
 
-    fn validate(&self, params: &Value) -> Result<(), ToolError> {
-        let p: DraftParams = parse(params)?;
-        check_conversation(&p.conversation)?;
-        if p.body.trim().is_empty() {
-            return Err(ToolError::Invalid("a draft needs a body".into()));
-        }
-        Ok(())
-    }
-
-    async fn execute(&self, _ctx: &ToolCtx, params: &Value) -> Result<Value, ToolError> {
-        let p: DraftParams = parse(params)?;
+    async fn execute(&self, _ctx: &ToolCtx, req: &ActionRequest) -> Result<Value, ToolError> {
+        let ActionRequest::DraftResponse(p) = req else {
+            return Err(ToolError::wrong_request(self.name(), req));
+        };
         let channels = self.front.list_channels().await.map_err(from_front)?;
         let inboxes = [p.inbox_id.as_str()];
         let no_addresses: [&str; 0] = [];
         let channel =
             support_front::pick_channel(&channels, &inboxes, &no_addresses).ok_or_else(|| {
-                ToolError::Failed(format!("no Front channel for inbox {}", p.inbox_id))
+                ToolError::failed(format!("no Front channel for inbox {}", p.inbox_id))
             })?;
         let draft = self
             .front
@@ -101,10 +69,6 @@ impl Tool for DraftTool {
             .map_err(from_front)?;
         Ok(json!({"draft_id": draft.id, "channel_id": channel.id}))
     }
-
-    async fn reconcile(&self, _ctx: &ToolCtx, _params: &Value) -> Result<Option<Value>, ToolError> {
-        Ok(None)
-    }
 }
 
 /// `escalate_to_human`: tags the conversation and posts to the app's escalation channel.
@@ -119,22 +83,6 @@ impl EscalateTool {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EscalateParams {
-    conversation: String,
-    reason: String,
-    #[serde(default = "default_tag")]
-    tag_id: String,
-    /// The app's Slack escalation channel; no post when absent.
-    #[serde(default)]
-    slack_channel: Option<String>,
-}
-
-fn default_tag() -> String {
-    "tag_escalated".into()
-}
-
 #[async_trait::async_trait]
 impl Tool for EscalateTool {
     fn name(&self) -> &'static str {
@@ -145,17 +93,10 @@ impl Tool for EscalateTool {
         RetryPolicy::SLACK
     }
 
-    fn validate(&self, params: &Value) -> Result<(), ToolError> {
-        let p: EscalateParams = parse(params)?;
-        check_conversation(&p.conversation)?;
-        if p.reason.trim().is_empty() {
-            return Err(ToolError::Invalid("an escalation needs a reason".into()));
-        }
-        Ok(())
-    }
-
-    async fn execute(&self, _ctx: &ToolCtx, params: &Value) -> Result<Value, ToolError> {
-        let p: EscalateParams = parse(params)?;
+    async fn execute(&self, _ctx: &ToolCtx, req: &ActionRequest) -> Result<Value, ToolError> {
+        let ActionRequest::EscalateToHuman(p) = req else {
+            return Err(ToolError::wrong_request(self.name(), req));
+        };
         // Tagging is idempotent at Front, so it is safe to repeat on a retry.
         self.front
             .add_tags(&p.conversation, std::slice::from_ref(&p.tag_id))
@@ -176,9 +117,9 @@ impl Tool for EscalateTool {
                     .await
                     .map_err(|e| {
                         if e.is_transient() {
-                            ToolError::Retry(e.to_string())
+                            ToolError::retry(e)
                         } else {
-                            ToolError::Failed(e.to_string())
+                            ToolError::failed(e)
                         }
                     })?;
                 Some(json!({"channel": m.channel, "ts": m.ts}))
@@ -186,10 +127,6 @@ impl Tool for EscalateTool {
             None => None,
         };
         Ok(json!({"tagged": p.tag_id, "slack": posted}))
-    }
-
-    async fn reconcile(&self, _ctx: &ToolCtx, _params: &Value) -> Result<Option<Value>, ToolError> {
-        Ok(None)
     }
 }
 
@@ -205,13 +142,6 @@ impl CommentTool {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CommentParams {
-    conversation: String,
-    body: String,
-}
-
 #[async_trait::async_trait]
 impl Tool for CommentTool {
     fn name(&self) -> &'static str {
@@ -222,26 +152,15 @@ impl Tool for CommentTool {
         RetryPolicy::FRONT
     }
 
-    fn validate(&self, params: &Value) -> Result<(), ToolError> {
-        let p: CommentParams = parse(params)?;
-        check_conversation(&p.conversation)?;
-        if p.body.trim().is_empty() {
-            return Err(ToolError::Invalid("a comment needs a body".into()));
-        }
-        Ok(())
-    }
-
-    async fn execute(&self, _ctx: &ToolCtx, params: &Value) -> Result<Value, ToolError> {
-        let p: CommentParams = parse(params)?;
+    async fn execute(&self, _ctx: &ToolCtx, req: &ActionRequest) -> Result<Value, ToolError> {
+        let ActionRequest::AddComment(p) = req else {
+            return Err(ToolError::wrong_request(self.name(), req));
+        };
         let id = self
             .front
             .add_comment(&p.conversation, &p.body)
             .await
             .map_err(from_front)?;
         Ok(serde_json::json!({"comment_id": id}))
-    }
-
-    async fn reconcile(&self, _ctx: &ToolCtx, _params: &Value) -> Result<Option<Value>, ToolError> {
-        Ok(None)
     }
 }

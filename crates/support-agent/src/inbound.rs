@@ -10,30 +10,30 @@
 //! policy over facts from the app (customer, purchases); the allowed proposals become ledger
 //! actions, escalations tag the conversation and tell Slack, replies become Front drafts.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use support_core::classify::{Category, classify};
 use support_core::policy::PolicyConfig;
-use support_core::signals::detect;
 use support_engine::{
-    Durable, EmbeddedCtx, Engine, RetryPolicy, StartOptions, StepError, WfError, WfResult,
+    Burst, Durable, EmbeddedCtx, Engine, Joined, RetryPolicy, StepError, WfError, WfResult,
 };
 use support_llm::LlmClient;
 use support_store::decisions::NewDecision;
+use support_store::{NewAuditEntry, Store, StoreError};
+use support_stripe::StripeApi;
 
-use crate::actions::{ActionService, Proposal, Verdict};
+use crate::actions::{ActionError, ActionService, Proposal, Verdict};
 use crate::app_tools::AppDirectory;
-use crate::brain::{BrainInput, ChargeFacts, ModelOpinion, Plan, Snippet};
 use crate::context::Preview;
-use crate::tools::ToolError;
+use crate::decide::{
+    AppFacts, Facts, FactsError, ModelOpinion, POLICY_INVALID, Plan, app_policy, decide,
+    decide_without_policy, gather_facts,
+};
+use crate::request::{ActionRequest, CommentParams, DraftParams, EscalateParams};
 
 type BoxFut<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
-use support_store::{NewAuditEntry, Store};
-use support_stripe::StripeApi;
 
 pub const INBOUND_WORKFLOW: &str = "inbound";
 
@@ -54,13 +54,38 @@ impl Default for InboundConfig {
     }
 }
 
-/// Which brain decides (see `support_server::config::BrainConfig`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which brain decides (`[brain] mode` in the server's config, or `brain` in an app's
+/// policy). Parsing is validation: an unknown mode is refused when the config is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum BrainMode {
+    #[default]
     Rules,
     Llm,
     /// Rules first; the model when the rules are unsure.
     Tiered,
+}
+
+impl BrainMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BrainMode::Rules => "rules",
+            BrainMode::Llm => "llm",
+            BrainMode::Tiered => "tiered",
+        }
+    }
+}
+
+impl std::str::FromStr for BrainMode {
+    type Err = String;
+
+    /// `rules`, `llm` or `tiered`; anything else is refused, never defaulted.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [BrainMode::Rules, BrainMode::Llm, BrainMode::Tiered]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| format!("unknown brain mode {s:?} (expected rules, llm or tiered)"))
+    }
 }
 
 /// The brain the inbound workflow uses.
@@ -77,14 +102,14 @@ pub struct BrainSettings {
 
 impl BrainSettings {
     /// The app's policy may choose its own brain; the server's `[brain] mode` otherwise. A
-    /// model brain with no `[llm]` configured decides with the rules.
+    /// model brain with no `[llm]` configured decides with the rules. (The policy's parser
+    /// already refused any other name, so none is defaulted here.)
     pub fn mode_for(&self, policy: &PolicyConfig) -> BrainMode {
-        let chosen = match policy.brain.as_deref() {
-            Some("rules") => BrainMode::Rules,
-            Some("llm") => BrainMode::Llm,
-            Some("tiered") => BrainMode::Tiered,
-            _ => self.mode,
-        };
+        let chosen = policy
+            .brain
+            .as_deref()
+            .and_then(|b| b.parse().ok())
+            .unwrap_or(self.mode);
         if self.llm.is_none() {
             BrainMode::Rules
         } else {
@@ -143,7 +168,6 @@ struct Gathered {
 
 /// Starts and coalesces inbound runs.
 pub struct InboundService {
-    store: Store,
     engine: Arc<Engine>,
     config: InboundConfig,
     deps: Arc<Deps>,
@@ -160,6 +184,17 @@ pub struct DryRun {
     pub facts_note: Option<String>,
     /// The model's failure, when it failed (the plan then escalates).
     pub model_error: Option<String>,
+}
+
+/// Why a dry run could not decide.
+#[derive(Debug, thiserror::Error)]
+pub enum DryRunError {
+    #[error(transparent)]
+    Facts(#[from] FactsError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("app {0} not found")]
+    UnknownApp(String),
 }
 
 /// What happened to a new message.
@@ -182,7 +217,7 @@ impl InboundService {
         brain: BrainSettings,
     ) -> Arc<Self> {
         let deps = Arc::new(Deps {
-            store: store.clone(),
+            store,
             actions,
             apps,
             stripe,
@@ -194,7 +229,6 @@ impl InboundService {
             async move { inbound_workflow(ctx, deps, input).await }
         });
         Arc::new(Self {
-            store,
             engine,
             config,
             deps: deps_for_dry_runs,
@@ -210,10 +244,10 @@ impl InboundService {
         subject: &str,
         body: &str,
         now_ms: i64,
-    ) -> Result<DryRun, String> {
+    ) -> Result<DryRun, DryRunError> {
         let d = &self.deps;
         let query = format!("{subject} {}", body.chars().take(280).collect::<String>());
-        let facts = app_facts(
+        let gathered = gather_facts(
             &d.store,
             d.apps.as_ref(),
             d.stripe.as_ref(),
@@ -221,69 +255,63 @@ impl InboundService {
             Some(from),
             &query,
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
         let app = d
             .store
             .app_by_id(app_id)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("app {app_id} not found"))?;
-        let policy_cfg = app
-            .policy
-            .as_deref()
-            .and_then(|t| PolicyConfig::from_toml(t).ok())
-            .unwrap_or_default();
-        let input = BrainInput {
+            .await?
+            .ok_or_else(|| DryRunError::UnknownApp(app_id.to_owned()))?;
+        let facts = Facts {
             subject: subject.to_owned(),
             body: body.to_owned(),
             from: from.to_owned(),
-            user: facts.user.clone(),
-            purchases: facts.purchases.clone(),
-            charges: facts.charges.clone(),
-            knowledge: facts.knowledge.clone(),
+            user: gathered.user.clone(),
+            purchases: gathered.purchases.clone(),
+            charges: gathered.charges.clone(),
+            knowledge: gathered.knowledge.clone(),
             thread: support_core::routing::Thread::default(),
             now: now_ms.div_euclid(1000),
         };
-        let context = crate::context::build(&input, &[], d.brain.context_budget);
-        let mut model_error = None;
-        let opinion = match (&d.brain.llm, d.brain.mode_for(&policy_cfg)) {
-            (Some(client), BrainMode::Llm | BrainMode::Tiered) => {
-                match crate::llm_brain::opinion(client.as_ref(), &context).await {
-                    Ok(o) => Some(o),
-                    Err(e) => {
-                        model_error = Some(e.to_string());
-                        None
-                    }
-                }
-            }
-            _ => None,
-        };
+        let context = crate::context::build(&facts, &[], d.brain.context_budget);
         let account = app
             .stripe_connected
             .then_some(app.stripe_account_id.as_deref())
             .flatten();
-        let mut plan = crate::brain::decide_with(
-            &input,
-            &policy_cfg,
-            &policy_cfg.approvers,
-            account,
-            opinion.as_ref(),
-        );
-        if let Some(err) = &model_error {
-            to_human_on_model_error(&mut plan, err);
-        }
+        let mut model_error = None;
+        let plan = match app_policy(app.policy.as_deref()) {
+            Err(e) => decide_without_policy(&facts, &e),
+            Ok(policy_cfg) => {
+                let opinion = match (&d.brain.llm, d.brain.mode_for(&policy_cfg)) {
+                    (Some(client), BrainMode::Llm | BrainMode::Tiered) => {
+                        match crate::llm_brain::opinion(client.as_ref(), &context).await {
+                            Ok(o) => Some(o),
+                            Err(e) => {
+                                model_error = Some(e.to_string());
+                                None
+                            }
+                        }
+                    }
+                    _ => None,
+                };
+                let mut plan = decide(&facts, &policy_cfg, account, opinion.as_ref());
+                if let Some(err) = &model_error {
+                    plan.to_human_on_model_error(err);
+                }
+                plan
+            }
+        };
         Ok(DryRun {
             plan,
             context,
-            user: facts.user,
-            purchases: facts.purchases,
-            facts_note: facts.note,
+            user: gathered.user,
+            purchases: gathered.purchases,
+            facts_note: gathered.note,
             model_error,
         })
     }
 
-    /// Schedules a decision for a new message on `conversation_id`.
+    /// Schedules a decision for a new message on `conversation_id`: a run of its own a
+    /// debounce from now, or the burst's run that has not started yet.
     pub async fn on_message(
         &self,
         app_id: Option<&str>,
@@ -291,222 +319,37 @@ impl InboundService {
         message_id: &str,
         trace_id: &str,
     ) -> WfResult<Scheduled> {
-        let prefix = format!("conv:{conversation_id}:");
-        let key = format!("{prefix}{message_id}");
-        if let Some(run) = self.store.wf_by_key(INBOUND_WORKFLOW, &key).await? {
-            return Ok(Scheduled::NewRun { run_id: run.id });
-        }
-        let now = self.engine.now();
-        let latest = self
-            .store
-            .wf_latest_with_prefix(INBOUND_WORKFLOW, &prefix)
-            .await?;
-        if let Some(run) = &latest
-            && serde_json::from_str::<InboundInput>(&run.input)
-                .is_ok_and(|i| i.message_ids.iter().any(|m| m == message_id))
-        {
-            return Ok(Scheduled::Coalesced {
-                run_id: run.id.clone(),
-            });
-        }
-        if let Some(run) = &latest
-            && run.status == "pending"
-            && run.started_at.is_none()
-        {
-            let mut input: InboundInput =
-                serde_json::from_str(&run.input).map_err(|e| WfError::Invalid(e.to_string()))?;
-            if !input.message_ids.iter().any(|m| m == message_id) {
-                input.message_ids.push(message_id.to_owned());
-            }
-            let raw = serde_json::to_string(&input).map_err(|e| WfError::Invalid(e.to_string()))?;
-            if self.store.wf_update_pending_input(&run.id, &raw).await? {
-                return Ok(Scheduled::Coalesced {
-                    run_id: run.id.clone(),
-                });
-            }
-        }
-        let not_before = latest
-            .as_ref()
-            .and_then(|r| r.started_at.or(Some(r.created_at)))
-            .map(|t| t + self.config.throttle_ms)
-            .unwrap_or(i64::MIN);
-        let run_at = (now + self.config.debounce_ms).max(not_before);
+        let group = format!("conv:{conversation_id}:");
+        // The message id makes the key unique and makes a redelivered message idempotent.
+        let key = format!("{group}{message_id}");
         let input = InboundInput {
             conversation_id: conversation_id.to_owned(),
             app_id: app_id.map(str::to_owned),
             message_ids: vec![message_id.to_owned()],
             trace_id: trace_id.to_owned(),
         };
-        // The message id makes the key unique and makes a redelivered message idempotent.
-        let (run_id, _) = self
+        let joined = self
             .engine
-            .start(
-                INBOUND_WORKFLOW,
-                &key,
-                &input,
-                StartOptions {
+            .start_or_join(
+                Burst {
+                    kind: INBOUND_WORKFLOW,
+                    group: &group,
+                    key: &key,
+                    debounce_ms: self.config.debounce_ms,
+                    throttle_ms: self.config.throttle_ms,
                     lock_key: Some(format!("conversation:{conversation_id}")),
                     trace_id: Some(trace_id.to_owned()),
-                    run_at: Some(run_at),
                 },
+                input,
+                |i: &InboundInput| i.message_ids.iter().any(|m| m == message_id),
+                |i: &mut InboundInput| i.message_ids.push(message_id.to_owned()),
             )
             .await?;
-        Ok(Scheduled::NewRun { run_id })
+        Ok(match joined {
+            Joined::Started { run_id } => Scheduled::NewRun { run_id },
+            Joined::Joined { run_id } => Scheduled::Coalesced { run_id },
+        })
     }
-}
-
-fn retryable(e: impl std::fmt::Display) -> StepError {
-    StepError::Retryable(e.to_string())
-}
-
-/// What the app knows about the customer (journaled with the run).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct AppFacts {
-    user: Option<support_types::sdk::SdkUser>,
-    purchases: Vec<support_types::sdk::SdkPurchase>,
-    /// Stripe's view of the active purchases' charges on the app's connected account.
-    #[serde(default)]
-    charges: BTreeMap<String, ChargeFacts>,
-    /// Knowledge the app's `searchContent` returned for the message.
-    #[serde(default)]
-    knowledge: Vec<Snippet>,
-    note: Option<String>,
-}
-
-/// How many of the newest active purchases get their Stripe charge looked up.
-const CHARGE_LOOKUPS: usize = 5;
-
-/// Asks the app's connected Stripe account about the active purchases' charges. A charge the
-/// account does not have is recorded as not on the account; a transient failure retries the
-/// step; any other failure leaves the charge unknown (the policy then goes by the app).
-async fn charge_facts(
-    stripe: &dyn StripeApi,
-    account: &str,
-    purchases: &[support_types::sdk::SdkPurchase],
-) -> Result<(BTreeMap<String, ChargeFacts>, Option<String>), StepError> {
-    let mut out = BTreeMap::new();
-    let mut note = None;
-    for ch in purchases
-        .iter()
-        .filter(|p| p.status == "active")
-        .filter_map(|p| p.stripe_charge_id.as_deref())
-        .take(CHARGE_LOOKUPS)
-    {
-        match stripe.retrieve_charge(account, ch).await {
-            Ok(c) => {
-                out.insert(
-                    ch.to_owned(),
-                    ChargeFacts {
-                        on_account: true,
-                        refundable_cents: c.refundable(),
-                    },
-                );
-            }
-            Err(e) if e.code() == Some("resource_missing") => {
-                out.insert(
-                    ch.to_owned(),
-                    ChargeFacts {
-                        on_account: false,
-                        refundable_cents: 0,
-                    },
-                );
-            }
-            Err(e) if e.outcome() == support_stripe::Outcome::RetrySameKey => {
-                return Err(StepError::Retryable(format!("stripe charge {ch}: {e}")));
-            }
-            Err(e) => note = Some(format!("stripe charge {ch}: {e}")),
-        }
-    }
-    Ok((out, note))
-}
-
-/// Looks the customer up in their app; a missing integration is not an error (the policy
-/// then treats every purchase as unknown, which means approval at most).
-async fn app_facts(
-    store: &Store,
-    apps: &dyn AppDirectory,
-    stripe: &dyn StripeApi,
-    app_id: Option<&str>,
-    email: Option<&str>,
-    query: &str,
-) -> Result<AppFacts, StepError> {
-    let (Some(app_id), Some(email)) = (app_id, email) else {
-        return Ok(AppFacts {
-            note: Some("no app or no customer email".into()),
-            ..AppFacts::default()
-        });
-    };
-    let Ok(email) = support_types::Email::parse(email) else {
-        return Ok(AppFacts {
-            note: Some("customer address is not an email".into()),
-            ..AppFacts::default()
-        });
-    };
-    let app = store.app_by_id(app_id).await.map_err(retryable)?;
-    if app.as_ref().is_none_or(|a| a.integration_url.is_none()) {
-        return Ok(AppFacts {
-            note: Some("the app has no integration".into()),
-            ..AppFacts::default()
-        });
-    }
-    let api = match apps.app_api(app_id).await {
-        Ok(api) => api,
-        Err(ToolError::Retry(m)) => return Err(StepError::Retryable(m)),
-        Err(e) => {
-            return Ok(AppFacts {
-                note: Some(e.to_string()),
-                ..AppFacts::default()
-            });
-        }
-    };
-    let sdk = |e: support_sdk::SdkError| match e {
-        support_sdk::SdkError::Server(_) | support_sdk::SdkError::Transport { .. } => {
-            StepError::Retryable(e.to_string())
-        }
-        other => StepError::Permanent(other.to_string()),
-    };
-    let user = api.lookup_user(&email).await.map_err(sdk)?;
-    // Retrieval first: the app's own knowledge for the message (an app without
-    // `searchContent` answers 501, which is "none"; a failing search is only a note).
-    let mut notes = Vec::new();
-    let knowledge = match api.search_content(query).await {
-        Ok(Some(hits)) => hits
-            .into_iter()
-            .take(5)
-            .enumerate()
-            .map(|(rank, h)| Snippet {
-                id: h.url.clone(),
-                text: h.snippet.unwrap_or_default(),
-                title: h.title,
-                score: 1.0 / (rank as f64 + 1.0),
-            })
-            .collect(),
-        Ok(None) => Vec::new(),
-        Err(e) => {
-            notes.push(format!("searchContent: {e}"));
-            Vec::new()
-        }
-    };
-    let purchases = match &user {
-        Some(u) => api.get_purchases(&u.id).await.map_err(sdk)?,
-        None => Vec::new(),
-    };
-    let (charges, note) = match app
-        .as_ref()
-        .filter(|a| a.stripe_connected)
-        .and_then(|a| a.stripe_account_id.as_deref())
-    {
-        Some(account) => charge_facts(stripe, account, &purchases).await?,
-        None => (BTreeMap::new(), None),
-    };
-    notes.extend(note);
-    Ok(AppFacts {
-        user,
-        purchases,
-        charges,
-        knowledge,
-        note: (!notes.is_empty()).then(|| notes.join("; ")),
-    })
 }
 
 struct Deps {
@@ -517,18 +360,35 @@ struct Deps {
     brain: BrainSettings,
 }
 
-/// A brain that failed never silences and never acts: a human takes the conversation.
-fn to_human_on_model_error(plan: &mut Plan, err: &str) {
-    plan.routing = "escalate_human".into();
-    plan.route_rule = support_core::routing::route_on_error().rule;
-    plan.proposals.clear();
-    plan.draft = None;
-    plan.brain = "llm".into();
-    plan.reasoning = vec![format!("model failed: {err}")];
-}
-
 /// How many earlier messages get a preview.
 const EARLIER_PREVIEWS: usize = 5;
+
+/// Proposes one ledger action from inside the workflow, as its own journaled step. A refusal
+/// is recorded in the run's output instead of failing the run (`not_done` names the step).
+async fn propose_step(
+    ctx: &EmbeddedCtx,
+    step: &str,
+    svc: Arc<ActionService>,
+    proposal: Proposal,
+    not_done: &str,
+) -> WfResult<String> {
+    let local = RetryPolicy::DEFAULT;
+    let id = ctx
+        .run(step, local, || -> BoxFut<Result<String, StepError>> {
+            Box::pin(async move {
+                svc.propose(proposal)
+                    .await
+                    .map(|a| a.id)
+                    .map_err(|e: ActionError| StepError::permanent(e))
+            })
+        })
+        .await;
+    match id {
+        Ok(id) => Ok(id),
+        Err(WfError::StepFailed { message, .. }) => Ok(format!("{not_done}: {message}")),
+        Err(other) => Err(other),
+    }
+}
 
 async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> WfResult<Value> {
     let store = deps.store.clone();
@@ -543,9 +403,9 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
             let (conv, messages) = s
                 .conversation(&i.conversation_id)
                 .await
-                .map_err(retryable)?
+                .map_err(StepError::retryable)?
                 .ok_or_else(|| {
-                    StepError::Permanent(format!("conversation {} not found", i.conversation_id))
+                    StepError::permanent(format!("conversation {} not found", i.conversation_id))
                 })?;
             let mine: Vec<_> = messages
                 .iter()
@@ -589,13 +449,13 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
         .await?;
 
     let (s, d, i, g) = (store.clone(), deps.clone(), input.clone(), gathered.clone());
-    let facts: AppFacts = ctx
+    let app_facts: AppFacts = ctx
         .run(
             "facts",
             RetryPolicy::DEFAULT,
             || -> BoxFut<Result<AppFacts, StepError>> {
                 Box::pin(async move {
-                    app_facts(
+                    gather_facts(
                         &s,
                         d.apps.as_ref(),
                         d.stripe.as_ref(),
@@ -604,6 +464,7 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
                         &format!("{} {}", g.subject, g.latest_preview),
                     )
                     .await
+                    .map_err(StepError::from)
                 })
             },
         )
@@ -615,49 +476,41 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
     let app: Option<support_store::App> = ctx
         .run("app", local, || async move {
             match &i.app_id {
-                Some(id) => s.app_by_id(id).await.map_err(retryable),
+                Some(id) => s.app_by_id(id).await.map_err(StepError::retryable),
                 None => Ok(None),
             }
         })
         .await?;
-    let policy_cfg = app
-        .as_ref()
-        .and_then(|a| a.policy.as_deref())
-        .and_then(|t| PolicyConfig::from_toml(t).ok())
-        .unwrap_or_default();
+    // Fail closed: a stored policy that does not parse decides nothing on its own.
+    let policy = app_policy(app.as_ref().and_then(|a| a.policy.as_deref()));
     let account = app
         .as_ref()
         .filter(|a| a.stripe_connected)
         .and_then(|a| a.stripe_account_id.clone());
     let now = ctx.now_ms("decided_at").await?;
-    let brain_input = BrainInput {
+    let facts = Facts {
         subject: gathered.subject.clone(),
         body: gathered.body.clone(),
         from: gathered.customer_email.clone().unwrap_or_default(),
-        user: facts.user.clone(),
-        purchases: facts.purchases.clone(),
-        charges: facts.charges.clone(),
-        knowledge: facts.knowledge.clone(),
+        user: app_facts.user.clone(),
+        purchases: app_facts.purchases.clone(),
+        charges: app_facts.charges.clone(),
+        knowledge: app_facts.knowledge.clone(),
         thread: gathered.thread,
         now: now.div_euclid(1000),
     };
-    let built = crate::context::build(&brain_input, &gathered.earlier, deps.brain.context_budget);
+    let built = crate::context::build(&facts, &gathered.earlier, deps.brain.context_budget);
 
     // The model, when the mode asks for it. Its answer (or its failure) is journaled.
-    let mode = deps.brain.mode_for(&policy_cfg);
-    let wants_model = match mode {
-        BrainMode::Rules => false,
-        BrainMode::Llm => true,
-        BrainMode::Tiered => {
-            let sig = detect(&brain_input.subject, &brain_input.body, &brain_input.from);
-            let c = classify(
-                &brain_input.subject,
-                &brain_input.body,
-                &brain_input.from,
-                &sig,
-            );
-            c.category == Category::Unknown || c.confidence < deps.brain.tiered_min_confidence
-        }
+    let wants_model = match &policy {
+        Err(_) => false,
+        Ok(p) => match deps.brain.mode_for(p) {
+            BrainMode::Rules => false,
+            BrainMode::Llm => true,
+            BrainMode::Tiered => {
+                !crate::decide::rules_are_sure(&facts, deps.brain.tiered_min_confidence)
+            }
+        },
     };
     let model: Option<LlmOutcome> = match (&deps.brain.llm, wants_model) {
         (Some(client), true) => {
@@ -691,19 +544,24 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
             Ok(support_store::new_id())
         })
         .await?;
-    let mut plan = crate::brain::decide_with(
-        &brain_input,
-        &policy_cfg,
-        &policy_cfg.approvers,
-        account.as_deref(),
-        model.as_ref().and_then(|m| m.opinion.as_ref()),
-    );
-    if let Some(err) = model.as_ref().and_then(|m| m.error.as_deref()) {
-        to_human_on_model_error(&mut plan, err);
-    }
+    let plan = match &policy {
+        Err(e) => decide_without_policy(&facts, e),
+        Ok(policy_cfg) => {
+            let mut plan = decide(
+                &facts,
+                policy_cfg,
+                account.as_deref(),
+                model.as_ref().and_then(|m| m.opinion.as_ref()),
+            );
+            if let Some(err) = model.as_ref().and_then(|m| m.error.as_deref()) {
+                plan.to_human_on_model_error(err);
+            }
+            plan
+        }
+    };
     let inputs_hash = {
         let canonical = json!({
-            "input": brain_input,
+            "input": facts,
             "context": built.text,
             "policy": plan.policy_fingerprint,
             "brain": plan.brain,
@@ -716,7 +574,7 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
         input.clone(),
         gathered.clone(),
         decision_id.clone(),
-        facts.clone(),
+        app_facts.clone(),
         plan.clone(),
         json!({
             "tokens": built.tokens,
@@ -724,7 +582,7 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
             "previews": built.preview_ids,
             "snippets": built.snippets,
             "dropped": built.dropped,
-            "facts_note": facts.note,
+            "facts_note": app_facts.note,
             "model_ms": model.as_ref().map(|m| m.elapsed_ms),
             "draft": plan.draft,
             "comment": plan.comment,
@@ -740,26 +598,46 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
     .to_string();
     let latency_ms = now - started_at;
     ctx.run("record_decision", local, || async move {
+        let json_text = |v: Value| v.to_string();
+        let mut data = json!({
+            "decision_id": d,
+            "category": p.category,
+            "confidence": p.confidence,
+            "signals": p.signals,
+            "routing": p.routing,
+            "route_rule": p.route_rule,
+            "proposals": p.proposals,
+            "messages": i.message_ids,
+            "facts_note": f.note,
+            "brain": p.brain,
+            "model": p.model,
+            "policy": p.policy(),
+        });
+        if p.route_rule == POLICY_INVALID {
+            // Why nothing was decided: the policy's parse error.
+            data["reasoning"] = json!(p.reasoning);
+        }
         s.record_decision(
             &NewDecision {
                 id: d.clone(),
                 conversation_id: i.conversation_id.clone(),
                 message_id: g.latest_message.clone(),
-                category: p.category.clone(),
-                routing: p.routing.clone(),
-                signals: serde_json::to_string(&p.signals).unwrap_or_else(|_| "[]".into()),
+                category: p.category.as_str().to_owned(),
+                routing: json_str(&p.routing),
+                signals: json_text(json!(p.signals)),
                 confidence: p.confidence,
+                // Field order as declared ({kind, params, verdict, rule}).
                 proposed_actions: serde_json::to_string(&p.proposals)
                     .unwrap_or_else(|_| "[]".into()),
-                brain: p.brain.clone(),
+                brain: p.brain.as_str().to_owned(),
                 model: p.model.clone(),
-                prompt_version: (p.brain == "llm")
+                prompt_version: (p.brain == crate::decide::BrainKind::Llm)
                     .then(|| crate::llm_brain::PROMPT_VERSION.to_owned()),
-                policy_version: Some(format!("{}@{}", p.policy_version, p.policy_fingerprint)),
+                policy_version: Some(p.policy()),
                 trace_id: i.trace_id.clone(),
                 inputs_hash: Some(inputs_hash),
                 latency_ms: Some(latency_ms),
-                validation: p.validation.as_ref().map(Value::to_string),
+                validation: p.validation.as_ref().map(|v| json_text(json!(v))),
                 context: Some(ctx_record.to_string()),
                 retrieved,
             },
@@ -768,155 +646,98 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
                 action: "decision.recorded".into(),
                 subject: format!("conversation:{}", i.conversation_id),
                 trace_id: Some(i.trace_id.clone()),
-                data: json!({
-                    "decision_id": d,
-                    "category": p.category,
-                    "confidence": p.confidence,
-                    "signals": p.signals,
-                    "routing": p.routing,
-                    "route_rule": p.route_rule,
-                    "proposals": p.proposals,
-                    "messages": i.message_ids,
-                    "facts_note": f.note,
-                    "brain": p.brain,
-                    "model": p.model,
-                    "policy": format!("{}@{}", p.policy_version, p.policy_fingerprint),
-                }),
+                data,
             },
         )
         .await
-        .map_err(retryable)?;
+        .map_err(StepError::retryable)?;
         Ok(())
     })
     .await?;
-    let decided = (plan, app);
-    let (plan, app) = decided;
 
     // Act: each allowed proposal becomes a ledger action; an escalation (by route or by the
     // policy) becomes an escalate_to_human action; a denied proposal becomes nothing.
-    let mut escalate: Option<String> = match plan.routing.as_str() {
-        "escalate_human" | "escalate_urgent" | "escalate_instructor" => {
-            Some(format!("{} ({})", plan.routing, plan.route_rule))
+    let mut escalate: Option<String> = plan.escalates().then(|| {
+        let why = format!("{} ({})", json_str(&plan.routing), plan.route_rule);
+        match plan.route_rule.as_str() {
+            // The reason a human needs is the parse error itself.
+            POLICY_INVALID => format!("{why}: {}", plan.reasoning.join("; ")),
+            _ => why,
         }
-        _ => None,
-    };
+    });
     let mut started = Vec::new();
+    let proposal = |request: &ActionRequest, verdict: Verdict, requested_by: String| Proposal {
+        app_id: input.app_id.clone(),
+        conversation_id: Some(input.conversation_id.clone()),
+        kind: request.kind().as_str().to_owned(),
+        params: request.params(),
+        verdict,
+        requested_by,
+        trace_id: input.trace_id.clone(),
+    };
+    let requested_by = format!("agent:{}", plan.brain);
     for (n, p) in plan.proposals.iter().enumerate() {
-        if let Verdict::Escalate { reason } = &p.verdict {
-            escalate.get_or_insert_with(|| reason.clone());
-            continue;
+        match &p.verdict {
+            Verdict::Escalate { reason } => {
+                escalate.get_or_insert_with(|| reason.clone());
+            }
+            Verdict::Deny { .. } => {}
+            verdict @ (Verdict::Auto | Verdict::Approval { .. }) => {
+                let prop = proposal(&p.request, verdict.clone(), requested_by.clone());
+                let step = format!("propose:{n}");
+                started.push(
+                    propose_step(&ctx, &step, deps.actions.clone(), prop, "not proposed").await?,
+                );
+            }
         }
-        if matches!(p.verdict, Verdict::Deny { .. }) {
-            continue;
-        }
-        let (svc, i, p) = (deps.actions.clone(), input.clone(), p.clone());
-        let id: String = ctx
-            .run(
-                &format!("propose:{n}"),
-                local,
-                || -> BoxFut<Result<String, StepError>> {
-                    Box::pin(async move {
-                        svc.propose(Proposal {
-                            app_id: i.app_id.clone(),
-                            conversation_id: Some(i.conversation_id.clone()),
-                            kind: p.kind.clone(),
-                            params: p.params.clone(),
-                            verdict: p.verdict.clone(),
-                            requested_by: "agent:rules".into(),
-                            trace_id: i.trace_id.clone(),
-                        })
-                        .await
-                        .map(|a| a.id)
-                        .map_err(|e| StepError::Permanent(e.to_string()))
-                    })
-                },
-            )
-            .await
-            .unwrap_or_else(|e| format!("not proposed: {e}"));
-        started.push(id);
     }
     let inbox = app
         .as_ref()
         .and_then(|a| a.front_inbox_ids.first().cloned());
-    if let Some(reason) = &escalate {
-        let (svc, i, g, app) = (
-            deps.actions.clone(),
-            input.clone(),
-            gathered.clone(),
-            app.clone(),
-        );
-        let reason = reason.clone();
-        let id: String = ctx
-            .run(
+    if let Some(reason) = escalate {
+        let request = ActionRequest::EscalateToHuman(EscalateParams::new(
+            gathered.front_conversation_id.clone(),
+            reason,
+            app.as_ref()
+                .and_then(|a| a.escalation_slack_channel.clone()),
+        ));
+        let prop = proposal(&request, Verdict::Auto, requested_by.clone());
+        started.push(
+            propose_step(
+                &ctx,
                 "escalate",
-                local,
-                || -> BoxFut<Result<String, StepError>> {
-                    Box::pin(async move {
-                        let mut params =
-                            json!({"conversation": g.front_conversation_id, "reason": reason});
-                        if let Some(ch) = app
-                            .as_ref()
-                            .and_then(|a| a.escalation_slack_channel.clone())
-                        {
-                            params["slack_channel"] = json!(ch);
-                        }
-                        svc.propose(Proposal {
-                            app_id: i.app_id.clone(),
-                            conversation_id: Some(i.conversation_id.clone()),
-                            kind: "escalate_to_human".into(),
-                            params,
-                            verdict: Verdict::Auto,
-                            requested_by: "agent:rules".into(),
-                            trace_id: i.trace_id.clone(),
-                        })
-                        .await
-                        .map(|a| a.id)
-                        .map_err(|e| StepError::Permanent(e.to_string()))
-                    })
-                },
+                deps.actions.clone(),
+                prop,
+                "not escalated",
             )
-            .await
-            .unwrap_or_else(|e| format!("not escalated: {e}"));
-        started.push(id);
+            .await?,
+        );
     } else {
         // A reply draft for the customer, or an internal note for the teammate already on
         // the conversation: one ledger action either way.
         let note = match (plan.draft.clone(), plan.comment.clone(), inbox) {
-            (Some(body), _, Some(inbox)) => Some((
+            (Some(body), _, Some(inbox_id)) => Some((
                 "draft",
-                "draft_response",
-                json!({"conversation": gathered.front_conversation_id, "inbox_id": inbox, "body": body}),
+                ActionRequest::DraftResponse(DraftParams {
+                    conversation: gathered.front_conversation_id.clone(),
+                    body,
+                    inbox_id,
+                    to: None,
+                }),
             )),
             (None, Some(body), _) => Some((
                 "comment",
-                "add_comment",
-                json!({"conversation": gathered.front_conversation_id, "body": body}),
+                ActionRequest::AddComment(CommentParams {
+                    conversation: gathered.front_conversation_id.clone(),
+                    body,
+                }),
             )),
             _ => None,
         };
-        if let Some((step, kind, params)) = note {
-            let (svc, i) = (deps.actions.clone(), input.clone());
-            let requested_by = format!("agent:{}", plan.brain);
-            let id: String = ctx
-                .run(step, local, || -> BoxFut<Result<String, StepError>> {
-                    Box::pin(async move {
-                        svc.propose(Proposal {
-                            app_id: i.app_id.clone(),
-                            conversation_id: Some(i.conversation_id.clone()),
-                            kind: kind.into(),
-                            params,
-                            verdict: Verdict::Auto,
-                            requested_by,
-                            trace_id: i.trace_id.clone(),
-                        })
-                        .await
-                        .map(|a| a.id)
-                        .map_err(|e| StepError::Permanent(e.to_string()))
-                    })
-                })
-                .await
-                .unwrap_or_else(|e| format!("not done ({step}): {e}"));
-            started.push(id);
+        if let Some((step, request)) = note {
+            let prop = proposal(&request, Verdict::Auto, requested_by.clone());
+            let not_done = format!("not done ({step})");
+            started.push(propose_step(&ctx, step, deps.actions.clone(), prop, &not_done).await?);
         }
     }
 
@@ -927,4 +748,12 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
         "messages": input.message_ids.len(),
         "actions": started,
     }))
+}
+
+/// A unit enum's serde name (`escalate_human`).
+fn json_str<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
 }

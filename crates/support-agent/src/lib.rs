@@ -5,9 +5,10 @@
 
 pub mod actions;
 pub mod app_tools;
-pub mod brain;
 pub mod context;
+pub mod decide;
 pub mod helpdesk_tools;
 pub mod inbound;
 pub mod llm_brain;
+pub mod request;
 pub mod tools;

@@ -1,7 +1,7 @@
 //! The LLM brain: one tool call (`triage`) that classifies the message, may pick an action
 //! and a purchase, and may write a reply. The model's output is validated against the tool's
 //! JSON schema (`support_llm::schema`, fail-closed) and only those structured fields reach
-//! [`crate::brain::decide_with`], where the deterministic routing rules and the app's policy
+//! [`crate::decide::decide`], where the deterministic routing rules and the app's policy
 //! decide. There is no path from model text to a verdict, an amount or an approver.
 //!
 //! Any failure — transport, retries exhausted, no tool call, a schema violation, an unknown
@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 use support_core::classify::Category;
 use support_llm::{ChatRequest, LlmClient, LlmError, Message, ToolCallError, ToolChoice, ToolSpec};
 
-use crate::brain::ModelOpinion;
 use crate::context::BuiltContext;
+use crate::decide::ModelOpinion;
+use crate::request::RequestKind;
 
 /// Recorded on every decision the model contributed to; bump it whenever the prompt or the
 /// tool schema changes.
@@ -114,11 +115,20 @@ pub async fn opinion(
         .get("confidence")
         .and_then(Value::as_f64)
         .ok_or_else(|| LlmBrainError::Unusable("no confidence".into()))?;
+    // An action the ledger has no kind for is not guessed at: the model's answer is unusable
+    // and the conversation goes to a human.
+    let action = match text(args, "action").filter(|a| a != "none") {
+        None => None,
+        Some(a) => Some(
+            RequestKind::parse(&a)
+                .ok_or_else(|| LlmBrainError::Unusable(format!("unknown action {a:?}")))?,
+        ),
+    };
     Ok(ModelOpinion {
         category,
         confidence,
         reasoning: text(args, "reasoning").unwrap_or_default(),
-        action: text(args, "action").filter(|a| a != "none"),
+        action,
         purchase_id: text(args, "purchase_id"),
         transfer_to: text(args, "transfer_to"),
         draft: text(args, "draft"),

@@ -5,25 +5,50 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_json::Value;
-use support_engine::RetryPolicy;
+use support_engine::{BoxError, RetryPolicy, StepError};
 use support_stripe::{Outcome, RefundRequest, StripeApi, StripeError};
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub use crate::request::{ActionRequest, RefundParams, RequestError};
+
+/// How a tool failed. Each keeps its cause; the action workflow journals the whole chain.
+#[derive(Debug, thiserror::Error)]
 pub enum ToolError {
-    /// The input does not match the tool's schema; nothing was attempted.
-    #[error("invalid input: {0}")]
-    Invalid(String),
+    /// The input does not match the tool's request; nothing was attempted.
+    #[error(transparent)]
+    Invalid(#[from] RequestError),
     /// Definitely not done (declined, refused, a bug such as an idempotency mismatch).
-    #[error("{0}")]
-    Failed(String),
+    #[error(transparent)]
+    Failed(BoxError),
     /// Not done; the same request with the same key may be tried again.
-    #[error("{0}")]
-    Retry(String),
+    #[error(transparent)]
+    Retry(BoxError),
     /// Maybe done: reconcile before anything else.
-    #[error("{0}")]
-    Uncertain(String),
+    #[error(transparent)]
+    Uncertain(BoxError),
+}
+
+impl ToolError {
+    pub fn failed(e: impl Into<BoxError>) -> Self {
+        ToolError::Failed(e.into())
+    }
+    pub fn retry(e: impl Into<BoxError>) -> Self {
+        ToolError::Retry(e.into())
+    }
+    /// A tool was handed another kind's request (a registry wired wrongly): never retried.
+    pub fn wrong_request(tool: &str, req: &ActionRequest) -> Self {
+        ToolError::Failed(format!("tool {tool} cannot run a {} request", req.kind()).into())
+    }
+}
+
+impl From<ToolError> for StepError {
+    fn from(e: ToolError) -> Self {
+        match e {
+            ToolError::Retry(e) | ToolError::Uncertain(e) => StepError::Retryable(e),
+            ToolError::Failed(e) => StepError::Permanent(e),
+            ToolError::Invalid(e) => StepError::permanent(e),
+        }
+    }
 }
 
 /// What a tool knows about the action it runs for.
@@ -41,14 +66,18 @@ pub trait Tool: Send + Sync {
     fn name(&self) -> &'static str;
     /// Attempt budget for execution (Stripe: 3; Front and Slack: 5).
     fn retry_policy(&self) -> RetryPolicy;
-    /// Checks `params` against the tool's input schema.
-    fn validate(&self, params: &Value) -> Result<(), ToolError>;
     /// Performs the action with the action's idempotency key.
-    async fn execute(&self, ctx: &ToolCtx, params: &Value) -> Result<Value, ToolError>;
+    async fn execute(&self, ctx: &ToolCtx, req: &ActionRequest) -> Result<Value, ToolError>;
     /// Looks for the effect of an earlier attempt (for refunds: list by our metadata).
-    async fn reconcile(&self, ctx: &ToolCtx, params: &Value) -> Result<Option<Value>, ToolError>;
-    /// Whether [`Tool::follow_up`] has work to do for these parameters.
-    fn wants_follow_up(&self, _ctx: &ToolCtx, _params: &Value) -> bool {
+    async fn reconcile(
+        &self,
+        _ctx: &ToolCtx,
+        _req: &ActionRequest,
+    ) -> Result<Option<Value>, ToolError> {
+        Ok(None)
+    }
+    /// Whether [`Tool::follow_up`] has work to do for this request.
+    fn wants_follow_up(&self, _ctx: &ToolCtx, _req: &ActionRequest) -> bool {
         false
     }
     /// Work that must follow a success (for refunds: revoke access in the app). It runs as its
@@ -57,7 +86,7 @@ pub trait Tool: Send + Sync {
     async fn follow_up(
         &self,
         _ctx: &ToolCtx,
-        _params: &Value,
+        _req: &ActionRequest,
         _result: &Value,
     ) -> Result<Value, ToolError> {
         Ok(Value::Null)
@@ -91,25 +120,6 @@ impl ToolRegistry {
     }
 }
 
-/// Input of the refund tool. Unknown fields are refused so a typo cannot silently drop a
-/// constraint.
-#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct RefundParams {
-    /// The product's connected Stripe account (`acct_…`).
-    pub account: String,
-    /// The charge to refund (`ch_…`).
-    pub charge: String,
-    /// Minor units; the remaining refundable amount when absent.
-    #[serde(default)]
-    pub amount: Option<i64>,
-    #[serde(default)]
-    pub reason: Option<String>,
-    /// The product app's purchase, for revoking access after the refund.
-    #[serde(default)]
-    pub purchase_id: Option<String>,
-}
-
 /// `process_refund` on a Connect account through the Stripe API, then `revokeAccess` in the
 /// product app for the refunded purchase.
 pub struct RefundTool {
@@ -128,34 +138,19 @@ impl RefundTool {
         self
     }
 
-    fn params(params: &Value) -> Result<RefundParams, ToolError> {
-        let p: RefundParams = serde_json::from_value(params.clone())
-            .map_err(|e| ToolError::Invalid(e.to_string()))?;
-        if !p.account.starts_with("acct_") {
-            return Err(ToolError::Invalid(format!(
-                "account {:?} must be acct_…",
-                p.account
-            )));
+    fn request(req: &ActionRequest) -> Result<&RefundParams, ToolError> {
+        match req {
+            ActionRequest::Refund(p) => Ok(p),
+            other => Err(ToolError::wrong_request("process_refund", other)),
         }
-        if !(p.charge.starts_with("ch_") || p.charge.starts_with("py_")) {
-            return Err(ToolError::Invalid(format!(
-                "charge {:?} must be ch_…",
-                p.charge
-            )));
-        }
-        if p.amount.is_some_and(|a| a <= 0) {
-            return Err(ToolError::Invalid("amount must be positive".into()));
-        }
-        Ok(p)
     }
 }
 
 fn from_stripe(e: StripeError) -> ToolError {
-    let msg = e.to_string();
     match e.outcome() {
-        Outcome::Failed => ToolError::Failed(msg),
-        Outcome::RetrySameKey => ToolError::Retry(msg),
-        Outcome::Uncertain => ToolError::Uncertain(msg),
+        Outcome::Failed => ToolError::failed(e),
+        Outcome::RetrySameKey => ToolError::retry(e),
+        Outcome::Uncertain => ToolError::Uncertain(e.into()),
     }
 }
 
@@ -169,13 +164,9 @@ impl Tool for RefundTool {
         RetryPolicy::STRIPE
     }
 
-    fn validate(&self, params: &Value) -> Result<(), ToolError> {
-        Self::params(params).map(|_| ())
-    }
-
-    async fn execute(&self, ctx: &ToolCtx, params: &Value) -> Result<Value, ToolError> {
+    async fn execute(&self, ctx: &ToolCtx, req: &ActionRequest) -> Result<Value, ToolError> {
         let (action_id, idempotency_key) = (ctx.action_id.as_str(), ctx.idempotency_key.as_str());
-        let p = Self::params(params)?;
+        let p = Self::request(req)?;
         // Check the charge on the connected account before any POST: a charge of another
         // account (C23) or one with too little left (C20, e.g. refunded elsewhere since the
         // policy decided) fails here, with nothing sent. If this action's own refund already
@@ -183,7 +174,7 @@ impl Tool for RefundTool {
         let charge = match self.stripe.retrieve_charge(&p.account, &p.charge).await {
             Ok(c) => c,
             Err(e) if e.code() == Some("resource_missing") => {
-                return Err(ToolError::Failed(format!(
+                return Err(ToolError::failed(format!(
                     "charge {} is not on connected account {}; no refund was attempted",
                     p.charge, p.account
                 )));
@@ -192,10 +183,10 @@ impl Tool for RefundTool {
         };
         let wanted = p.amount.unwrap_or_else(|| charge.refundable());
         if charge.refundable() == 0 || wanted > charge.refundable() {
-            if let Some(done) = self.reconcile(ctx, params).await? {
+            if let Some(done) = self.reconcile(ctx, req).await? {
                 return Ok(done);
             }
-            return Err(ToolError::Failed(format!(
+            return Err(ToolError::failed(format!(
                 "charge {} has {} {} left to refund and {wanted} was asked; no refund was attempted",
                 p.charge,
                 charge.refundable(),
@@ -222,12 +213,16 @@ impl Tool for RefundTool {
             .create_refund(&p.account, &req, idempotency_key)
             .await
             .map_err(from_stripe)?;
-        serde_json::to_value(&refund).map_err(|e| ToolError::Failed(e.to_string()))
+        serde_json::to_value(&refund).map_err(ToolError::failed)
     }
 
-    async fn reconcile(&self, ctx: &ToolCtx, params: &Value) -> Result<Option<Value>, ToolError> {
+    async fn reconcile(
+        &self,
+        ctx: &ToolCtx,
+        req: &ActionRequest,
+    ) -> Result<Option<Value>, ToolError> {
         let action_id = ctx.action_id.as_str();
-        let p = Self::params(params)?;
+        let p = Self::request(req)?;
         let found = support_stripe::find_refund_by_action(
             self.stripe.as_ref(),
             &p.account,
@@ -237,40 +232,70 @@ impl Tool for RefundTool {
         .await
         .map_err(from_stripe)?;
         found
-            .map(|r| serde_json::to_value(&r).map_err(|e| ToolError::Failed(e.to_string())))
+            .map(|r| serde_json::to_value(&r).map_err(ToolError::failed))
             .transpose()
     }
 
-    fn wants_follow_up(&self, ctx: &ToolCtx, params: &Value) -> bool {
+    fn wants_follow_up(&self, ctx: &ToolCtx, req: &ActionRequest) -> bool {
         self.apps.is_some()
             && ctx.app_id.is_some()
-            && Self::params(params).is_ok_and(|p| p.purchase_id.is_some())
+            && Self::request(req).is_ok_and(|p| p.purchase_id.is_some())
     }
 
     async fn follow_up(
         &self,
         ctx: &ToolCtx,
-        params: &Value,
+        req: &ActionRequest,
         result: &Value,
     ) -> Result<Value, ToolError> {
-        let p = Self::params(params)?;
+        let p = Self::request(req)?;
         let (Some(apps), Some(app_id), Some(purchase)) = (&self.apps, &ctx.app_id, &p.purchase_id)
         else {
             return Ok(Value::Null);
         };
         let refund_id = result["id"]
             .as_str()
-            .ok_or_else(|| ToolError::Failed("the refund has no id".into()))?;
+            .ok_or_else(|| ToolError::failed("the refund has no id"))?;
         let api = apps.app_api(app_id).await?;
         let revoked = api
             .revoke_access(purchase, "refunded", refund_id)
             .await
             .map_err(|e| match e {
                 support_sdk::SdkError::Server(_) | support_sdk::SdkError::Transport { .. } => {
-                    ToolError::Retry(e.to_string())
+                    ToolError::retry(e)
                 }
-                other => ToolError::Failed(other.to_string()),
+                other => ToolError::failed(other),
             })?;
-        serde_json::to_value(&revoked).map_err(|e| ToolError::Failed(e.to_string()))
+        serde_json::to_value(&revoked).map_err(ToolError::failed)
     }
+}
+
+/// Every tool the platform runs, by action kind: refunds on Stripe (then revoking access in
+/// the app), drafts, comments and escalations in Front and Slack, and the app's own methods
+/// through its SDK client.
+pub fn registry(
+    stripe: Arc<dyn StripeApi>,
+    front: Arc<dyn support_front::FrontApi>,
+    slack: Arc<dyn support_slack::SlackApi>,
+    apps: Arc<dyn crate::app_tools::AppDirectory>,
+) -> ToolRegistry {
+    use crate::helpdesk_tools::{CommentTool, DraftTool, EscalateTool};
+    let mut tools = ToolRegistry::new()
+        .with(
+            "refund",
+            Arc::new(RefundTool::new(stripe).with_apps(apps.clone())),
+        )
+        .with("draft_response", Arc::new(DraftTool::new(front.clone())))
+        .with("add_comment", Arc::new(CommentTool::new(front.clone())))
+        .with(
+            "escalate_to_human",
+            Arc::new(EscalateTool::new(front, slack)),
+        );
+    for m in crate::app_tools::AppMethod::ALL {
+        tools = tools.with(
+            m.kind(),
+            Arc::new(crate::app_tools::AppTool::new(m, apps.clone())),
+        );
+    }
+    tools
 }

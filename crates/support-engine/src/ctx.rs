@@ -214,8 +214,9 @@ impl Durable for EmbeddedCtx {
         self.fault(Fault::Inside(key.clone()));
         let entry = match outcome {
             Ok(v) => Entry::Ok(v),
-            Err(StepError::Permanent(m)) => Entry::Err(m),
-            Err(StepError::Retryable(error)) => {
+            Err(StepError::Permanent(e)) => Entry::Err(crate::error_chain(e.as_ref())),
+            Err(StepError::Retryable(e)) => {
+                let error = crate::error_chain(e.as_ref());
                 let attempts = self
                     .inner
                     .store

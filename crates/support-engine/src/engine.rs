@@ -60,6 +60,29 @@ pub struct StartOptions {
     pub run_at: Option<i64>,
 }
 
+/// One item of a burst for [`Engine::start_or_join`].
+#[derive(Debug, Clone)]
+pub struct Burst<'a> {
+    pub kind: &'a str,
+    /// The key prefix the burst's runs share (e.g. `conv:<id>:`).
+    pub group: &'a str,
+    /// The item's own key under the prefix.
+    pub key: &'a str,
+    pub debounce_ms: i64,
+    pub throttle_ms: i64,
+    pub lock_key: Option<String>,
+    pub trace_id: Option<String>,
+}
+
+/// What [`Engine::start_or_join`] did with an item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Joined {
+    /// A run of its own (new, or started for it earlier).
+    Started { run_id: String },
+    /// It joined a run that had not started.
+    Joined { run_id: String },
+}
+
 /// A run as the operator view shows it.
 pub type RunInfo = RunRow;
 
@@ -142,6 +165,83 @@ impl Engine {
             .await?;
         self.wake.notify_one();
         Ok(started)
+    }
+
+    /// The run of `kind` started under `key`, if any.
+    pub async fn run_by_key(&self, kind: &str, key: &str) -> WfResult<Option<RunInfo>> {
+        Ok(self.store.wf_by_key(kind, key).await?)
+    }
+
+    /// Starts a run for one item of a burst, or joins the burst's run that has not started
+    /// yet. Runs of a burst share `burst.group` as their key prefix; the item's own key makes a
+    /// redelivered item idempotent. A new run starts `debounce_ms` from now, and no sooner than
+    /// `throttle_ms` after the group's previous run started.
+    ///
+    /// `covers(input)` says whether a run's input already includes the item; `join(input)`
+    /// adds it.
+    pub async fn start_or_join<I>(
+        &self,
+        burst: Burst<'_>,
+        input: I,
+        covers: impl Fn(&I) -> bool,
+        join: impl FnOnce(&mut I),
+    ) -> WfResult<Joined>
+    where
+        I: Serialize + serde::de::DeserializeOwned,
+    {
+        if let Some(run) = self.store.wf_by_key(burst.kind, burst.key).await? {
+            return Ok(Joined::Started { run_id: run.id });
+        }
+        let latest = self
+            .store
+            .wf_latest_with_prefix(burst.kind, burst.group)
+            .await?;
+        let decode = |raw: &str| {
+            serde_json::from_str::<I>(raw)
+                .map_err(|e| WfError::Invalid(format!("input of a {} run: {e}", burst.kind)))
+        };
+        if let Some(run) = &latest
+            && decode(&run.input).is_ok_and(|i| covers(&i))
+        {
+            return Ok(Joined::Joined {
+                run_id: run.id.clone(),
+            });
+        }
+        if let Some(run) = &latest
+            && run.status == status::PENDING
+            && run.started_at.is_none()
+        {
+            let mut pending = decode(&run.input)?;
+            if !covers(&pending) {
+                join(&mut pending);
+            }
+            let raw =
+                serde_json::to_string(&pending).map_err(|e| WfError::Invalid(e.to_string()))?;
+            // False when the run started meanwhile: then the item gets a run of its own.
+            if self.store.wf_update_pending_input(&run.id, &raw).await? {
+                return Ok(Joined::Joined {
+                    run_id: run.id.clone(),
+                });
+            }
+        }
+        let not_before = latest
+            .as_ref()
+            .map(|r| r.started_at.unwrap_or(r.created_at) + burst.throttle_ms)
+            .unwrap_or(i64::MIN);
+        let run_at = (self.now() + burst.debounce_ms).max(not_before);
+        let (run_id, _) = self
+            .start(
+                burst.kind,
+                burst.key,
+                &input,
+                StartOptions {
+                    lock_key: burst.lock_key,
+                    trace_id: burst.trace_id,
+                    run_at: Some(run_at),
+                },
+            )
+            .await?;
+        Ok(Joined::Started { run_id })
     }
 
     /// Resolves promise `name` of a run (a human decision, a callback). The first resolution

@@ -18,7 +18,7 @@ mod ctx;
 mod engine;
 
 pub use ctx::{Durable, EmbeddedCtx};
-pub use engine::{Engine, EngineConfig, RunInfo, StartOptions};
+pub use engine::{Burst, Engine, EngineConfig, Joined, RunInfo, StartOptions};
 
 use std::time::Duration;
 
@@ -59,15 +59,45 @@ impl RetryPolicy {
     }
 }
 
-/// How a step reports failure.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// The cause a step failed with, kept whole (with its source chain) until it is journaled.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// How a step reports failure. Both keep the cause; the journal records its message with
+/// every source in the chain (`error_chain`), so a dead-letter entry says what failed and why.
+#[derive(Debug, thiserror::Error)]
 pub enum StepError {
     /// Worth another attempt (network, 5xx, 429, a busy lock).
-    #[error("{0}")]
-    Retryable(String),
+    #[error(transparent)]
+    Retryable(BoxError),
     /// Will not get better: recorded in the journal, so a replay sees the same failure.
-    #[error("{0}")]
-    Permanent(String),
+    #[error(transparent)]
+    Permanent(BoxError),
+}
+
+impl StepError {
+    pub fn retryable(e: impl Into<BoxError>) -> Self {
+        StepError::Retryable(e.into())
+    }
+
+    pub fn permanent(e: impl Into<BoxError>) -> Self {
+        StepError::Permanent(e.into())
+    }
+}
+
+/// An error's message followed by each of its sources' (`a: b: c`), skipping a source whose
+/// message the outer one already ends with.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        let m = s.to_string();
+        if !out.ends_with(&m) {
+            out.push_str(": ");
+            out.push_str(&m);
+        }
+        next = s.source();
+    }
+    out
 }
 
 /// Why a workflow invocation stopped before returning. Workflow code propagates these with

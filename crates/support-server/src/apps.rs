@@ -20,8 +20,7 @@ fn shared_http() -> Result<reqwest::Client, ToolError> {
     if let Some(c) = HTTP.get() {
         return Ok(c.clone());
     }
-    let c = SdkClient::http_client(Duration::from_secs(15))
-        .map_err(|e| ToolError::Failed(e.to_string()))?;
+    let c = SdkClient::http_client(Duration::from_secs(15)).map_err(ToolError::failed)?;
     Ok(HTTP.get_or_init(|| c).clone())
 }
 
@@ -38,23 +37,23 @@ impl AppDirectory for RegisteredApps {
             .store
             .app_by_id(app_id)
             .await
-            .map_err(|e| ToolError::Retry(e.to_string()))?
-            .ok_or_else(|| ToolError::Failed(format!("app {app_id} is not registered")))?;
+            .map_err(ToolError::retry)?
+            .ok_or_else(|| ToolError::failed(format!("app {app_id} is not registered")))?;
         let url = app
             .integration_url
-            .ok_or_else(|| ToolError::Failed(format!("app {} has no integration URL", app.slug)))?;
+            .ok_or_else(|| ToolError::failed(format!("app {} has no integration URL", app.slug)))?;
         let secrets = self
             .secrets
             .signing_secrets(&app.id, self.clock.now_ms())
             .await
-            .map_err(|e| ToolError::Retry(e.to_string()))?;
+            .map_err(ToolError::retry)?;
         let current = secrets.first().ok_or_else(|| {
-            ToolError::Failed(format!("app {} has no live signing secret", app.slug))
+            ToolError::failed(format!("app {} has no live signing secret", app.slug))
         })?;
         let secret = std::str::from_utf8(current)
-            .map_err(|_| ToolError::Failed("the app's signing secret is not text".into()))?;
-        let client = SdkClient::with_http(shared_http()?, &url, secret)
-            .map_err(|e| ToolError::Failed(e.to_string()))?;
+            .map_err(|_| ToolError::failed("the app's signing secret is not text"))?;
+        let client =
+            SdkClient::with_http(shared_http()?, &url, secret).map_err(ToolError::failed)?;
         Ok(Arc::new(client))
     }
 }

@@ -91,14 +91,17 @@ pub struct Config {
     pub llm: Option<support_llm::LlmConfig>,
 }
 
+pub use support_agent::inbound::BrainMode;
+
 /// Which brain decides on inbound messages.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BrainConfig {
     /// `rules` (no network, no model), `llm` (the model classifies, proposes and drafts), or
     /// `tiered` (rules first; the model when the rules are unsure or a reply needs writing).
-    /// Whatever the brain, the app's policy decides every proposed action.
-    pub mode: String,
+    /// Whatever the brain, the app's policy decides every proposed action. Any other value
+    /// is refused when the config is read.
+    pub mode: BrainMode,
     /// In `tiered` mode, rules confidence at or above this keeps the rules' classification.
     pub tiered_min_confidence: f64,
 }
@@ -106,7 +109,7 @@ pub struct BrainConfig {
 impl Default for BrainConfig {
     fn default() -> Self {
         Self {
-            mode: "rules".into(),
+            mode: BrainMode::Rules,
             tiered_min_confidence: 0.7,
         }
     }
@@ -304,23 +307,15 @@ impl Config {
                 "fault_point {f:?} must be before_ingest_commit or after_ingest_commit"
             )));
         }
-        match (self.brain.mode.as_str(), &self.llm) {
-            ("rules", None) => {}
-            ("rules", Some(llm)) => llm
+        match (self.brain.mode, &self.llm) {
+            (_, Some(llm)) => llm
                 .check()
                 .map_err(|e| ConfigError::Invalid(format!("llm: {e}")))?,
-            ("llm" | "tiered", Some(llm)) => llm
-                .check()
-                .map_err(|e| ConfigError::Invalid(format!("llm: {e}")))?,
-            ("llm" | "tiered", None) => {
+            (BrainMode::Rules, None) => {}
+            (mode @ (BrainMode::Llm | BrainMode::Tiered), None) => {
                 return Err(ConfigError::Invalid(format!(
                     "brain.mode {:?} needs an [llm] section (provider, base_url, model)",
-                    self.brain.mode
-                )));
-            }
-            (other, _) => {
-                return Err(ConfigError::Invalid(format!(
-                    "brain.mode {other:?} must be \"rules\", \"llm\" or \"tiered\""
+                    mode.as_str()
                 )));
             }
         }

@@ -17,14 +17,13 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
-pub mod ingest;
-pub mod reconcile;
+pub mod pipeline;
 pub mod secrets;
-mod slack_approvals;
 pub mod state;
 mod stripe;
-mod stripe_events;
-pub mod worker;
+
+/// The pipeline's parts under their old paths (`support_server::worker::run_once`, …).
+pub use pipeline::{ingest, reconcile, worker};
 
 pub use bootstrap::Bootstrap;
 pub use config::{Config, Secret};
@@ -42,12 +41,8 @@ pub struct Services {
 /// The inbound brain from `[brain]` and `[llm]` (the config check already refused an
 /// `llm`/`tiered` mode without a model).
 fn brain_settings(config: &Config) -> anyhow::Result<support_agent::inbound::BrainSettings> {
-    use support_agent::inbound::{BrainMode, BrainSettings};
-    let mode = match config.brain.mode.as_str() {
-        "llm" => BrainMode::Llm,
-        "tiered" => BrainMode::Tiered,
-        _ => BrainMode::Rules,
-    };
+    use support_agent::inbound::BrainSettings;
+    let mode = config.brain.mode;
     // Built whenever configured: an app's policy may choose a model brain on its own.
     let llm = match &config.llm {
         Some(c) => Some(
@@ -157,40 +152,15 @@ impl Application {
                 secrets: secrets.clone(),
                 clock: clock.clone(),
             });
-        let mut tools = support_agent::tools::ToolRegistry::new()
-            .with(
-                "refund",
-                Arc::new(
-                    support_agent::tools::RefundTool::new(stripe.clone())
-                        .with_apps(directory.clone()),
-                ),
-            )
-            .with(
-                "draft_response",
-                Arc::new(support_agent::helpdesk_tools::DraftTool::new(front.clone())),
-            )
-            .with(
-                "add_comment",
-                Arc::new(support_agent::helpdesk_tools::CommentTool::new(
-                    front.clone(),
-                )),
-            )
-            .with(
-                "escalate_to_human",
-                Arc::new(support_agent::helpdesk_tools::EscalateTool::new(
-                    front.clone(),
-                    slack.clone(),
-                )),
-            );
-        for m in support_agent::app_tools::AppMethod::ALL {
-            tools = tools.with(
-                m.kind(),
-                Arc::new(support_agent::app_tools::AppTool::new(m, directory.clone())),
-            );
-        }
+        let tools = support_agent::tools::registry(
+            stripe.clone(),
+            front.clone(),
+            slack.clone(),
+            directory.clone(),
+        );
         let actions =
             support_agent::actions::ActionService::new(store.clone(), engine.clone(), tools);
-        actions.set_notifier(Arc::new(slack_approvals::SlackApprovals {
+        actions.set_notifier(Arc::new(pipeline::slack_approvals::SlackApprovals {
             store: store.clone(),
             slack: slack.clone(),
         }));
@@ -207,7 +177,7 @@ impl Application {
             brain_settings(&config)?,
         );
         let outbox_wake = Arc::new(tokio::sync::Notify::new());
-        let state = AppState {
+        let pipeline = pipeline::Pipeline {
             ingest: ingest::Ingestor::start(
                 store.clone(),
                 config
@@ -217,17 +187,27 @@ impl Application {
                 outbox_wake.clone(),
             ),
             store,
-            config: Arc::new(config),
-            front,
-            clock,
-            secrets,
             engine,
+            front,
+            stripe,
+            slack,
             actions,
             inbound,
-            stripe,
-            stripe_connect,
-            slack,
+            apps: directory,
+            clock,
             outbox_wake,
+            settings: pipeline::PipelineSettings {
+                poll_ms: config.worker.poll_ms,
+                front_reconcile_secs: config.worker.front_reconcile_secs,
+                front_configured: !config.front.api_token.expose().is_empty(),
+                stripe_client_id: config.stripe.client_id.clone(),
+            },
+        };
+        let state = AppState {
+            pipeline,
+            config: Arc::new(config),
+            secrets,
+            stripe_connect,
         };
         Ok(Self {
             listener,
@@ -264,8 +244,8 @@ impl Application {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let worker = if self.state.config.worker.enabled {
             let engine = tokio::spawn(self.state.engine.clone().run_loop(stop_rx.clone()));
-            let outbox = tokio::spawn(worker::run(self.state.clone(), stop_rx.clone()));
-            tokio::spawn(reconcile::run(self.state.clone(), stop_rx));
+            let outbox = tokio::spawn(worker::run(self.state.pipeline.clone(), stop_rx.clone()));
+            tokio::spawn(reconcile::run(self.state.pipeline.clone(), stop_rx));
             Some((engine, outbox))
         } else {
             None

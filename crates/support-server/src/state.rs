@@ -1,39 +1,27 @@
-//! The one state every handler gets: the store, the config, and each external service
-//! behind a trait object so tests and the sandbox can point them at local fakes.
+//! The one state every handler gets: the pipeline's handle (store, engine, services, clock,
+//! ingestion), plus what only the HTTP edge needs (the config, app secrets, Stripe Connect
+//! OAuth). It derefs to the [`Pipeline`], so `state.store` reads as before.
 
 use std::sync::Arc;
 
-use support_agent::actions::ActionService;
-use support_agent::inbound::InboundService;
-use support_engine::Engine;
-use support_front::FrontApi;
-use support_store::Store;
-use support_stripe::{StripeApi, StripeConnect};
+use support_stripe::StripeConnect;
 
-use crate::clock::Clock;
 use crate::config::Config;
-use crate::ingest::Ingestor;
+use crate::pipeline::Pipeline;
 use crate::secrets::AppSecrets;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
+    pub pipeline: Pipeline,
     pub config: Arc<Config>,
-    pub front: Arc<dyn FrontApi>,
-    pub clock: Arc<dyn Clock>,
-    pub ingest: Ingestor,
     pub secrets: Arc<AppSecrets>,
-    /// The durable engine (inbound and action workflows).
-    pub engine: Arc<Engine>,
-    /// The action ledger: proposals, approvals, exactly-once execution.
-    pub actions: Arc<ActionService>,
-    /// Schedules (and coalesces) decision runs for new messages.
-    pub inbound: Arc<InboundService>,
-    /// Stripe on connected accounts (charges, refunds) and Connect OAuth.
-    pub stripe: Arc<dyn StripeApi>,
     pub stripe_connect: Arc<dyn StripeConnect>,
-    /// Slack (escalations, approval cards, interactions).
-    pub slack: Arc<dyn support_slack::SlackApi>,
-    /// Notified when inbound events were committed: wakes the outbox worker at once.
-    pub outbox_wake: Arc<tokio::sync::Notify>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Pipeline;
+
+    fn deref(&self) -> &Pipeline {
+        &self.pipeline
+    }
 }

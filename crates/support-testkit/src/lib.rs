@@ -113,7 +113,7 @@ impl TestApp {
         let model = model.to_owned();
         let mode = mode.to_owned();
         Self::spawn_configured(Db::Sqlite, Some(support_store::now_ms()), move |c| {
-            c.brain.mode = mode;
+            c.brain.mode = mode.parse().expect("a brain mode");
             c.llm = Some(support_llm::LlmConfig {
                 provider,
                 base_url,

@@ -168,7 +168,7 @@ impl Harness {
         config.stripe.api_url = stripe.url();
         config.stripe.secret_key = Secret::new(FakeStripeConfig::default().api_token);
         // The brain is one assignment: when the LLM brain lands, `--brain llm` sets these.
-        config.brain.mode = brain.to_owned();
+        config.brain.mode = brain.parse().map_err(anyhow::Error::msg)?;
         config.llm = llm;
 
         let clock = Arc::new(ManualClock::new(wall_ms()));

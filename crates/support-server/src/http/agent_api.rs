@@ -64,6 +64,14 @@ async fn dry_run(
         .map_err(|e| ApiError::BadRequest(format!("could not gather facts from {}: {e}", app.slug)))
 }
 
+/// A unit enum's serde name (`escalate_human`).
+fn serde_name<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
 async fn test_message(
     State(state): State<AppState>,
     ApiUser(_user): ApiUser,
@@ -74,24 +82,28 @@ async fn test_message(
     let app = app_by_slug(&state, &slug).await?;
     let d = dry_run(&state, &app, &msg.from, &msg.subject, &msg.body).await?;
     let p = d.plan;
+    let policy = p.policy();
     Ok(Json(TestDecision {
         app: app.slug,
-        category: p.category,
+        category: p.category.as_str().to_owned(),
         confidence: p.confidence,
-        signals: p.signals,
-        routing: p.routing,
-        route_rule: p.route_rule,
+        signals: p.signals.iter().map(|s| s.as_str().to_owned()).collect(),
+        routing: serde_name(&p.routing),
+        route_rule: p.route_rule.clone(),
         proposals: p
             .proposals
             .iter()
             .filter_map(|x| serde_json::to_value(x).ok())
             .collect(),
         draft: p.draft,
-        validation: p.validation,
-        brain: p.brain,
+        validation: p
+            .validation
+            .as_ref()
+            .and_then(|v| serde_json::to_value(v).ok()),
+        brain: p.brain.as_str().to_owned(),
+        policy,
         model: p.model,
         reasoning: p.reasoning,
-        policy: format!("{}@{}", p.policy_version, p.policy_fingerprint),
         customer: d
             .user
             .as_ref()
@@ -191,7 +203,8 @@ async fn agent(
     let Some(p) = plan.proposals.first() else {
         reasoning.push(format!(
             "No action fits: route {} ({}).",
-            plan.routing, plan.route_rule
+            serde_name(&plan.routing),
+            plan.route_rule
         ));
         return Ok(Json(AgentResponse {
             reasoning: reasoning.join(" "),
@@ -202,14 +215,15 @@ async fn agent(
     };
     reasoning.push(format!(
         "Proposed {}; the policy ({}@{}) says {} by rule {}.",
-        p.kind,
+        p.request.kind(),
         plan.policy_version,
         plan.policy_fingerprint,
         p.verdict.as_str(),
         p.rule
     ));
-    let mut action = json!({"type": p.kind});
-    if let (Some(obj), Some(params)) = (action.as_object_mut(), p.params.as_object()) {
+    let params = p.request.params();
+    let mut action = json!({"type": p.request.kind()});
+    if let (Some(obj), Some(params)) = (action.as_object_mut(), params.as_object()) {
         for (k, v) in params {
             obj.insert(k.clone(), v.clone());
         }
@@ -225,8 +239,8 @@ async fn agent(
                 .propose(Proposal {
                     app_id: Some(app.id.clone()),
                     conversation_id,
-                    kind: p.kind.clone(),
-                    params: p.params.clone(),
+                    kind: p.request.kind().as_str().to_owned(),
+                    params: params.clone(),
                     verdict: verdict.clone(),
                     requested_by: format!("agent:{}", user.email),
                     trace_id: support_store::new_id(),

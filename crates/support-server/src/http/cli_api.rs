@@ -24,9 +24,9 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use support_agent::actions::{ActionError, HumanDecision, Proposal, ProposeOptions, Verdict};
-use support_agent::app_tools::AppDirectory;
-use support_core::policy::{self, ActionKind, Facts, PolicyConfig, PurchaseFacts};
-use support_sdk::{AppApi, SdkError};
+use support_agent::decide::app_policy;
+use support_agent::decide::operator::{self, OperatorError};
+use support_sdk::AppApi;
 use support_store::actions::ActionRow;
 use support_store::{App, NewAuditEntry, StoreError, User};
 use support_types::Email;
@@ -35,15 +35,13 @@ use support_types::cli_api::{
     AppLogs, AppMetrics, ApprovalCounts, CustomerHistory, ExportAction, ExportConversation,
     ExportDecision, ExportMessage, ExportPage, HistoryAction, HistoryConversation, HistoryDecision,
     LogEntry, OperatorActionRef, OperatorActionRequest, OperatorActionResponse, OperatorFacts,
-    OperatorKind, RefundOutcome, RefundOutcomes, RefundOutcomesRequest, StripeRefundView,
-    valid_client_ref,
+    RefundOutcome, RefundOutcomes, RefundOutcomesRequest, StripeRefundView, valid_client_ref,
 };
 
 pub use redact::redact;
 
 use super::api::ApiJson;
 use super::ops::ApiQuery;
-use crate::apps::RegisteredApps;
 use crate::auth::ApiUser;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -143,25 +141,11 @@ async fn sdk(state: &AppState, app: &App) -> CliResult<Arc<dyn AppApi>> {
             ),
         ));
     }
-    RegisteredApps {
-        store: state.store.clone(),
-        secrets: state.secrets.clone(),
-        clock: state.clock.clone(),
-    }
-    .app_api(&app.id)
-    .await
-    .map_err(|e| refuse("no_integration", format!("app {}: {e}", app.slug)))
-}
-
-fn sdk_error(app: &App, e: SdkError) -> CliApiError {
-    match e {
-        SdkError::NotFound(m) => not_found(m),
-        SdkError::BadRequest(m) => bad(m),
-        other => CliApiError::Api(ApiError::Internal(anyhow::anyhow!(
-            "app {} answered: {other}",
-            app.slug
-        ))),
-    }
+    state
+        .apps
+        .app_api(&app.id)
+        .await
+        .map_err(|e| refuse("no_integration", format!("app {}: {e}", app.slug)))
 }
 
 fn parse_json(raw: &str) -> Value {
@@ -284,330 +268,17 @@ async fn history(
 // ---------------------------------------------------------------------------------------
 // operator actions
 
-/// Stripe's refund reasons; anything else the operator writes is `requested_by_customer`.
-fn stripe_reason(text: Option<&str>) -> &'static str {
-    match text.map(|t| t.trim().to_ascii_lowercase()).as_deref() {
-        Some("duplicate") => "duplicate",
-        Some("fraudulent") => "fraudulent",
-        _ => "requested_by_customer",
-    }
-}
-
-fn to_verdict(v: policy::Verdict) -> Verdict {
-    match v {
-        policy::Verdict::Auto => Verdict::Auto,
-        policy::Verdict::Approval { approvers, reason } => Verdict::Approval { approvers, reason },
-        policy::Verdict::Escalate { reason } => Verdict::Escalate { reason },
-        policy::Verdict::Deny { reason } => Verdict::Deny { reason },
-    }
-}
-
-fn verdict_name(v: &Verdict) -> &'static str {
-    match v {
-        Verdict::Auto => "auto",
-        Verdict::Approval { .. } => "approval",
-        Verdict::Escalate { .. } => "escalate",
-        Verdict::Deny { .. } => "deny",
-    }
-}
-
-/// What the server worked out before asking the policy.
-struct Resolved {
-    kind: &'static str,
-    params: Value,
-    facts: OperatorFacts,
-    /// `None`: the policy decides; `Some`: a check before the policy already did.
-    preset: Option<(Verdict, &'static str)>,
-    policy_facts: Facts,
-}
-
-fn base_facts(action: ActionKind, now: i64) -> Facts {
-    Facts {
-        action,
-        now,
-        purchase: None,
-        purchase_known: false,
-        requested_amount_cents: None,
-        category: "operator".into(),
-        confidence: 1.0,
-        signals: Vec::new(),
-        approvers: Vec::new(),
-        order: None,
-    }
-}
-
-fn parse_email(what: &str, raw: Option<&str>) -> CliResult<Email> {
-    let raw = raw.ok_or_else(|| bad(format!("{what} is required")))?;
-    Email::parse(raw).map_err(|e| bad(format!("{what}: {e}")))
-}
-
-async fn resolve(state: &AppState, app: &App, req: &OperatorActionRequest) -> CliResult<Resolved> {
-    let now = state.clock.now_secs();
-    let target = req.target.trim();
-    if target.is_empty() || target.len() > 200 || target.chars().any(char::is_whitespace) {
-        return Err(bad(format!("invalid target {:?}", req.target)));
-    }
-    if req.amount.is_some() && req.kind != OperatorKind::Refund {
-        return Err(bad("--amount applies to refunds only"));
-    }
-    match req.kind {
-        OperatorKind::CancelSubscription => {
-            if !target.starts_with("sub_") {
-                return Err(bad(format!("{target:?} is not a subscription id (sub_…)")));
+impl From<OperatorError> for CliApiError {
+    fn from(e: OperatorError) -> Self {
+        match e {
+            OperatorError::Invalid(m) => bad(m),
+            OperatorError::NotFound(m) => not_found(m),
+            OperatorError::Refused { code, message } => refuse(code, message),
+            other @ (OperatorError::App { .. } | OperatorError::Stripe { .. }) => {
+                CliApiError::Api(ApiError::Internal(other.into()))
             }
-            Err(refuse(
-                "not_supported",
-                format!(
-                    "cancelling subscription {target} is not supported by the app {}: the SDK contract has no cancelSubscription method, so the platform cannot cancel it; cancel it in the app or in Stripe",
-                    app.slug
-                ),
-            ))
         }
-        OperatorKind::MagicLink => {
-            let email = parse_email("the customer's email", Some(target))?;
-            let api = sdk(state, app).await?;
-            let user = api
-                .lookup_user(&email)
-                .await
-                .map_err(|e| sdk_error(app, e))?
-                .ok_or_else(|| not_found(format!("no customer {email} in {}", app.slug)))?;
-            Ok(Resolved {
-                kind: "magic_link",
-                params: json!({"email": email, "expires_in": 3600}),
-                facts: OperatorFacts {
-                    customer: Some(email.to_string()),
-                    user_id: Some(user.id),
-                    ..OperatorFacts::default()
-                },
-                preset: None,
-                policy_facts: Facts {
-                    purchase_known: true,
-                    ..base_facts(ActionKind::MagicLink, now)
-                },
-            })
-        }
-        OperatorKind::Transfer => {
-            let to = parse_email("--to (the recipient's email)", req.to.as_deref())?;
-            let from = parse_email(
-                "--email (the purchase owner's email; the SDK has no lookup by purchase id)",
-                req.email.as_deref(),
-            )?;
-            if to == from {
-                return Err(bad("the recipient already owns the purchase"));
-            }
-            let api = sdk(state, app).await?;
-            let user = api
-                .lookup_user(&from)
-                .await
-                .map_err(|e| sdk_error(app, e))?
-                .ok_or_else(|| not_found(format!("no customer {from} in {}", app.slug)))?;
-            let purchases = api
-                .get_purchases(&user.id)
-                .await
-                .map_err(|e| sdk_error(app, e))?;
-            let purchase = purchases.iter().find(|p| p.id == target);
-            let mut facts = OperatorFacts {
-                customer: Some(from.to_string()),
-                user_id: Some(user.id.clone()),
-                purchase_id: Some(target.to_owned()),
-                purchase_known: purchase.is_some(),
-                ..OperatorFacts::default()
-            };
-            if let Some(p) = purchase {
-                facts.purchase_status = Some(p.status.clone());
-                facts.purchased_at = Some(p.purchased_at);
-                facts.amount = Some(p.amount.amount);
-                facts.currency = Some(p.amount.currency.clone());
-            }
-            Ok(Resolved {
-                kind: "transfer_purchase",
-                params: json!({"purchaseId": target, "fromUserId": user.id, "toEmail": to}),
-                facts,
-                preset: None,
-                policy_facts: Facts {
-                    purchase: purchase.map(purchase_facts),
-                    purchase_known: purchase.is_some(),
-                    ..base_facts(ActionKind::TransferPurchase, now)
-                },
-            })
-        }
-        OperatorKind::Refund => resolve_refund(state, app, req, target, now).await,
     }
-}
-
-fn purchase_facts(p: &support_types::sdk::SdkPurchase) -> PurchaseFacts {
-    PurchaseFacts {
-        id: p.id.clone(),
-        purchased_at: p.purchased_at,
-        amount_cents: p.amount.amount,
-        currency: p.amount.currency.clone(),
-        status: p.status.clone(),
-        team: false,
-        refundable_cents: None,
-    }
-}
-
-async fn resolve_refund(
-    state: &AppState,
-    app: &App,
-    req: &OperatorActionRequest,
-    target: &str,
-    now: i64,
-) -> CliResult<Resolved> {
-    if req.amount.is_some_and(|a| a <= 0) {
-        return Err(bad("--amount must be a positive number of cents"));
-    }
-    let account = app
-        .stripe_account_id
-        .clone()
-        .filter(|_| app.stripe_connected)
-        .ok_or_else(|| {
-            refuse(
-                "stripe_not_connected",
-                format!(
-                    "app {} has no connected Stripe account; connect it with `skill stripe connect {}`",
-                    app.slug, app.slug
-                ),
-            )
-        })?;
-    let by_charge = target.starts_with("ch_") || target.starts_with("py_");
-    let email = match req.email.as_deref() {
-        Some(e) => Some(Email::parse(e).map_err(|e| bad(format!("--email: {e}")))?),
-        None => None,
-    };
-    if !by_charge && email.is_none() {
-        return Err(bad(format!(
-            "pass --email with a purchase id: the SDK has no lookup by purchase id, so {target} is found among the customer's purchases"
-        )));
-    }
-    let (user, purchases) = match &email {
-        None => (None, Vec::new()),
-        Some(email) => {
-            let api = sdk(state, app).await?;
-            let user = api
-                .lookup_user(email)
-                .await
-                .map_err(|e| sdk_error(app, e))?
-                .ok_or_else(|| not_found(format!("no customer {email} in {}", app.slug)))?;
-            let purchases = api
-                .get_purchases(&user.id)
-                .await
-                .map_err(|e| sdk_error(app, e))?;
-            (Some(user), purchases)
-        }
-    };
-    let purchase = purchases.iter().find(|p| {
-        if by_charge {
-            p.stripe_charge_id.as_deref() == Some(target)
-        } else {
-            p.id == target
-        }
-    });
-    let charge = match (by_charge, purchase) {
-        (true, _) => target.to_owned(),
-        (false, Some(p)) => p.stripe_charge_id.clone().ok_or_else(|| {
-            refuse(
-                "no_charge",
-                format!("purchase {} has no Stripe charge to refund", p.id),
-            )
-        })?,
-        (false, None) => {
-            return Err(not_found(format!(
-                "purchase {target} is not among {}'s purchases in {}",
-                email.as_ref().map(Email::as_str).unwrap_or("-"),
-                app.slug
-            )));
-        }
-    };
-    let mut facts = OperatorFacts {
-        customer: email.as_ref().map(Email::to_string),
-        user_id: user.as_ref().map(|u| u.id.clone()),
-        purchase_id: purchase.map(|p| p.id.clone()),
-        purchase_known: purchase.is_some(),
-        purchase_status: purchase.map(|p| p.status.clone()),
-        purchased_at: purchase.map(|p| p.purchased_at),
-        charge: Some(charge.clone()),
-        amount: purchase.map(|p| p.amount.amount),
-        currency: purchase.map(|p| p.amount.currency.clone()),
-        refundable: None,
-        account: Some(account.clone()),
-    };
-    let reason = stripe_reason(req.reason.as_deref());
-    let mut params = json!({"account": account, "charge": charge, "reason": reason});
-    if let Some(p) = purchase {
-        params["purchase_id"] = json!(p.id);
-    }
-    let stripe_charge = match state.stripe.retrieve_charge(&account, &charge).await {
-        Ok(c) => c,
-        Err(e) if e.code() == Some("resource_missing") => {
-            if let Some(a) = req.amount {
-                params["amount"] = json!(a);
-            }
-            return Ok(Resolved {
-                kind: "refund",
-                params,
-                facts,
-                preset: Some((
-                    Verdict::Escalate {
-                        reason: format!(
-                            "charge {charge} is not on the app's connected Stripe account {account}"
-                        ),
-                    },
-                    support_agent::brain::CHARGE_ACCOUNT_MISMATCH,
-                )),
-                policy_facts: base_facts(ActionKind::Refund, now),
-            });
-        }
-        Err(e) => {
-            return Err(CliApiError::Api(ApiError::Internal(anyhow::anyhow!(
-                "stripe: retrieving charge {charge}: {e}"
-            ))));
-        }
-    };
-    let refundable = stripe_charge.refundable();
-    facts.refundable = Some(refundable);
-    facts.currency = facts
-        .currency
-        .or_else(|| Some(stripe_charge.currency.clone()));
-    let ceiling = purchase.map_or(refundable, |p| refundable.min(p.amount.amount));
-    let amount = req.amount.unwrap_or(ceiling);
-    params["amount"] = json!(amount);
-    let mut policy_facts = Facts {
-        purchase: purchase.map(|p| PurchaseFacts {
-            refundable_cents: Some(ceiling),
-            ..purchase_facts(p)
-        }),
-        purchase_known: purchase.is_some(),
-        requested_amount_cents: Some(amount),
-        ..base_facts(ActionKind::Refund, now)
-    };
-    // Without a known purchase the policy only asks for approval; Stripe's bound still holds.
-    let preset = if purchase.is_none() && (ceiling == 0 || amount > ceiling) {
-        policy_facts.purchase = None;
-        Some((
-            Verdict::Deny {
-                reason: if ceiling == 0 {
-                    format!("charge {charge} has nothing left to refund")
-                } else {
-                    format!("{amount} is more than the {ceiling} left to refund on charge {charge}")
-                },
-            },
-            if ceiling == 0 {
-                policy::rules::NOTHING_TO_REFUND
-            } else {
-                policy::rules::REFUND_EXCEEDS_REFUNDABLE
-            },
-        ))
-    } else {
-        None
-    };
-    Ok(Resolved {
-        kind: "refund",
-        params,
-        facts,
-        preset,
-        policy_facts,
-    })
 }
 
 fn action_ref(a: &ActionRow) -> OperatorActionRef {
@@ -663,9 +334,10 @@ async fn operator_action(
                 ))));
             }
             let started = state
-                .store
-                .wf_by_key(support_agent::actions::ACTION_WORKFLOW, &a.id)
-                .await?
+                .engine
+                .run_by_key(support_agent::actions::ACTION_WORKFLOW, &a.id)
+                .await
+                .map_err(|e| CliApiError::Api(ActionError::from(e).into()))?
                 .is_some();
             if started || req.dry_run {
                 return Ok(Json(existing_response(&app, &req, &a)));
@@ -674,19 +346,27 @@ async fn operator_action(
             // the ledger then starts the existing action instead of writing a new one.
         }
     }
-    let resolved = resolve(&state, &app, &req).await?;
-    let (verdict, rule) = match resolved.preset.clone() {
-        Some((v, rule)) => (v, rule.to_owned()),
-        None => {
-            let cfg = app
-                .policy
-                .as_deref()
-                .and_then(|t| PolicyConfig::from_toml(t).ok())
-                .unwrap_or_default();
-            let e = policy::evaluate_detailed(&cfg, &resolved.policy_facts);
-            (to_verdict(e.verdict), e.rule.to_string())
-        }
-    };
+    // Fail closed: a stored policy that cannot be read judges nothing, not even a dry run.
+    let policy_cfg = app_policy(app.policy.as_deref()).map_err(|e| {
+        refuse(
+            "policy_invalid",
+            format!(
+                "the stored policy of {} cannot be read, so nothing is decided: {e}; fix it with `skill apps policy`",
+                app.slug
+            ),
+        )
+    })?;
+    let case = operator::gather(
+        state.apps.as_ref(),
+        state.stripe.as_ref(),
+        &app,
+        &req,
+        state.clock.now_secs(),
+    )
+    .await?;
+    let (verdict, rule) = operator::decide(&case, &policy_cfg);
+    let kind = case.request.kind().as_str();
+    let params = case.request.params();
     let requester = format!("user:{}", user.email);
     let (reason, approvers) = match &verdict {
         Verdict::Auto => (None, Vec::new()),
@@ -698,17 +378,17 @@ async fn operator_action(
     let self_approves = approvers.iter().any(|a| a == &requester);
     let mut answer = OperatorActionResponse {
         app: app.slug.clone(),
-        kind: resolved.kind.to_owned(),
+        kind: kind.to_owned(),
         dry_run: req.dry_run,
-        verdict: verdict_name(&verdict).into(),
+        verdict: Verdict::as_str(&verdict).into(),
         rule: Some(rule.clone()),
         reason: reason.clone(),
         approvers,
         approved_by_requester: false,
         existing: false,
         action: None,
-        facts: resolved.facts.clone(),
-        params: resolved.params.clone(),
+        facts: case.facts.clone(),
+        params: params.clone(),
     };
     if req.dry_run {
         answer.approved_by_requester = self_approves;
@@ -725,8 +405,8 @@ async fn operator_action(
             format!(
                 "the policy of {} refuses this {} ({}: {reason}, rule {rule}); nothing was done",
                 app.slug,
-                resolved.kind,
-                verdict_name(&verdict)
+                kind,
+                Verdict::as_str(&verdict)
             ),
         ));
     }
@@ -739,7 +419,7 @@ async fn operator_action(
         "surface": CLI_SURFACE,
         "operator_reason": req.reason,
         "rule": rule,
-        "facts": resolved.facts,
+        "facts": case.facts,
         "self_approved": self_approves,
     });
     let (row, existing) = state
@@ -748,8 +428,8 @@ async fn operator_action(
             Proposal {
                 app_id: Some(app.id.clone()),
                 conversation_id: None,
-                kind: resolved.kind.to_owned(),
-                params: resolved.params,
+                kind: kind.to_owned(),
+                params,
                 verdict,
                 requested_by: requester,
                 trace_id: support_store::new_id(),

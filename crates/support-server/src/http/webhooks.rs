@@ -16,13 +16,10 @@ use support_types::api::ErrorBody;
 
 use crate::config::live;
 use crate::error::ApiError;
+use crate::pipeline::topics::{
+    TOPIC_APP, TOPIC_FRONT, TOPIC_SLACK, TOPIC_SLACK_INTERACTION, TOPIC_STRIPE, front_envelope,
+};
 use crate::state::AppState;
-
-pub const TOPIC_FRONT: &str = "front.event";
-pub const TOPIC_STRIPE: &str = "stripe.event";
-pub const TOPIC_SLACK: &str = "slack.event";
-pub const TOPIC_APP: &str = "app.event";
-pub const TOPIC_SLACK_INTERACTION: &str = "slack.interaction";
 
 fn unauthorized() -> Response {
     (
@@ -139,22 +136,6 @@ pub async fn front(State(state): State<AppState>, headers: HeaderMap, body: Byte
         TOPIC_FRONT,
     )
     .await
-}
-
-pub(crate) fn front_envelope(
-    event: &WebhookEvent,
-    trust: &str,
-    payload: String,
-) -> NewInboundEvent {
-    NewInboundEvent {
-        source: "front".into(),
-        dedupe_key: event.id.clone(),
-        version: 1,
-        event_type: event.kind.clone(),
-        occurred_at: event.emitted_at_ms(),
-        trust: trust.into(),
-        payload,
-    }
 }
 
 async fn front_rule(state: AppState, signature: Option<&str>, body: Bytes) -> Response {

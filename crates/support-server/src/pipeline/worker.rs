@@ -7,46 +7,20 @@
 
 use std::time::Duration;
 
-use support_front::{FrontError, WebhookEvent};
+use support_front::WebhookEvent;
 use support_store::{NewAuditEntry, NewMessage, OutboxItem, now_ms};
 
-use crate::http::webhooks::{
-    TOPIC_APP, TOPIC_FRONT, TOPIC_SLACK, TOPIC_SLACK_INTERACTION, TOPIC_STRIPE,
-};
-use crate::state::AppState;
+use super::topics::{TOPIC_APP, TOPIC_FRONT, TOPIC_SLACK, TOPIC_SLACK_INTERACTION, TOPIC_STRIPE};
+use super::{HandleError, Pipeline};
 
 /// How long a claimed row is ours before another worker may take it.
 const LEASE_MS: i64 = 60_000;
 /// After this many attempts a row is parked (not retried) and left for an operator.
 pub const MAX_ATTEMPTS: i64 = 8;
 
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum HandleError {
-    #[error("transient: {0}")]
-    Transient(String),
-    #[error("permanent: {0}")]
-    Permanent(String),
-}
-
-impl From<support_store::StoreError> for HandleError {
-    fn from(e: support_store::StoreError) -> Self {
-        HandleError::Transient(e.to_string())
-    }
-}
-
-impl From<FrontError> for HandleError {
-    fn from(e: FrontError) -> Self {
-        if e.is_transient() {
-            HandleError::Transient(e.to_string())
-        } else {
-            HandleError::Permanent(e.to_string())
-        }
-    }
-}
-
 /// Processes every row that is due now; returns how many were handled. Used by the worker
 /// loop and by tests, which drain the queue instead of sleeping.
-pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
+pub async fn run_once(state: &Pipeline) -> anyhow::Result<usize> {
     let mut handled = 0;
     loop {
         let batch = state.store.claim_outbox(16, LEASE_MS).await?;
@@ -64,41 +38,38 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
     }
 }
 
-async fn process(state: &AppState, item: &OutboxItem) -> anyhow::Result<()> {
+async fn process(state: &Pipeline, item: &OutboxItem) -> anyhow::Result<()> {
     use tracing::Instrument as _;
     let span =
         tracing::info_span!("outbox", id = %item.id, topic = %item.topic, attempt = item.attempts);
     process_inner(state, item).instrument(span).await
 }
 
-async fn process_inner(state: &AppState, item: &OutboxItem) -> anyhow::Result<()> {
+async fn process_inner(state: &Pipeline, item: &OutboxItem) -> anyhow::Result<()> {
     let result = match item.topic.as_str() {
         TOPIC_FRONT => handle_front_event(state, &item.payload).await,
-        TOPIC_STRIPE => crate::stripe_events::handle(state, &item.payload).await,
-        TOPIC_SLACK_INTERACTION => crate::slack_approvals::handle(state, &item.payload).await,
+        TOPIC_STRIPE => super::stripe_events::handle(state, &item.payload).await,
+        TOPIC_SLACK_INTERACTION => super::slack_approvals::handle(state, &item.payload).await,
         // Stored, verified and deduplicated, with no handler yet (approvals are decided through
         // the API and the dashboard); kept for replay.
         TOPIC_SLACK | TOPIC_APP => {
             tracing::info!(topic = %item.topic, event = %item.payload, "event stored for later stages; nothing to do yet");
             Ok(())
         }
-        other => Err(HandleError::Permanent(format!(
-            "no handler for topic {other:?}"
-        ))),
+        other => Err(HandleError::NoHandler(other.to_owned())),
     };
     match result {
         Ok(()) => state.store.complete_outbox(&item.id).await?,
-        Err(HandleError::Transient(msg)) if item.attempts < MAX_ATTEMPTS => {
+        Err(e) if e.is_transient() && item.attempts < MAX_ATTEMPTS => {
+            let msg = support_engine::error_chain(&e);
             let retry_at = now_ms() + backoff_ms(item.attempts);
             tracing::warn!(error = %msg, retry_at, "outbox item failed; will retry");
             state.store.fail_outbox(&item.id, &msg, retry_at).await?;
         }
         Err(e) => {
-            tracing::error!(error = %e, "outbox item parked");
-            state
-                .store
-                .fail_outbox(&item.id, &e.to_string(), i64::MAX)
-                .await?;
+            let msg = support_engine::error_chain(&e);
+            tracing::error!(error = %msg, "outbox item parked");
+            state.store.fail_outbox(&item.id, &msg, i64::MAX).await?;
         }
     }
     Ok(())
@@ -113,14 +84,15 @@ fn backoff_ms(attempt: i64) -> i64 {
     base + jitter
 }
 
-async fn handle_front_event(state: &AppState, event_id: &str) -> Result<(), HandleError> {
+async fn handle_front_event(state: &Pipeline, event_id: &str) -> Result<(), HandleError> {
     let Some((_ty, payload)) = state.store.inbound_payload(event_id).await? else {
-        return Err(HandleError::Permanent(format!(
-            "event {event_id} is missing"
-        )));
+        return Err(HandleError::Missing(event_id.to_owned()));
     };
-    let event: WebhookEvent = serde_json::from_str(&payload)
-        .map_err(|e| HandleError::Permanent(format!("stored event does not parse: {e}")))?;
+    let event: WebhookEvent =
+        serde_json::from_str(&payload).map_err(|source| HandleError::Unparsable {
+            what: "Front event",
+            source,
+        })?;
     // Inbound messages are decided on; replies sent from Front (by a teammate: the platform
     // only drafts) are recorded so the next decision knows the thread.
     let inbound = event.kind == "inbound";
@@ -152,8 +124,8 @@ async fn handle_front_event(state: &AppState, event_id: &str) -> Result<(), Hand
         return Ok(());
     };
     let (Some(conv), Some(message_id)) = (event.conversation.as_ref(), event.message_id()) else {
-        return Err(HandleError::Permanent(
-            "inbound event without conversation or message".into(),
+        return Err(HandleError::Malformed(
+            "inbound event without conversation or message",
         ));
     };
     // Front's webhook carries a preview only; the body comes from the API.
@@ -194,8 +166,7 @@ async fn handle_front_event(state: &AppState, event_id: &str) -> Result<(), Hand
         state
             .inbound
             .on_message(Some(&app.id), &conversation_id, &msg.id, &event.id)
-            .await
-            .map_err(|e| HandleError::Transient(e.to_string()))?;
+            .await?;
     }
     // Customer-written text only ever goes into log *fields*; the JSON formatter escapes it,
     // so a name carrying a forged log line stays one value of this one entry.
@@ -234,8 +205,8 @@ async fn handle_front_event(state: &AppState, event_id: &str) -> Result<(), Hand
 }
 
 /// The background loop: drain, then sleep until the next poll or shutdown.
-pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    let poll = Duration::from_millis(state.config.worker.poll_ms.max(10));
+pub async fn run(state: Pipeline, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let poll = Duration::from_millis(state.settings.poll_ms.max(10));
     loop {
         if let Err(e) = run_once(&state).await {
             tracing::error!(error = %e, "outbox worker pass failed");

@@ -16,8 +16,8 @@ use support_store::actions::{Transition, state};
 use support_store::stripe::StripeRefundRecord;
 use support_store::{App, NewAuditEntry};
 
-use crate::state::AppState;
-use crate::worker::HandleError;
+use super::HandleError;
+use super::Pipeline;
 
 #[derive(Deserialize)]
 struct Event {
@@ -44,14 +44,15 @@ fn entry(action: &str, subject: String, data: Value) -> NewAuditEntry {
     }
 }
 
-pub(crate) async fn handle(state: &AppState, event_id: &str) -> Result<(), HandleError> {
+pub(crate) async fn handle(state: &Pipeline, event_id: &str) -> Result<(), HandleError> {
     let Some((_ty, payload)) = state.store.inbound_payload(event_id).await? else {
-        return Err(HandleError::Permanent(format!(
-            "event {event_id} is missing"
-        )));
+        return Err(HandleError::Missing(event_id.to_owned()));
     };
-    let event: Event = serde_json::from_str(&payload)
-        .map_err(|e| HandleError::Permanent(format!("stored Stripe event does not parse: {e}")))?;
+    let event: Event =
+        serde_json::from_str(&payload).map_err(|source| HandleError::Unparsable {
+            what: "Stripe event",
+            source,
+        })?;
     let Some(account) = event.account.clone() else {
         tracing::info!(event = %event.id, kind = %event.kind, "platform-account Stripe event; nothing to do");
         return Ok(());
@@ -79,9 +80,9 @@ pub(crate) async fn handle(state: &AppState, event_id: &str) -> Result<(), Handl
     }
 }
 
-async fn deauthorized(state: &AppState, event: &Event, app: &App) -> Result<(), HandleError> {
+async fn deauthorized(state: &Pipeline, event: &Event, app: &App) -> Result<(), HandleError> {
     let application = event.data.object["id"].as_str().unwrap_or_default();
-    let ours = &state.config.stripe.client_id;
+    let ours = &state.settings.stripe_client_id;
     if !ours.is_empty() && application != ours {
         tracing::info!(
             application,
@@ -107,7 +108,7 @@ async fn deauthorized(state: &AppState, event: &Event, app: &App) -> Result<(), 
 /// The refunds on the event's charge: from the embedded list when Stripe included it, else
 /// listed from Stripe.
 async fn refunds_of(
-    state: &AppState,
+    state: &Pipeline,
     account: &str,
     charge: &Value,
 ) -> Result<Vec<Value>, HandleError> {
@@ -121,20 +122,28 @@ async fn refunds_of(
         .stripe
         .list_refunds_for_charge(account, id)
         .await
-        .map_err(|e| HandleError::Transient(format!("list refunds for {id}: {e}")))?;
+        .map_err(|source| HandleError::Stripe {
+            context: format!("list refunds for {id}"),
+            source,
+        })?;
     listed
         .iter()
-        .map(|r| serde_json::to_value(r).map_err(|e| HandleError::Permanent(e.to_string())))
+        .map(|r| {
+            serde_json::to_value(r).map_err(|source| HandleError::Unparsable {
+                what: "Stripe refund",
+                source,
+            })
+        })
         .collect()
 }
 
-async fn charge_refunded(state: &AppState, event: &Event, app: &App) -> Result<(), HandleError> {
+async fn charge_refunded(state: &Pipeline, event: &Event, app: &App) -> Result<(), HandleError> {
     let account = event.account.clone().unwrap_or_default();
     let charge = &event.data.object;
     let charge_id = charge["id"].as_str().unwrap_or_default().to_owned();
     if !charge_id.starts_with("ch_") && !charge_id.starts_with("py_") {
-        return Err(HandleError::Permanent(
-            "charge.refunded without a charge id".into(),
+        return Err(HandleError::Malformed(
+            "charge.refunded without a charge id",
         ));
     }
     for r in refunds_of(state, &account, charge).await? {
@@ -222,24 +231,18 @@ async fn charge_refunded(state: &AppState, event: &Event, app: &App) -> Result<(
 /// refund with the same result, so a redelivered event cannot revoke twice. When the app
 /// cannot be reached or refuses, an operator is alerted instead.
 async fn revoke_after_settling(
-    state: &AppState,
+    state: &Pipeline,
     app: &App,
     action: &support_store::actions::ActionRow,
     refund_id: &str,
 ) -> Result<(), HandleError> {
-    use support_agent::app_tools::AppDirectory as _;
     let purchase = serde_json::from_str::<Value>(&action.params)
         .ok()
         .and_then(|p| p["purchase_id"].as_str().map(str::to_owned));
     let Some(purchase) = purchase.filter(|_| app.integration_url.is_some()) else {
         return Ok(());
     };
-    let apps = crate::apps::RegisteredApps {
-        store: state.store.clone(),
-        secrets: state.secrets.clone(),
-        clock: state.clock.clone(),
-    };
-    let outcome = match apps.app_api(&app.id).await {
+    let outcome = match state.apps.app_api(&app.id).await {
         Ok(api) => api
             .revoke_access(&purchase, "refunded", refund_id)
             .await
@@ -278,7 +281,7 @@ async fn revoke_after_settling(
     Ok(())
 }
 
-async fn dispute_created(state: &AppState, event: &Event, app: &App) -> Result<(), HandleError> {
+async fn dispute_created(state: &Pipeline, event: &Event, app: &App) -> Result<(), HandleError> {
     let dispute = &event.data.object;
     let dispute_id = dispute["id"].as_str().unwrap_or_default().to_owned();
     let charge_id = dispute["charge"].as_str().unwrap_or_default().to_owned();
@@ -352,6 +355,9 @@ async fn dispute_created(state: &AppState, event: &Event, app: &App) -> Result<(
             trace_id: format!("stripe:{}", event.id),
         })
         .await
-        .map_err(|e| HandleError::Transient(format!("escalate dispute: {e}")))?;
+        .map_err(|source| HandleError::Action {
+            context: "escalate dispute",
+            source,
+        })?;
     Ok(())
 }

@@ -12,8 +12,8 @@ use std::time::Duration;
 use support_front::WebhookEvent;
 use support_store::Inbound;
 
-use crate::http::webhooks::{TOPIC_FRONT, front_envelope};
-use crate::state::AppState;
+use super::Pipeline;
+use super::topics::{TOPIC_FRONT, front_envelope};
 
 /// How far before the newest stored event to look again: webhooks arrive out of order, so
 /// an event older than the newest one may still be missing.
@@ -32,7 +32,7 @@ pub enum ReconcileError {
     #[error("store: {0}")]
     Store(#[from] support_store::StoreError),
     #[error("ingest: {0}")]
-    Ingest(#[from] crate::ingest::IngestError),
+    Ingest(#[from] super::ingest::IngestError),
 }
 
 /// One pass of the loop. `last_pass_ms` is when the previous successful pass started (the
@@ -43,7 +43,7 @@ pub enum ReconcileError {
 /// An operator's pass without a time passes now as `last_pass_ms`: from the newest stored
 /// event. `actor` is as for [`reconcile_since`].
 pub async fn reconcile_front(
-    state: &AppState,
+    state: &Pipeline,
     last_pass_ms: i64,
     actor: &str,
 ) -> Result<Reconciled, ReconcileError> {
@@ -56,7 +56,7 @@ pub async fn reconcile_front(
 /// One pass over the events emitted after `since_ms`, on behalf of `actor` (`system` for
 /// the background loop, `user:<email>` for an operator, whose passes are always audited).
 pub async fn reconcile_since(
-    state: &AppState,
+    state: &Pipeline,
     since_ms: i64,
     actor: &str,
 ) -> Result<Reconciled, ReconcileError> {
@@ -101,9 +101,9 @@ pub async fn reconcile_since(
 
 /// The background loop: once at start, then every `worker.front_reconcile_secs`, until
 /// `stop` flips. Failures are logged and retried at the next tick.
-pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let every = state.config.worker.front_reconcile_secs;
-    if every == 0 || state.config.front.api_token.expose().is_empty() {
+pub async fn run(state: Pipeline, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let every = state.settings.front_reconcile_secs;
+    if every == 0 || !state.settings.front_configured {
         return;
     }
     let mut last_pass_ms = state.clock.now_ms();

@@ -12,14 +12,15 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 use support_agent::actions::{ActionError, ApprovalNotice, ApprovalNotifier, HumanDecision};
+use support_engine::BoxError;
 use support_slack::{
     APPROVE_ACTION_ID, ApprovalCard, REJECT_ACTION_ID, SlackApi, approval_blocks,
     approval_fallback_text, decided_blocks,
 };
 use support_store::Store;
 
-use crate::state::AppState;
-use crate::worker::HandleError;
+use super::HandleError;
+use super::Pipeline;
 
 /// `callback_id` of the rejection modal.
 pub const REJECT_MODAL: &str = "reject_reason";
@@ -56,15 +57,11 @@ fn card(notice: &ApprovalNotice) -> ApprovalCard {
 
 #[async_trait::async_trait]
 impl ApprovalNotifier for SlackApprovals {
-    async fn requested(&self, notice: &ApprovalNotice) -> Result<Option<Value>, String> {
+    async fn requested(&self, notice: &ApprovalNotice) -> Result<Option<Value>, BoxError> {
         let Some(app_id) = &notice.app_id else {
             return Ok(None);
         };
-        let app = self
-            .store
-            .app_by_id(app_id)
-            .await
-            .map_err(|e| e.to_string())?;
+        let app = self.store.app_by_id(app_id).await?;
         let Some(channel) = app.and_then(|a| a.escalation_slack_channel) else {
             return Ok(None);
         };
@@ -76,8 +73,7 @@ impl ApprovalNotifier for SlackApprovals {
                 &approval_fallback_text(&c),
                 Some(approval_blocks(&c)),
             )
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         Ok(Some(json!({"channel": posted.channel, "ts": posted.ts})))
     }
 
@@ -88,7 +84,7 @@ impl ApprovalNotifier for SlackApprovals {
         state: &str,
         by: Option<&str>,
         detail: Option<&str>,
-    ) -> Result<(), String> {
+    ) -> Result<(), BoxError> {
         let (Some(channel), Some(ts)) = (shown["channel"].as_str(), shown["ts"].as_str()) else {
             return Ok(());
         };
@@ -108,7 +104,7 @@ impl ApprovalNotifier for SlackApprovals {
             .update_message(channel, ts, &text, Some(decided_blocks(&c, &text)))
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(BoxError::from)
     }
 }
 
@@ -164,14 +160,15 @@ pub fn reject_modal(action_id: &str) -> Value {
 }
 
 /// Handles one stored Slack interaction.
-pub(crate) async fn handle(state: &AppState, event_id: &str) -> Result<(), HandleError> {
+pub(crate) async fn handle(state: &Pipeline, event_id: &str) -> Result<(), HandleError> {
     let Some((_, payload)) = state.store.inbound_payload(event_id).await? else {
-        return Err(HandleError::Permanent(format!(
-            "event {event_id} is missing"
-        )));
+        return Err(HandleError::Missing(event_id.to_owned()));
     };
-    let i: Interaction = serde_json::from_str(&payload)
-        .map_err(|e| HandleError::Permanent(format!("stored interaction does not parse: {e}")))?;
+    let i: Interaction =
+        serde_json::from_str(&payload).map_err(|source| HandleError::Unparsable {
+            what: "Slack interaction",
+            source,
+        })?;
     let by = format!("slack:{}", i.user.id);
     let at = state.clock.now_ms();
     let (action_id, decision) = match i.kind.as_str() {
@@ -252,6 +249,9 @@ pub(crate) async fn handle(state: &AppState, event_id: &str) -> Result<(), Handl
         }
         // Decided already, expired, or gone: the card says so when the action ends.
         Err(ActionError::Closed(_) | ActionError::NotFound(_)) => Ok(()),
-        Err(e) => Err(HandleError::Transient(e.to_string())),
+        Err(source) => Err(HandleError::Action {
+            context: "deciding from Slack",
+            source,
+        }),
     }
 }
