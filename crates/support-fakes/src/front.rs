@@ -29,7 +29,7 @@ use axum::routing::{get, patch, post};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use support_core::signing::front as front_sig;
+use support_signing::front as front_sig;
 
 use crate::server::{
     self, RequestLog, RequestRecord, Running, bearer, lock, lower_id, now_ms, now_secs_f64,
