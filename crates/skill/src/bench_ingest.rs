@@ -112,7 +112,7 @@ pub async fn run(
                 let Some(&id) = ids.get(i) else { break };
                 let body = body(id);
                 let ts = support_store::now_ms();
-                let sig = support_core::signing::front::sign(SECRET.as_bytes(), ts, &body);
+                let sig = support_signing::front::sign(SECRET.as_bytes(), ts, &body);
                 let t0 = Instant::now();
                 let resp = http
                     .post(&url)

@@ -294,15 +294,12 @@ impl AppEventSender {
             "data": data,
         })
         .to_string();
-        let header = support_core::signing::support::header(
-            self.secret.as_bytes(),
-            now_unix(),
-            body.as_bytes(),
-        );
+        let header =
+            support_signing::support::header(self.secret.as_bytes(), now_unix(), body.as_bytes());
         match self
             .http
             .post(&self.url)
-            .header(support_core::signing::support::HEADER, header)
+            .header(support_signing::support::HEADER, header)
             .header("content-type", "application/json")
             .body(body)
             .send()

@@ -215,7 +215,7 @@ fn post_signed(base: &str, slug: &str, secret: &str, body: &str) -> (u16, String
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs() as i64;
-    let sig = support_core::signing::support::header(secret.as_bytes(), t, body.as_bytes());
+    let sig = support_signing::support::header(secret.as_bytes(), t, body.as_bytes());
     let mut s = std::net::TcpStream::connect(host).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");

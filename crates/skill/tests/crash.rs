@@ -172,7 +172,7 @@ fn event(i: usize) -> String {
 /// POSTs `body` to `/webhooks/front`, signed now with the Front app secret.
 fn post_front(addr: &str, body: &str) -> std::io::Result<(u16, String)> {
     let ts = support_store::now_ms();
-    let sig = support_core::signing::front::sign(SECRET.as_bytes(), ts, body.as_bytes());
+    let sig = support_signing::front::sign(SECRET.as_bytes(), ts, body.as_bytes());
     let head = format!(
         "POST /webhooks/front HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nx-front-signature: {sig}\r\nx-front-request-timestamp: {ts}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()

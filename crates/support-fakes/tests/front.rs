@@ -1,5 +1,5 @@
 //! Fake Front over real HTTP: signed application webhooks into a receiver that verifies them
-//! with `support_core::signing::front`, then the Core API round trips.
+//! with `support_signing::front`, then the Core API round trips.
 
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
-use support_core::signing::front as front_sig;
 use support_fakes::{FakeFront, FakeFrontConfig, FrontMessageKind, InboundMessage};
+use support_signing::front as front_sig;
 
 const SECRET: &str = "front-app-secret";
 const TOKEN: &str = "front-test-token";

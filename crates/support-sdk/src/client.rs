@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
-use support_core::signing::support;
+use support_signing::support;
 use support_types::Email;
 use support_types::api::ErrorBody;
 use support_types::sdk::{

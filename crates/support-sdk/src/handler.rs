@@ -14,7 +14,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize as _, Serialize};
 use serde_json::Value;
-use support_core::signing::{SignatureError, TOLERANCE_SECS, support};
+use support_signing::{SignatureError, TOLERANCE_SECS, support};
 use support_types::Email;
 use support_types::api::ErrorBody;
 use support_types::sdk::{SdkMethod, SdkRequest, error_code};

@@ -10,7 +10,8 @@
 //!   substitute their own [`AppApi`].
 //! - **Other languages.** [`openapi()`] is the same contract as an OpenAPI 3.0 document.
 //!
-//! Signing is `support_core::signing::support`, the one implementation the platform uses.
+//! Signing is `support_signing::support` (the `support-signing` crate), the one
+//! implementation the platform uses; the SDK does not compile the rules brain.
 //!
 //! # TLS
 //!

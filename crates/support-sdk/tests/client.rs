@@ -12,9 +12,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use support_core::signing::{TOLERANCE_SECS, support};
 use support_sdk::sdk::{MagicLink, RevokeResult, SdkPurchase, SdkUser, TransferResult};
 use support_sdk::{AppApi, READ_ATTEMPTS, SdkClient, SdkError};
+use support_signing::{TOLERANCE_SECS, support};
 use support_types::Email;
 
 const SECRET: &str = "scripted-secret";

@@ -8,11 +8,11 @@ use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
-use support_core::signing::support;
 use support_sdk::sdk::{MagicLink, RevokeResult, SdkPurchase, SdkUser, TransferResult};
 use support_sdk::{
     IntegrationError, MAX_BODY_BYTES, SUPPORT_PATH, SupportIntegration, support_routes,
 };
+use support_signing::support;
 use support_types::Email;
 use tower::ServiceExt as _;
 

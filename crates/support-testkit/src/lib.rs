@@ -370,7 +370,7 @@ impl TestApp {
     /// `POST /webhooks/front` with `body` signed now by the fake Front's secret.
     pub async fn post_front_webhook(&self, body: &[u8]) -> reqwest::Response {
         let ts = support_store::now_ms();
-        let sig = support_core::signing::front::sign(self.front_app_secret.as_bytes(), ts, body);
+        let sig = support_signing::front::sign(self.front_app_secret.as_bytes(), ts, body);
         self.http
             .post(format!("{}/webhooks/front", self.url))
             .header("content-type", "application/json")
@@ -396,7 +396,7 @@ impl TestApp {
             .header("content-type", "application/json")
             .header(
                 "stripe-signature",
-                support_core::signing::stripe::header(STRIPE_WEBHOOK_SECRET.as_bytes(), now, &body),
+                support_signing::stripe::header(STRIPE_WEBHOOK_SECRET.as_bytes(), now, &body),
             )
             .body(body)
             .send()
@@ -413,19 +413,13 @@ impl TestApp {
             .as_ref()
             .map_or_else(support_store::now_ms, |c| c.now_ms())
             / 1000;
-        let sig = support_core::signing::slack::sign(
-            SLACK_SIGNING_SECRET.as_bytes(),
-            now,
-            body.as_bytes(),
-        );
+        let sig =
+            support_signing::slack::sign(SLACK_SIGNING_SECRET.as_bytes(), now, body.as_bytes());
         self.http
             .post(format!("{}/webhooks/slack/interactions", self.url))
             .header("content-type", "application/x-www-form-urlencoded")
-            .header(support_core::signing::slack::SIGNATURE_HEADER, sig)
-            .header(
-                support_core::signing::slack::TIMESTAMP_HEADER,
-                now.to_string(),
-            )
+            .header(support_signing::slack::SIGNATURE_HEADER, sig)
+            .header(support_signing::slack::TIMESTAMP_HEADER, now.to_string())
             .body(body)
             .send()
             .await

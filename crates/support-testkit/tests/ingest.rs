@@ -3,13 +3,13 @@
 //! duplicates and replays (scenarios A1–A7, B8, B9, B11 of the reliability notes).
 
 use base64::Engine as _;
-use support_core::signing;
+use support_signing as signing;
 use support_testkit::{Db, FRONT_API_SECRET, SLACK_SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, TestApp};
 use support_types::api::{AuditView, RotateSecretResponse};
 
 const STRIPE_STYLE: &str =
-    include_str!("../../support-core/tests/vectors/stripe-style-signatures.json");
-const SLACK: &str = include_str!("../../support-core/tests/vectors/slack-signatures.json");
+    include_str!("../../support-signing/tests/vectors/stripe-style-signatures.json");
+const SLACK: &str = include_str!("../../support-signing/tests/vectors/slack-signatures.json");
 
 fn cases(raw: &str) -> Vec<serde_json::Value> {
     let doc: serde_json::Value = serde_json::from_str(raw).expect("vector file");

@@ -55,13 +55,10 @@ fn front_headers(app: &TestApp, body: &[u8]) -> Vec<(&'static str, String)> {
     let ts = support_store::now_ms();
     vec![
         (
-            support_core::signing::front::SIGNATURE_HEADER,
-            support_core::signing::front::sign(app.front_app_secret.as_bytes(), ts, body),
+            support_signing::front::SIGNATURE_HEADER,
+            support_signing::front::sign(app.front_app_secret.as_bytes(), ts, body),
         ),
-        (
-            support_core::signing::front::TIMESTAMP_HEADER,
-            ts.to_string(),
-        ),
+        (support_signing::front::TIMESTAMP_HEADER, ts.to_string()),
     ]
 }
 
@@ -89,8 +86,8 @@ async fn post_app(app: &TestApp, slug: &str, secret: &str, body: &[u8]) -> reqwe
         .timeout(Duration::from_secs(30))
         .header("content-type", "application/json")
         .header(
-            support_core::signing::support::HEADER,
-            support_core::signing::support::header(secret.as_bytes(), t, body),
+            support_signing::support::HEADER,
+            support_signing::support::header(secret.as_bytes(), t, body),
         )
         .body(body.to_vec())
         .send()

@@ -133,7 +133,7 @@ async fn bad_webhooks_are_refused_and_store_nothing(app: &TestApp) {
     let now = support_store::now_ms();
 
     // Wrong secret.
-    let sig = support_core::signing::front::sign(b"not-the-secret", now, body);
+    let sig = support_signing::front::sign(b"not-the-secret", now, body);
     let r = app
         .http
         .post(&url)
@@ -152,7 +152,7 @@ async fn bad_webhooks_are_refused_and_store_nothing(app: &TestApp) {
 
     // Correctly signed but ten minutes old.
     let old = now - 600_000;
-    let sig = support_core::signing::front::sign(app.front_app_secret.as_bytes(), old, body);
+    let sig = support_signing::front::sign(app.front_app_secret.as_bytes(), old, body);
     let r = app
         .http
         .post(&url)

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use first_app::{FirstApp, FirstAppConfig, seeded_customers};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support_core::signing::support;
+use support_signing::support;
 use support_types::sdk::{SdkPurchase, SdkUser};
 
 const CURRENT: &str = "current-secret";

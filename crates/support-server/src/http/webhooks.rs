@@ -9,8 +9,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use support_core::signing::{self, SignatureError, TOLERANCE_SECS};
 use support_front::WebhookEvent;
+use support_signing::{self as signing, SignatureError, TOLERANCE_SECS};
 use support_store::{Inbound, NewInboundEvent};
 use support_types::api::ErrorBody;
 

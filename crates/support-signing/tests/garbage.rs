@@ -1,7 +1,7 @@
 //! Fuzz-ish, without proptest: ~2,000 deterministic garbage header values through every
 //! verifier. None may panic, and none may accept.
 
-use support_core::signing::{front, slack, stripe, support};
+use support_signing::{front, slack, stripe, support};
 
 /// Numerical Recipes' 64-bit LCG; deterministic so a failure is reproducible.
 struct Lcg(u64);

@@ -1,7 +1,7 @@
 //! Slack `v0` beyond the vector file: a known answer computed independently with Python,
 //! the version rules and the window edges.
 
-use support_core::signing::{SignatureError, slack};
+use support_signing::{SignatureError, slack};
 
 const SECRET: &[u8] = b"8f742231b10e8888abcd99yyyzzz85a5";
 const BODY: &[u8] = b"payload=%7B%22type%22%3A%22block_actions%22%7D";

@@ -1,7 +1,7 @@
 //! Front has no third-party client library to generate vectors with, so these are round
 //! trips plus known answers computed independently with Python's `hmac`/`hashlib`/`base64`.
 
-use support_core::signing::{SignatureError, TOLERANCE_SECS, front};
+use support_signing::{SignatureError, TOLERANCE_SECS, front};
 
 const SECRET: &[u8] = b"front-app-secret";
 const BODY: &[u8] = br#"{"type":"inbound","payload":{"id":"msg_1"}}"#;

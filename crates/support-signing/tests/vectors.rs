@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use serde_json::Value;
-use support_core::signing::{SignatureError, slack, stripe, support};
+use support_signing::{SignatureError, slack, stripe, support};
 
 const STRIPE_STYLE_CASES: usize = 27;
 const SLACK_CASES: usize = 20;
