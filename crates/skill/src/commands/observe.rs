@@ -5,12 +5,12 @@
 use support_types::Email;
 use support_types::cli_api::{AppLogs, AppMetrics, CustomerHistory};
 
-use crate::act::money;
 use crate::client::ApiClient;
-use crate::commands::{emit, ms};
-use crate::csv::{self, TableFormat};
 use crate::exit::{self, CliError};
-use crate::term;
+use crate::output::csv::{self, TableFormat};
+use crate::output::money;
+use crate::output::term;
+use crate::output::{emit, ms};
 use crate::{Cli, Command};
 
 /// `skill history`.
@@ -318,7 +318,7 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
                 .get(&format!(
                     "/api/v1/apps/{}/customers/{}/history?limit={}",
                     slug(&a.app)?,
-                    crate::ops::enc(email.as_str()),
+                    crate::commands::enc(email.as_str()),
                     a.limit
                 ))
                 .await?;

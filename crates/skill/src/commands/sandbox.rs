@@ -13,8 +13,8 @@ use support_fakes::front::InboundMessage;
 use support_sandbox::{FakeWorld, FakeWorldOptions};
 use support_server::Application;
 
+use crate::commands::serve::{init_logging, load_config, print_bootstrap};
 use crate::exit::CliError;
-use crate::serve::{init_logging, load_config, print_bootstrap};
 
 pub use support_sandbox::{DEMO_APP, DEMO_INBOX, DEMO_SLACK_CHANNEL};
 
@@ -180,7 +180,7 @@ pub async fn run(args: &SandboxArgs) -> Result<(), CliError> {
     config.database_url = format!("sqlite://{}/support.db", args.data_dir.display());
     let app = Application::build(config)
         .await
-        .map_err(crate::serve::startup_error)?;
+        .map_err(crate::commands::serve::startup_error)?;
     world.register_demo_app(&app).await?;
     world.connect(app.url());
 
