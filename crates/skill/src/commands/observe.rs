@@ -8,9 +8,7 @@ use support_types::cli_api::{AppLogs, AppMetrics, CustomerHistory};
 use crate::client::ApiClient;
 use crate::exit::{self, CliError};
 use crate::output::csv::{self, TableFormat};
-use crate::output::money;
-use crate::output::term;
-use crate::output::{emit, ms};
+use crate::output::{emit, money, ms, opt_ms, term};
 use crate::{Cli, Command};
 
 /// `skill history`.
@@ -97,10 +95,6 @@ pub fn parse_since(raw: &str, now_ms: i64) -> Result<i64, CliError> {
 pub(crate) fn slug(app: &str) -> Result<&str, CliError> {
     support_types::AppSlug::parse(app).map_err(|e| CliError::new(exit::USAGE, e.to_string()))?;
     Ok(app)
-}
-
-fn opt_ms(t: Option<i64>) -> String {
-    t.map(ms).unwrap_or_else(|| "-".into())
 }
 
 fn amount(a: Option<i64>) -> String {
