@@ -3,7 +3,9 @@
 //! stderr) see results and errors only.
 
 use std::fmt::Display;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Whether stderr is a terminal (hints and progress are shown only then).
 pub fn interactive() -> bool {
@@ -17,38 +19,40 @@ pub fn hint(msg: impl Display) {
     }
 }
 
-/// A `done/total` counter on stderr, redrawn in place; silent unless stderr is a terminal
-/// (and never with `--json`).
+/// A `done/total` counter on stderr (`done` alone when the total is not known, 0), redrawn in
+/// place by `indicatif`; silent unless stderr is a terminal (and never with `--json`).
 pub struct Progress {
-    label: String,
-    total: usize,
-    done: usize,
-    enabled: bool,
+    bar: ProgressBar,
 }
 
 impl Progress {
     pub fn new(label: &str, total: usize, json: bool) -> Self {
-        Self {
-            label: label.to_owned(),
-            total,
-            done: 0,
-            enabled: !json && interactive(),
+        if json || !interactive() {
+            return Self {
+                bar: ProgressBar::hidden(),
+            };
         }
+        let (len, template) = if total == 0 {
+            (None, "{msg} {pos}")
+        } else {
+            (Some(total as u64), "{msg} {pos}/{len}")
+        };
+        let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
+        bar.set_message(label.to_owned());
+        Self { bar }
     }
 
     pub fn tick(&mut self) {
-        self.done += 1;
-        if self.enabled {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r{} {}/{}", self.label, self.done, self.total);
-            let _ = err.flush();
-        }
+        self.bar.inc(1);
     }
 
+    /// Leaves the last count on its line; what is printed next starts on a new one.
     pub fn finish(&mut self) {
-        if self.enabled {
-            eprintln!();
-            self.enabled = false;
+        if !self.bar.is_finished() {
+            self.bar.finish();
         }
     }
 }
