@@ -6,25 +6,16 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub mod act;
-pub mod agent;
-pub mod bench;
-pub mod bench_draft;
-pub mod bench_ingest;
-pub mod bench_workflow;
 pub mod client;
 pub mod commands;
-pub mod csv;
-pub mod data;
-pub mod eval;
 pub mod exit;
-pub mod keys;
-pub mod observe;
-pub mod ops;
-pub mod sandbox;
-pub mod serve;
-pub mod term;
+pub mod output;
 
+use client::ApiClient;
+use commands::{
+    actions, agent, apps, audit, bench, conversations, customers, data, eval, front, keys, observe,
+    runs, sandbox, serve, status, stripe,
+};
 use exit::CliError;
 
 #[derive(Debug, Parser)]
@@ -69,12 +60,12 @@ pub enum Command {
     Sandbox(sandbox::SandboxArgs),
     /// Register a product app: its Front inboxes, its integration URL, and a freshly
     /// generated signing secret (printed once).
-    Init(commands::InitArgs),
+    Init(apps::InitArgs),
     /// Show the server's status and counts.
     Status,
     /// Manage apps (the products that customers write about).
     #[command(subcommand)]
-    Apps(commands::AppsCommand),
+    Apps(apps::AppsCommand),
     /// List recent conversations.
     Conversations {
         /// How many to show (1-500).
@@ -88,9 +79,9 @@ pub enum Command {
     },
     /// Show the audit trail, or verify its hash chain.
     #[command(subcommand)]
-    Audit(commands::AuditCommand),
+    Audit(audit::AuditCommand),
     /// List workflow runs of the durable engine, newest first.
-    Runs(ops::RunsArgs),
+    Runs(runs::RunsArgs),
     /// Show one workflow run: its input, output, journaled steps and failing step attempts.
     Run {
         /// Run id.
@@ -98,17 +89,17 @@ pub enum Command {
     },
     /// List runs that exhausted a step's retries, or put one back in the queue.
     #[command(subcommand)]
-    DeadLetter(ops::DeadLetterCommand),
+    DeadLetter(runs::DeadLetterCommand),
     /// Front: store the events whose webhook never arrived.
     #[command(subcommand)]
-    Front(ops::FrontCommand),
+    Front(front::FrontCommand),
     /// Show everything recorded under one trace id: its runs and audit entries.
     Trace {
         /// Trace id.
         trace_id: String,
     },
     /// List ledger actions (refunds, replies…), newest first.
-    Actions(ops::ActionsArgs),
+    Actions(actions::ActionsArgs),
     /// Show one ledger action with its approval request.
     Action {
         /// Action id.
@@ -138,7 +129,7 @@ pub enum Command {
     Test(agent::TestArgs),
     /// Connect an app to its Stripe account (Connect OAuth), show or revoke the connection.
     #[command(subcommand)]
-    Stripe(commands::StripeCommand),
+    Stripe(stripe::StripeCommand),
     /// Check an app's wiring: registry, signed round trip, capabilities, Front, Stripe.
     /// Exits 1 when any check fails.
     Doctor {
@@ -185,15 +176,15 @@ pub enum Command {
     /// Refund a charge or purchase through the app's policy and the ledger (you are the
     /// requester, and the approver of record when the policy lists you), or every row of a
     /// CSV file with --bulk.
-    Refund(act::RefundArgs),
+    Refund(actions::operator::RefundArgs),
     /// Move a purchase to another customer through the app's policy and the ledger, or
     /// every row of a CSV file with --bulk.
-    Transfer(act::TransferArgs),
+    Transfer(actions::operator::TransferArgs),
     /// Send a customer a fresh sign-in link, through the app's policy and the ledger.
-    MagicLink(act::MagicLinkArgs),
+    MagicLink(actions::operator::MagicLinkArgs),
     /// Cancel a subscription. Not supported while the SDK contract has no cancel method:
     /// the command says so and changes nothing.
-    CancelSubscription(act::CancelSubscriptionArgs),
+    CancelSubscription(actions::operator::CancelSubscriptionArgs),
     /// Show an app's audit entries and decisions since a time, oldest first.
     Logs(observe::LogsArgs),
     /// Show an app's numbers for a period: conversations, decisions by route and category,
@@ -270,15 +261,44 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench(cmd) => bench::run(cmd, cli.json).await,
         Command::Eval(cmd) => eval::run(cmd, cli.json).await,
         Command::Keys(cmd) => keys::run(cmd, cli.json).await,
-        Command::Login { server, api_token } => commands::login(&cli, server, api_token).await,
+        Command::Login { server, api_token } => status::login(&cli, server, api_token).await,
         Command::Agent(args) => agent::agent(&cli, args).await,
         Command::Test(args) => agent::test(&cli, args).await,
         Command::Refund(_)
         | Command::Transfer(_)
         | Command::MagicLink(_)
-        | Command::CancelSubscription(_) => act::run(&cli).await,
+        | Command::CancelSubscription(_) => actions::operator::run(&cli).await,
         Command::History(_) | Command::Logs(_) | Command::Metrics(_) => observe::run(&cli).await,
         Command::Export(_) | Command::Enrich(_) | Command::Sample(_) => data::run(&cli).await,
-        _ => commands::run(&cli).await,
+        _ => on_server(&cli).await,
+    }
+}
+
+/// The commands that only call the server's API: the client is set up (and its config
+/// read) before any argument is checked.
+async fn on_server(cli: &Cli) -> Result<(), CliError> {
+    let api = &ApiClient::from_cli(cli)?;
+    match &cli.command {
+        Command::Status => status::status(cli, api).await,
+        Command::Init(args) => apps::init(cli, api, args).await,
+        Command::Apps(cmd) => apps::run(cli, api, cmd).await,
+        Command::Doctor { app } => apps::doctor(cli, api, app).await,
+        Command::Stripe(cmd) => stripe::run(cli, api, cmd).await,
+        Command::Lookup { email, app } => customers::lookup(cli, api, email, app, false).await,
+        Command::Purchases { email, app } => customers::lookup(cli, api, email, app, true).await,
+        Command::Conversations { limit } => conversations::list(cli, api, *limit).await,
+        Command::Conversation { id } => conversations::show(cli, api, id).await,
+        Command::Audit(cmd) => audit::run(cli, api, cmd).await,
+        Command::Runs(args) => runs::list(cli, api, args).await,
+        Command::Run { id } => runs::show(cli, api, id).await,
+        Command::DeadLetter(cmd) => runs::dead_letter(cli, api, cmd).await,
+        Command::Trace { trace_id } => runs::trace(cli, api, trace_id).await,
+        Command::Front(cmd) => front::run(cli, api, cmd).await,
+        Command::Actions(args) => actions::list(cli, api, args).await,
+        Command::Action { id } => actions::show(cli, api, id).await,
+        Command::Approve { id } => actions::approve(cli, api, id).await,
+        Command::Reject { id, reason } => actions::reject(cli, api, id, reason).await,
+        // Dispatched in `run` before reaching here.
+        _ => Err(CliError::failure("internal dispatch error")),
     }
 }

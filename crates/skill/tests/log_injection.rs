@@ -29,7 +29,7 @@ const FORGED: &str = "Eve\n{\"level\":\"INFO\",\"message\":\"refund approved\",\
 async fn forged_log_lines_stay_inside_one_escaped_field() {
     let logs = Captured::default();
     let sink = logs.clone();
-    skill::serve::init_logging_to("json", move || sink.clone());
+    skill::commands::serve::init_logging_to("json", move || sink.clone());
 
     let app = TestApp::spawn_with_clock(Db::Sqlite, support_store::now_ms())
         .await

@@ -13,11 +13,12 @@ use std::sync::Arc;
 use first_app::{FirstApp, FirstAppConfig};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use support_fakes::front::{Delivery, FakeFront, FakeFrontConfig, InboundMessage};
-use support_fakes::slack::{FakeSlack, FakeSlackConfig};
-use support_fakes::stripe::{FakeStripe, FakeStripeConfig, SeedCharge};
+use support_fakes::front::{Delivery, FakeFront, InboundMessage};
+use support_fakes::slack::FakeSlack;
+use support_fakes::stripe::{FakeStripe, SeedCharge};
+use support_sandbox::{FakeWorld, FakeWorldOptions, VerifySecrets};
 use support_server::clock::{Clock, ManualClock};
-use support_server::{AppState, Application, Config, Secret, Services};
+use support_server::{AppState, Application, Config, Services};
 use support_store::testdb::{self, PgTestDb};
 use support_types::api::Status;
 use tokio::sync::oneshot;
@@ -60,7 +61,7 @@ pub struct TestApp {
     pub admin_email: String,
     pub admin_password: String,
     pub state: AppState,
-    pub front: FakeFront,
+    pub front: Arc<FakeFront>,
     /// The fake Stripe the platform's refund tool talks to.
     pub stripe: FakeStripe,
     /// The fake Slack escalations and approvals are posted to.
@@ -146,13 +147,19 @@ impl TestApp {
                 (pg.url.clone(), Some(pg))
             }
         };
-        let front = FakeFront::start(FakeFrontConfig {
-            inboxes: vec![(INBOX.into(), "Test Support".into())],
-            ..FakeFrontConfig::default()
+        let world = FakeWorld::start(FakeWorldOptions {
+            front_inboxes: vec![(INBOX.into(), "Test Support".into())],
+            front_app_secret: Some(format!("front_{}", support_store::new_id())),
+            stripe_connect: true,
+            verify: Some(VerifySecrets {
+                stripe_webhook_secret: STRIPE_WEBHOOK_SECRET.into(),
+                slack_signing_secret: SLACK_SIGNING_SECRET.into(),
+                front_api_secret: FRONT_API_SECRET.into(),
+            }),
+            example_app: None,
         })
         .await
-        .expect("start fake front");
-        let front_app_secret = format!("front_{}", support_store::new_id());
+        .expect("start the fakes");
         let mut config = Config {
             bind: "127.0.0.1:0".parse().expect("addr"),
             database_url,
@@ -161,46 +168,15 @@ impl TestApp {
             ..Config::default()
         };
         config.worker.enabled = false;
-        config.front.api_url = front.url();
-        config.front.api_token = Secret::new(FakeFrontConfig::default().api_token);
-        config.front.app_secret = Secret::new(front_app_secret.clone());
-        config.stripe.webhook_secret = Secret::new(STRIPE_WEBHOOK_SECRET);
-        config.slack.signing_secret = Secret::new(SLACK_SIGNING_SECRET);
-        config.front.api_secret = Secret::new(FRONT_API_SECRET);
-        let stripe = FakeStripe::start(FakeStripeConfig::default())
-            .await
-            .expect("start fake stripe");
-        let slack = FakeSlack::start(FakeSlackConfig::default())
-            .await
-            .expect("start fake slack");
-        config.slack.api_url = format!("{}/api", slack.url());
-        config.slack.bot_token = Secret::new(FakeSlackConfig::default().api_token);
-        config.stripe.api_url = stripe.url();
-        config.stripe.secret_key = Secret::new(FakeStripeConfig::default().api_token);
-        config.stripe.connect_url = stripe.url();
-        config.stripe.client_id = stripe.client_id();
+        world.apply(&mut config);
         configure(&mut config);
         let clock = clock_ms.map(|ms| Arc::new(ManualClock::new(ms)));
-        Self::start(
-            config,
-            front,
-            stripe,
-            slack,
-            front_app_secret,
-            dir,
-            pg,
-            clock,
-        )
-        .await
+        Self::start(config, world, dir, pg, clock).await
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn start(
         config: Config,
-        front: FakeFront,
-        stripe: FakeStripe,
-        slack: FakeSlack,
-        front_app_secret: String,
+        world: FakeWorld,
         dir: tempfile::TempDir,
         pg: Option<PgTestDb>,
         clock: Option<Arc<ManualClock>>,
@@ -218,7 +194,14 @@ impl TestApp {
             .expect("fresh database bootstraps an admin");
         let url = app.url().to_owned();
         let state = app.state().clone();
-        front.set_webhook(format!("{url}/webhooks/front"), front_app_secret.clone());
+        world.connect(&url);
+        let FakeWorld {
+            front,
+            stripe,
+            slack,
+            front_app_secret,
+            ..
+        } = world;
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run(async move {
             let _ = stopped.await;

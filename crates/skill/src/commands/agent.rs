@@ -10,8 +10,8 @@ use support_types::api::ActionDetail;
 
 use crate::Cli;
 use crate::client::ApiClient;
-use crate::commands::emit;
 use crate::exit::{self, CliError};
+use crate::output::emit;
 
 #[derive(Debug, clap::Args)]
 pub struct AgentArgs {

@@ -15,10 +15,10 @@ use serde_json::Value;
 use support_types::cli_api::{ExportPage, RefundOutcomes, RefundOutcomesRequest};
 
 use crate::client::ApiClient;
-use crate::commands::emit;
+use crate::commands::observe::{parse_since, slug};
 use crate::exit::{self, CliError};
-use crate::observe::{parse_since, slug};
-use crate::term::{self, Progress};
+use crate::output::emit;
+use crate::output::term::{self, Progress};
 use crate::{Cli, Command};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -233,7 +233,7 @@ async fn export(cli: &Cli, a: &ExportArgs) -> Result<(), CliError> {
             a.include_pii
         );
         if let Some(c) = &after {
-            path.push_str(&format!("&after={}", crate::ops::enc(c)));
+            path.push_str(&format!("&after={}", crate::commands::enc(c)));
         }
         let page: ExportPage = api.get(&path).await?;
         for c in &page.conversations {

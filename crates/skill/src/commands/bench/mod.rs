@@ -1,5 +1,10 @@
 //! `skill bench start`: cold start (process spawn → `/readyz` 200) and idle memory (RSS after
-//! the server has been idle), measured on a fresh SQLite database each run.
+//! the server has been idle), measured on a fresh SQLite database each run. The other
+//! benches are in [`draft`], [`ingest`] and [`workflow`].
+
+pub mod draft;
+pub mod ingest;
+pub mod workflow;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -105,8 +110,7 @@ pub async fn run(cmd: &BenchCommand, json: bool) -> Result<(), CliError> {
                 }
             };
             for b in backends {
-                let r =
-                    crate::bench_ingest::run(b, *concurrency, *events, *duplicate_every).await?;
+                let r = ingest::run(b, *concurrency, *events, *duplicate_every).await?;
                 if json {
                     println!(
                         "{}",
@@ -169,7 +173,7 @@ async fn draft(
     };
     let mut reports = Vec::new();
     for d in phases {
-        let r = crate::bench_draft::run(backend, rate, seconds, d).await?;
+        let r = draft::run(backend, rate, seconds, d).await?;
         if !json {
             println!(
                 "{:<8} debounce {:>4} ms (worker poll {} ms): sent {} at {:.1}/s, drafts {}/{} ({} rejected), {:.1} drafts/s; webhook->draft p50 {:.0} ms p95 {:.0} ms p99 {:.0} ms max {:.0} ms; excluding the debounce p50 {:.0} ms p95 {:.0} ms p99 {:.0} ms; webhook ack p95 {:.1} ms",
@@ -227,7 +231,7 @@ async fn workflow(
         }
     };
     for b in backends {
-        let r = crate::bench_workflow::run(b, runs, concurrency).await?;
+        let r = workflow::run(b, runs, concurrency).await?;
         if json {
             println!(
                 "{}",

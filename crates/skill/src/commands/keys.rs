@@ -8,8 +8,8 @@ use serde::Serialize;
 use support_secrets::Keyring;
 use support_store::Store;
 
+use crate::commands::serve::load_config;
 use crate::exit::CliError;
-use crate::serve::load_config;
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {

@@ -5,12 +5,10 @@
 use support_types::Email;
 use support_types::cli_api::{AppLogs, AppMetrics, CustomerHistory};
 
-use crate::act::money;
 use crate::client::ApiClient;
-use crate::commands::{emit, ms};
-use crate::csv::{self, TableFormat};
 use crate::exit::{self, CliError};
-use crate::term;
+use crate::output::csv::{self, TableFormat};
+use crate::output::{emit, money, ms, opt_ms, term};
 use crate::{Cli, Command};
 
 /// `skill history`.
@@ -97,10 +95,6 @@ pub fn parse_since(raw: &str, now_ms: i64) -> Result<i64, CliError> {
 pub(crate) fn slug(app: &str) -> Result<&str, CliError> {
     support_types::AppSlug::parse(app).map_err(|e| CliError::new(exit::USAGE, e.to_string()))?;
     Ok(app)
-}
-
-fn opt_ms(t: Option<i64>) -> String {
-    t.map(ms).unwrap_or_else(|| "-".into())
 }
 
 fn amount(a: Option<i64>) -> String {
@@ -318,7 +312,7 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
                 .get(&format!(
                     "/api/v1/apps/{}/customers/{}/history?limit={}",
                     slug(&a.app)?,
-                    crate::ops::enc(email.as_str()),
+                    crate::commands::enc(email.as_str()),
                     a.limit
                 ))
                 .await?;

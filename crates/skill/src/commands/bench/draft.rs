@@ -18,7 +18,7 @@ use support_fakes::front::InboundMessage;
 use support_server::Application;
 
 use crate::exit::CliError;
-use crate::sandbox::{self, DEMO_INBOX};
+use support_sandbox::{DEMO_INBOX, FakeWorld, FakeWorldOptions};
 
 #[derive(Debug, Serialize)]
 pub struct DraftReport {
@@ -105,8 +105,7 @@ pub async fn run(
     } else {
         None
     };
-    let fakes = sandbox::start_fakes(dir.path()).await?;
-    let front_app_secret = support_secrets::generate_signing_secret();
+    let world = FakeWorld::start(FakeWorldOptions::sandbox(dir.path())).await?;
     let mut config = support_server::Config {
         bind: "127.0.0.1:0".parse().map_err(fail)?,
         database_url: match &pg {
@@ -117,14 +116,12 @@ pub async fn run(
         write_cli_config: false,
         ..support_server::Config::default()
     };
-    sandbox::configure(&mut config, &fakes, &front_app_secret);
+    world.apply(&mut config);
     config.worker.inbound_debounce_ms = debounce_ms;
     let worker_poll_ms = config.worker.poll_ms;
     let app = Application::build(config).await?;
-    sandbox::register_demo_app(&app, &fakes).await?;
-    fakes
-        .front
-        .set_webhook(format!("{}/webhooks/front", app.url()), front_app_secret);
+    world.register_demo_app(&app).await?;
+    world.connect(app.url());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run(async move {
         let _ = stopped.await;
@@ -151,7 +148,7 @@ pub async fn run(
             subject: subject.into(),
             body_text: body.into(),
         };
-        let (front, sent) = (fakes.front.clone(), sent.clone());
+        let (front, sent) = (world.front.clone(), sent.clone());
         tasks.push(tokio::spawn(async move {
             let t0 = support_store::now_ms();
             let i0 = Instant::now();
@@ -178,7 +175,7 @@ pub async fn run(
     loop {
         latencies = Vec::with_capacity(accepted.len());
         for (cnv, t0, _, _) in &accepted {
-            if let Some(d) = fakes.front.drafts(cnv).first() {
+            if let Some(d) = world.front.drafts(cnv).first() {
                 let at = d.created_at * 1000.0;
                 last_draft_ms = last_draft_ms.max(at);
                 latencies.push(at - *t0 as f64);
@@ -191,12 +188,7 @@ pub async fn run(
     }
     let _ = stop.send(());
     server.await.map_err(fail)?.map_err(fail)?;
-    fakes.first_app.shutdown().await;
-    fakes.slack.shutdown().await;
-    fakes.stripe.shutdown().await;
-    if let Ok(front) = Arc::try_unwrap(fakes.front) {
-        front.shutdown().await;
-    }
+    world.shutdown().await;
     if let Some(db) = pg {
         db.drop_db().await;
     }

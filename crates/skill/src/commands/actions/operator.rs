@@ -23,10 +23,10 @@ use support_types::Email;
 use support_types::cli_api::{OperatorActionRequest, OperatorActionResponse, OperatorKind};
 
 use crate::client::ApiClient;
-use crate::commands::emit;
-use crate::csv::{self, TableFormat};
 use crate::exit::{self, CliError};
-use crate::term::{self, Progress};
+use crate::output::csv::{self, TableFormat};
+use crate::output::term::{self, Progress};
+use crate::output::{emit, money};
 use crate::{Cli, Command};
 
 /// `--bulk --csv FILE [--dry-run]`.
@@ -254,12 +254,6 @@ fn facts_line(r: &OperatorActionResponse) -> String {
         parts.push(format!("to {to}"));
     }
     parts.join("  ")
-}
-
-pub(crate) fn money(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let c = cents.unsigned_abs();
-    format!("{sign}{}.{:02}", c / 100, c % 100)
 }
 
 fn print_single(r: &OperatorActionResponse) {
@@ -972,12 +966,5 @@ mod tests {
         .expect("parses");
         assert!(bad.is_empty());
         assert_eq!(good[0].request.reason.as_deref(), Some("goodwill"));
-    }
-
-    #[test]
-    fn money_formats_cents() {
-        assert_eq!(money(14_900), "149.00");
-        assert_eq!(money(5), "0.05");
-        assert_eq!(money(-250), "-2.50");
     }
 }

@@ -233,7 +233,7 @@ pub const MAX_FP_RATE: f64 = 0.03;
 pub const MAX_FN_RATE: f64 = 0.02;
 
 /// The four PRD gates, plus zero policy violations. See the module docs of
-/// [`crate::eval`] for what each number is computed on.
+/// [`crate::commands::eval`] for what each number is computed on.
 pub fn gates(routes: &ClassScores, human: &Binary, violations: usize) -> Vec<Gate> {
     vec![
         Gate::at_least(

@@ -12,14 +12,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use first_app::{FirstApp, FirstAppConfig};
+use first_app::FirstApp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use support_fakes::front::{FakeFront, FakeFrontConfig, InboundMessage};
-use support_fakes::slack::{FakeSlack, FakeSlackConfig};
-use support_fakes::stripe::{FakeStripe, FakeStripeConfig, SeedCharge};
+use support_fakes::front::InboundMessage;
+use support_fakes::stripe::SeedCharge;
+use support_sandbox::{ExampleAppOptions, FakeWorld, FakeWorldOptions};
 use support_server::clock::{Clock, ManualClock};
-use support_server::{AppState, Application, Config, Secret, Services};
+use support_server::{AppState, Application, Config, Services};
 use support_store::NewApp;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -96,10 +96,7 @@ struct AppSlot {
 /// The platform and its fakes, for one evaluation.
 pub struct Harness {
     state: AppState,
-    front: FakeFront,
-    slack: FakeSlack,
-    stripe: FakeStripe,
-    shop: FirstApp,
+    world: FakeWorld,
     clock: Arc<ManualClock>,
     apps: BTreeMap<String, AppSlot>,
     stop: Option<oneshot::Sender<()>>,
@@ -134,23 +131,26 @@ impl Harness {
                 )
             })
             .collect();
-        let front = FakeFront::start(FakeFrontConfig {
-            inboxes: slots
+        // The example app starts empty: each scenario writes its own customer.
+        let world = FakeWorld::start(FakeWorldOptions {
+            front_inboxes: slots
                 .iter()
                 .map(|(s, a)| (a.inbox.clone(), format!("{s} support")))
                 .collect(),
-            ..FakeFrontConfig::default()
+            front_app_secret: None,
+            stripe_connect: false,
+            verify: None,
+            example_app: Some(ExampleAppOptions {
+                data_dir: dir.path().to_owned(),
+                keep_secret: false,
+                seed_on_account: None,
+            }),
         })
         .await?;
-        let slack = FakeSlack::start(FakeSlackConfig::default()).await?;
-        let stripe = FakeStripe::start(FakeStripeConfig::default()).await?;
-        let app_secret = support_secrets::generate_signing_secret();
-        let mut shop_config =
-            FirstAppConfig::new(dir.path().join("first-app.db"), vec![app_secret.clone()]);
-        shop_config.seed = false;
-        let shop = FirstApp::start(shop_config).await?;
+        let example = world.example()?;
+        let app_secret = example.secret.clone();
+        let shop_url = example.app.support_url();
 
-        let front_app_secret = support_secrets::generate_signing_secret();
         let mut config = Config {
             bind: "127.0.0.1:0".parse()?,
             database_url: format!("sqlite://{}/support.db", dir.path().display()),
@@ -160,13 +160,7 @@ impl Harness {
         };
         // The queue is drained by the runner, step by step, not by background workers.
         config.worker.enabled = false;
-        config.front.api_url = front.url();
-        config.front.api_token = Secret::new(FakeFrontConfig::default().api_token);
-        config.front.app_secret = Secret::new(front_app_secret.clone());
-        config.slack.api_url = format!("{}/api", slack.url());
-        config.slack.bot_token = Secret::new(FakeSlackConfig::default().api_token);
-        config.stripe.api_url = stripe.url();
-        config.stripe.secret_key = Secret::new(FakeStripeConfig::default().api_token);
+        world.apply(&mut config);
         // The brain is one assignment: when the LLM brain lands, `--brain llm` sets these.
         config.brain.mode = brain.parse().map_err(anyhow::Error::msg)?;
         config.llm = llm;
@@ -181,7 +175,7 @@ impl Harness {
         )
         .await?;
         let state = app.state().clone();
-        front.set_webhook(format!("{}/webhooks/front", app.url()), front_app_secret);
+        world.connect(app.url());
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run(async move {
             let _ = stopped.await;
@@ -198,7 +192,7 @@ impl Harness {
                         slug: s.clone(),
                         name: format!("{s} (eval)"),
                         front_inbox_ids: vec![slot.inbox.clone()],
-                        integration_url: Some(shop.support_url()),
+                        integration_url: Some(shop_url.clone()),
                         front_rule_webhooks: false,
                     },
                     Some(&sealed),
@@ -211,16 +205,21 @@ impl Harness {
         }
         Ok(Self {
             state,
-            front,
-            slack,
-            stripe,
-            shop,
+            world,
             clock,
             apps: slots,
             stop: Some(stop),
             server: Some(server),
             _dir: dir,
         })
+    }
+
+    /// The example app every eval app is backed by.
+    fn shop(&self) -> &FirstApp {
+        match &self.world.example_app {
+            Some(e) => &e.app,
+            None => unreachable!("the harness starts the example app"),
+        }
     }
 
     /// Outbox, then workflow runs, until neither has anything due (as `TestApp::drain`).
@@ -241,7 +240,7 @@ impl Harness {
         let Some(c) = &s.customer else {
             return Ok(());
         };
-        let pool = self.shop.pool();
+        let pool = self.shop().pool();
         let user_id = format!("usr_{}", ident(&s.id));
         let name = c.name.clone().unwrap_or_else(|| "Eval Customer".into());
         sqlx::query("INSERT INTO users (id, email, name, created_at) VALUES (?, ?, ?, ?)")
@@ -280,7 +279,7 @@ impl Harness {
             .bind(&charge)
             .execute(pool)
             .await?;
-            self.stripe.add_charge(
+            self.world.stripe.add_charge(
                 account,
                 SeedCharge {
                     id: charge,
@@ -328,6 +327,7 @@ impl Harness {
             .or_else(|| Some("Eval Sender".into()));
         let t0 = wall_ms();
         let delivery = self
+            .world
             .front
             .inject_inbound(InboundMessage {
                 inbox_id: Some(slot.inbox.clone()),
@@ -410,6 +410,7 @@ impl Harness {
             })
             .collect();
         obs.draft = self
+            .world
             .front
             .drafts(&delivery.conversation_id)
             .pop()
@@ -419,7 +420,7 @@ impl Harness {
 
     /// Money the fake Stripe refunded, over every eval account.
     pub fn refunds(&self) -> usize {
-        self.stripe.refund_count()
+        self.world.stripe.refund_count()
     }
 
     pub async fn shutdown(mut self) {
@@ -429,10 +430,7 @@ impl Harness {
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }
-        self.shop.shutdown().await;
-        self.front.shutdown().await;
-        self.slack.shutdown().await;
-        self.stripe.shutdown().await;
+        self.world.shutdown().await;
     }
 }
 

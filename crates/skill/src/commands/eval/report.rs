@@ -578,7 +578,7 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::dataset::ExpectedAction;
+    use crate::commands::eval::dataset::ExpectedAction;
 
     fn exp(route: Option<&str>, actions: &[(&str, &str)]) -> Expected {
         Expected {

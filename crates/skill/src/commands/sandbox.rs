@@ -5,26 +5,18 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use first_app::{FirstApp, FirstAppConfig, SeedCustomer};
-use support_fakes::front::{FakeFront, FakeFrontConfig, InboundMessage};
-use support_fakes::slack::{FakeSlack, FakeSlackConfig};
-use support_fakes::stripe::{FakeStripe, FakeStripeConfig, SeedCharge};
-use support_server::{Application, Secret};
-use support_store::{NewApp, NewAuditEntry};
+use first_app::SeedCustomer;
+use support_fakes::front::InboundMessage;
+use support_sandbox::{FakeWorld, FakeWorldOptions};
+use support_server::Application;
 
+use crate::commands::serve::{init_logging, load_config, print_bootstrap};
 use crate::exit::CliError;
-use crate::serve::{init_logging, load_config, print_bootstrap};
 
-/// The demo app's slug and its Front inbox in the fake Front.
-pub const DEMO_APP: &str = "first-app";
-pub const DEMO_INBOX: &str = "inb_demo";
-const STRIPE_ACCOUNT: &str = "acct_sandbox_first_app";
-/// The demo app's Slack channel in the fake Slack: escalations and approval cards go there.
-pub const DEMO_SLACK_CHANNEL: &str = "C0SANDBOX";
+pub use support_sandbox::{DEMO_APP, DEMO_INBOX, DEMO_SLACK_CHANNEL};
 
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
@@ -45,149 +37,8 @@ pub struct SandboxArgs {
     pub messages: u64,
 }
 
-/// Everything the sandbox runs besides the platform.
-pub struct Fakes {
-    pub front: Arc<FakeFront>,
-    pub slack: FakeSlack,
-    pub stripe: FakeStripe,
-    pub first_app: FirstApp,
-    pub app_secret: String,
-}
-
-/// The example app's signing secret: generated once (256 bits) and kept in the sandbox's data
-/// directory, so a restarted sandbox and its already-registered app still agree.
-fn example_app_secret(data_dir: &std::path::Path) -> anyhow::Result<String> {
-    let path = data_dir.join("first-app.secret");
-    if let Ok(s) = std::fs::read_to_string(&path)
-        && !s.trim().is_empty()
-    {
-        return Ok(s.trim().to_owned());
-    }
-    let secret = support_secrets::generate_signing_secret();
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    std::io::Write::write_all(&mut opts.open(&path)?, secret.as_bytes())?;
-    Ok(secret)
-}
-
-/// Starts the fakes and the example app. Used by `skill sandbox` and by tests.
-pub async fn start_fakes(data_dir: &std::path::Path) -> anyhow::Result<Fakes> {
-    let front = FakeFront::start(FakeFrontConfig {
-        inboxes: vec![(DEMO_INBOX.into(), "First App Support".into())],
-        ..FakeFrontConfig::default()
-    })
-    .await?;
-    let slack = FakeSlack::start(FakeSlackConfig::default()).await?;
-    let stripe = FakeStripe::start(FakeStripeConfig::default()).await?;
-    let app_secret = example_app_secret(data_dir)?;
-    let first_app = FirstApp::start(FirstAppConfig::new(
-        data_dir.join("first-app.db"),
-        vec![app_secret.clone()],
-    ))
-    .await?;
-    // The example app's purchases were paid through Stripe: give the fake Stripe the charges.
-    let now = now_unix();
-    for c in first_app::seeded_customers() {
-        for p in &c.purchases {
-            stripe.add_charge(
-                STRIPE_ACCOUNT,
-                SeedCharge {
-                    id: p.stripe_charge_id.clone(),
-                    amount: p.amount.amount,
-                    currency: p.amount.currency.clone(),
-                    created: now - p.age_secs,
-                    payment_intent: None,
-                    customer_email: Some(c.email.to_string()),
-                },
-            );
-        }
-    }
-    Ok(Fakes {
-        front: Arc::new(front),
-        slack,
-        stripe,
-        first_app,
-        app_secret,
-    })
-}
-
 fn now_unix() -> i64 {
     support_store::now_ms() / 1000
-}
-
-/// Points a platform config at the fakes.
-pub fn configure(config: &mut support_server::Config, fakes: &Fakes, front_app_secret: &str) {
-    config.front.api_url = fakes.front.url();
-    config.front.api_token = Secret::new(FakeFrontConfig::default().api_token);
-    config.front.app_secret = Secret::new(front_app_secret);
-    config.slack.api_url = format!("{}/api", fakes.slack.url());
-    config.slack.bot_token = Secret::new(FakeSlackConfig::default().api_token);
-    config.stripe.api_url = fakes.stripe.url();
-    config.stripe.secret_key = Secret::new(FakeStripeConfig::default().api_token);
-    // `skill stripe connect <app>` works in the sandbox too: the fake consents at once.
-    config.stripe.connect_url = fakes.stripe.url();
-    config.stripe.client_id = fakes.stripe.client_id();
-}
-
-/// Registers the demo app unless it exists. Its signing secret is the one the example app
-/// was started with, sealed like any other app secret.
-pub async fn register_demo_app(app: &Application, fakes: &Fakes) -> anyhow::Result<()> {
-    let state = app.state();
-    if let Some(existing) = state.store.app_by_slug(DEMO_APP).await? {
-        state
-            .store
-            .update_app_settings(
-                &existing.id,
-                Some(STRIPE_ACCOUNT),
-                Some(DEMO_SLACK_CHANNEL),
-                None,
-            )
-            .await?;
-        return Ok(());
-    }
-    let id = support_store::new_id();
-    let sealed = state.secrets.seal(&id, 1, &fakes.app_secret)?;
-    let created = state
-        .store
-        .create_app_with_id(
-            &id,
-            &NewApp {
-                slug: DEMO_APP.into(),
-                name: "First App (courses)".into(),
-                front_inbox_ids: vec![DEMO_INBOX.into()],
-                integration_url: Some(fakes.first_app.support_url()),
-                front_rule_webhooks: false,
-            },
-            Some(&sealed),
-        )
-        .await?;
-    // Refunds for the example app run on its (fake) connected Stripe account; escalations and
-    // approval cards go to its channel in the fake Slack.
-    state
-        .store
-        .update_app_settings(
-            &created.id,
-            Some(STRIPE_ACCOUNT),
-            Some(DEMO_SLACK_CHANNEL),
-            None,
-        )
-        .await?;
-    state
-        .store
-        .append_audit(&NewAuditEntry {
-            actor: "sandbox".into(),
-            action: "app.registered".into(),
-            subject: format!("app:{}", created.slug),
-            trace_id: None,
-            data: serde_json::json!({"inboxes": created.front_inbox_ids, "secret_version": 1}),
-        })
-        .await?;
-    Ok(())
 }
 
 /// Walks customers and situations at different strides so every pairing comes up. Refund
@@ -320,18 +171,15 @@ pub async fn run(args: &SandboxArgs) -> Result<(), CliError> {
     init_logging(&config.log_format);
     std::fs::create_dir_all(&args.data_dir)
         .map_err(|e| CliError::failure(format!("create {}: {e}", args.data_dir.display())))?;
-    let fakes = start_fakes(&args.data_dir).await?;
-    let front_app_secret = support_secrets::generate_signing_secret();
-    configure(&mut config, &fakes, &front_app_secret);
+    let world = FakeWorld::start(FakeWorldOptions::sandbox(&args.data_dir)).await?;
+    world.apply(&mut config);
     config.data_dir = args.data_dir.clone();
     config.database_url = format!("sqlite://{}/support.db", args.data_dir.display());
     let app = Application::build(config)
         .await
-        .map_err(crate::serve::startup_error)?;
-    register_demo_app(&app, &fakes).await?;
-    fakes
-        .front
-        .set_webhook(format!("{}/webhooks/front", app.url()), front_app_secret);
+        .map_err(crate::commands::serve::startup_error)?;
+    world.register_demo_app(&app).await?;
+    world.connect(app.url());
 
     let url = app.url().to_owned();
     print_bootstrap(&app);
@@ -353,21 +201,21 @@ pub async fn run(args: &SandboxArgs) -> Result<(), CliError> {
          A customer message arrives every {} s; watch them appear in the dashboard or with `skill conversations`.\n\
          Every fifth message's webhook is lost on the way; `skill front reconcile` (or the worker, every 5 min) recovers it.\n\
          Try `skill test --app {DEMO_APP} --from <customer> \"I want a refund\"`, `skill agent \"<task>\"`, `skill stripe connect {DEMO_APP}`.\n",
-        fakes.front.url(),
-        fakes.slack.url(),
-        fakes.stripe.url(),
-        fakes.first_app.url(),
+        world.front.url(),
+        world.slack.url(),
+        world.stripe.url(),
+        world.example()?.app.url(),
         args.interval
     );
 
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let front = fakes.front.clone();
+    let front = world.front.clone();
     let interval = Duration::from_secs(args.interval.max(1));
     let limit = args.messages;
     let app_events = AppEventSender {
         http: reqwest::Client::new(),
         url: format!("{url}/webhooks/app/{DEMO_APP}"),
-        secret: fakes.app_secret.clone(),
+        secret: world.example()?.secret.clone(),
     };
     let stream = tokio::spawn(async move {
         let customers = first_app::seeded_customers();
@@ -411,12 +259,7 @@ pub async fn run(args: &SandboxArgs) -> Result<(), CliError> {
     let served = app.run(support_server::shutdown_signal()).await;
     let _ = stop_tx.send(true);
     let _ = stream.await;
-    fakes.first_app.shutdown().await;
-    if let Ok(front) = Arc::try_unwrap(fakes.front) {
-        front.shutdown().await;
-    }
-    fakes.slack.shutdown().await;
-    fakes.stripe.shutdown().await;
+    world.shutdown().await;
     served?;
     eprintln!("sandbox stopped");
     Ok(())

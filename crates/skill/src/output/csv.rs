@@ -1,13 +1,17 @@
-//! CSV in and out, without a dependency.
+//! CSV in and out, with the `csv` crate and two rules of our own on top.
 //!
-//! Out: every table command's `--format csv`. A cell starting with `=`, `+`, `-`, `@`, a tab
-//! or a carriage return gets a leading `'`, so a spreadsheet never evaluates it as a formula
-//! (CSV injection); a cell containing a quote, a comma or a line break is quoted, with its
-//! quotes doubled (RFC 4180).
+//! Out: every table command's `--format csv` (RFC 4180: a cell containing a quote, a comma
+//! or a line break is quoted, with its quotes doubled). Our rule: a cell starting with `=`,
+//! `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so a spreadsheet never
+//! evaluates it as a formula (CSV injection).
 //!
 //! In: the bulk commands' `--csv FILE` (RFC 4180: quoted fields may hold commas, quotes and
-//! line breaks; LF or CRLF line ends; a UTF-8 byte order mark is ignored).
+//! line breaks; LF, CRLF or CR line ends; a UTF-8 byte order mark is ignored; blank lines
+//! are skipped). Our rule: the crate reads broken quoting leniently (a stray quote is kept
+//! as text, an unclosed quote runs to the end of the file); a file that an operator means
+//! to act on is refused instead, with the line where its quoting breaks.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// `--format` of commands that print a table of rows.
@@ -20,29 +24,44 @@ pub enum TableFormat {
     Csv,
 }
 
+/// A cell a spreadsheet would evaluate as a formula, with a leading `'`.
+fn neutralise(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// One row of cells (neutralised) as a CSV line ending in `\n`.
+fn record<S: AsRef<str>>(cells: &[S]) -> String {
+    if let [only] = cells
+        && only.as_ref().is_empty()
+    {
+        // The crate writes a lone empty cell as `""` so the line is not blank; a blank line
+        // is what it always was here.
+        return "\n".to_owned();
+    }
+    let mut out = csv::WriterBuilder::new()
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    out.write_record(cells.iter().map(|c| neutralise(c.as_ref()).into_owned()))
+        .expect("writing CSV to memory cannot fail");
+    let bytes = out.into_inner().expect("writing CSV to memory cannot fail");
+    String::from_utf8(bytes).expect("CSV of UTF-8 cells is UTF-8")
+}
+
 /// One cell, escaped for CSV.
 pub fn escape(cell: &str) -> String {
-    let mut out = String::with_capacity(cell.len() + 2);
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        out.push('\'');
-    }
-    out.push_str(cell);
-    if out.contains(['"', ',', '\n', '\r']) {
-        format!("\"{}\"", out.replace('"', "\"\""))
-    } else {
-        out
-    }
+    let mut out = line(&[cell]);
+    out.pop();
+    out
 }
 
 /// One CSV line (with its `\n`).
 pub fn line<S: AsRef<str>>(cells: &[S]) -> String {
-    let mut out = cells
-        .iter()
-        .map(|c| escape(c.as_ref()))
-        .collect::<Vec<_>>()
-        .join(",");
-    out.push('\n');
-    out
+    record(cells)
 }
 
 /// A header and rows, as a CSV document.
@@ -81,60 +100,90 @@ impl fmt::Display for ParseError {
 /// Parses a whole CSV document into records (the header included). Blank lines are skipped.
 pub fn parse(text: &str) -> Result<Vec<Record>, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    check_quoting(text)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut records = Vec::new();
-    let mut fields: Vec<String> = Vec::new();
-    let mut field = String::new();
+    for result in reader.records() {
+        let record = result.map_err(|e| ParseError {
+            line: e.position().map_or(1, |p| line_at(text, p.byte() as usize)),
+            message: e.to_string(),
+        })?;
+        let fields: Vec<String> = record.iter().map(str::to_owned).collect();
+        // A line holding only `""` is as blank as an empty one.
+        if fields.len() == 1 && fields[0].is_empty() {
+            continue;
+        }
+        let start = record.position().map_or(0, |p| p.byte() as usize);
+        records.push(Record {
+            line: line_at(text, start),
+            fields,
+        });
+    }
+    Ok(records)
+}
+
+/// The line of the record the reader places at byte `at`: the reader's offset may sit on the
+/// line ends before the record, so those are passed over first.
+fn line_at(text: &str, at: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut start = at.min(bytes.len());
+    while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+        start += 1;
+    }
+    let before = &bytes[..start];
+    let lone_cr = before
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+        .count();
+    1 + before.iter().filter(|&&b| b == b'\n').count() + lone_cr
+}
+
+/// Refuses the quoting the reader would accept leniently: text after a closing quote, a quote
+/// inside an unquoted field, a quoted field never closed.
+fn check_quoting(text: &str) -> Result<(), ParseError> {
     let mut line = 1;
     let mut record_line = 1;
     let mut in_quotes = false;
+    // Nothing but a quote may open the current field.
+    let mut at_field_start = true;
     // The current field was quoted (a quote closed it): only a separator may follow.
     let mut closed = false;
     let mut chars = text.chars().peekable();
-    let end_record = |fields: &mut Vec<String>,
-                      field: &mut String,
-                      records: &mut Vec<Record>,
-                      record_line: usize| {
-        fields.push(std::mem::take(field));
-        let fs = std::mem::take(fields);
-        if !(fs.len() == 1 && fs[0].is_empty()) {
-            records.push(Record {
-                line: record_line,
-                fields: fs,
-            });
-        }
-    };
     while let Some(c) = chars.next() {
         if in_quotes {
             match c {
                 '"' if chars.peek() == Some(&'"') => {
                     chars.next();
-                    field.push('"');
                 }
                 '"' => {
                     in_quotes = false;
                     closed = true;
                 }
-                '\n' => {
-                    line += 1;
-                    field.push('\n');
-                }
-                other => field.push(other),
+                '\n' => line += 1,
+                _ => {}
             }
             continue;
         }
         match c {
             ',' => {
-                fields.push(std::mem::take(&mut field));
+                at_field_start = true;
                 closed = false;
             }
             '\r' if chars.peek() == Some(&'\n') => {}
             '\n' | '\r' => {
-                end_record(&mut fields, &mut field, &mut records, record_line);
+                at_field_start = true;
                 closed = false;
                 line += 1;
                 record_line = line;
             }
-            '"' if field.is_empty() && !closed => in_quotes = true,
+            '"' if at_field_start && !closed => {
+                in_quotes = true;
+                at_field_start = false;
+            }
             _ if closed => {
                 return Err(ParseError {
                     line,
@@ -149,7 +198,7 @@ pub fn parse(text: &str) -> Result<Vec<Record>, ParseError> {
                             .into(),
                 });
             }
-            other => field.push(other),
+            _ => at_field_start = false,
         }
     }
     if in_quotes {
@@ -158,10 +207,7 @@ pub fn parse(text: &str) -> Result<Vec<Record>, ParseError> {
             message: "a quoted field is never closed".into(),
         });
     }
-    if !field.is_empty() || !fields.is_empty() {
-        end_record(&mut fields, &mut field, &mut records, record_line);
-    }
-    Ok(records)
+    Ok(())
 }
 
 #[cfg(test)]
