@@ -200,19 +200,6 @@ pub fn purchase_facts(p: &SdkPurchase) -> PurchaseFacts {
     }
 }
 
-/// The policy's name for a detected signal.
-fn policy_signal(s: Signal) -> policy::Signal {
-    match s {
-        Signal::Angry => policy::Signal::Angry,
-        Signal::LegalThreat => policy::Signal::LegalThreat,
-        Signal::OutsidePolicyWindow => policy::Signal::OutsidePolicyWindow,
-        Signal::AutomatedSender => policy::Signal::AutomatedSender,
-        Signal::VendorOutreach => policy::Signal::VendorOutreach,
-        Signal::TeamEnterprise => policy::Signal::TeamEnterprise,
-        Signal::PersonalToInstructor => policy::Signal::PersonalToInstructor,
-    }
-}
-
 /// The rules' classification, or the model's in its place (capped when the rules saw an
 /// injection: the model cannot clear what the rules saw).
 fn classification(
@@ -292,7 +279,7 @@ pub fn decide(
             requested_amount_cents: None,
             category: category.as_str().to_owned(),
             confidence: c.confidence,
-            signals: signals.iter().copied().map(policy_signal).collect(),
+            signals: signals.clone(),
             approvers: approvers.to_vec(),
             order: None,
         };

@@ -94,33 +94,11 @@ impl FromStr for ActionKind {
     }
 }
 
-/// Conversation signals (DESIGN §5), detected by deterministic rules or the classifier and
-/// passed in as a closed set, never as the text that triggered them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Signal {
-    Angry,
-    LegalThreat,
-    OutsidePolicyWindow,
-    AutomatedSender,
-    VendorOutreach,
-    TeamEnterprise,
-    PersonalToInstructor,
-    RepeatedFailures,
-}
+/// Conversation signals (DESIGN §5): the one `Signal`, detected by deterministic rules or
+/// the classifier and passed in as a closed set, never as the text that triggered them.
+pub use crate::signals::Signal;
 
 impl Signal {
-    pub const ALL: [Signal; 8] = [
-        Signal::Angry,
-        Signal::LegalThreat,
-        Signal::OutsidePolicyWindow,
-        Signal::AutomatedSender,
-        Signal::VendorOutreach,
-        Signal::TeamEnterprise,
-        Signal::PersonalToInstructor,
-        Signal::RepeatedFailures,
-    ];
-
     /// The order in which escalating signals are reported when several are present: legal
     /// outranks angry (as in routing), angry outranks repeated failures, then the rest.
     pub(super) const PRECEDENCE: [Signal; 8] = [
@@ -133,25 +111,6 @@ impl Signal {
         Signal::TeamEnterprise,
         Signal::PersonalToInstructor,
     ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Signal::Angry => "angry",
-            Signal::LegalThreat => "legal_threat",
-            Signal::OutsidePolicyWindow => "outside_policy_window",
-            Signal::AutomatedSender => "automated_sender",
-            Signal::VendorOutreach => "vendor_outreach",
-            Signal::TeamEnterprise => "team_enterprise",
-            Signal::PersonalToInstructor => "personal_to_instructor",
-            Signal::RepeatedFailures => "repeated_failures",
-        }
-    }
-}
-
-impl fmt::Display for Signal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// The purchase an action is about, as the app's SDK reported it.

@@ -51,11 +51,14 @@ pub enum Signal {
     TeamEnterprise,
     /// Fan mail or a personal note for the creator, with no support request in it.
     PersonalToInstructor,
+    /// Several attempts on the conversation failed. Never read from the text: the caller
+    /// passes it in as a fact.
+    RepeatedFailures,
 }
 
 impl Signal {
-    /// Every signal, in the order [`detect`] reports them.
-    pub const ALL: [Signal; 7] = [
+    /// Every signal, in the order [`detect`] reports them (the last is never detected).
+    pub const ALL: [Signal; 8] = [
         Signal::Angry,
         Signal::LegalThreat,
         Signal::OutsidePolicyWindow,
@@ -63,6 +66,7 @@ impl Signal {
         Signal::VendorOutreach,
         Signal::TeamEnterprise,
         Signal::PersonalToInstructor,
+        Signal::RepeatedFailures,
     ];
 
     /// The serde name, e.g. `legal_threat`.
@@ -75,6 +79,7 @@ impl Signal {
             Signal::VendorOutreach => "vendor_outreach",
             Signal::TeamEnterprise => "team_enterprise",
             Signal::PersonalToInstructor => "personal_to_instructor",
+            Signal::RepeatedFailures => "repeated_failures",
         }
     }
 }
