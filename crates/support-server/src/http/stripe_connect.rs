@@ -23,6 +23,7 @@ use support_types::api::{StripeConnectStart as ConnectStart, StripeStatus};
 
 use crate::auth::{ApiUser, DashboardUser, random_token, token_hash};
 use crate::error::{ApiError, ApiResult};
+use crate::http::app_by_slug;
 use crate::http::html::{esc, page};
 use crate::state::AppState;
 
@@ -58,14 +59,6 @@ fn require_admin(user: &User) -> ApiResult<()> {
             "connecting Stripe needs the admin role".into(),
         ))
     }
-}
-
-async fn app_by_slug(state: &AppState, slug: &str) -> ApiResult<App> {
-    state
-        .store
-        .app_by_slug(slug)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("app {slug:?} not found")))
 }
 
 fn audit(actor: &User, action: &str, app: &str, data: serde_json::Value) -> NewAuditEntry {
