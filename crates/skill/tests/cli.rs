@@ -4,21 +4,11 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_skill");
-
-/// `skill` with no `SUPPORT_*` variables inherited from whoever runs the tests.
-fn command() -> Command {
-    let mut c = Command::new(BIN);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("SUPPORT_") {
-            c.env_remove(k);
-        }
-    }
-    c
-}
+mod common;
+use common::{Served, command, signal, wait_exit};
 
 fn skill(args: &[&str], cli_config: &Path) -> Output {
     command()
@@ -128,11 +118,6 @@ fn unknown_flags_and_bad_config_exit_non_zero_naming_the_problem() {
     );
 }
 
-struct Served {
-    child: Child,
-    url: String,
-}
-
 /// Starts `skill serve` on a free port with its data in `dir`, waiting for it to listen.
 fn serve(dir: &Path, cli_config: &Path) -> Served {
     serve_with(dir, cli_config, &[])
@@ -140,8 +125,8 @@ fn serve(dir: &Path, cli_config: &Path) -> Served {
 
 /// [`serve`] with extra environment (e.g. where Stripe is).
 fn serve_with(dir: &Path, cli_config: &Path, env: &[(&str, &str)]) -> Served {
-    let mut child = command()
-        .args(["serve", "--bind", "127.0.0.1:0"])
+    let mut c = command();
+    c.args(["serve", "--bind", "127.0.0.1:0"])
         .envs(env.iter().copied())
         .env(
             "SUPPORT_DATABASE_URL",
@@ -151,80 +136,18 @@ fn serve_with(dir: &Path, cli_config: &Path, env: &[(&str, &str)]) -> Served {
         .env("SKILL_CONFIG", cli_config)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if !sent && let Some(rest) = line.strip_prefix("skill serve: listening on ") {
-                let _ = tx.send(
-                    rest.split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned(),
-                );
-                sent = true;
-            }
-        }
-    });
-    let url = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("serve prints its address");
-    Served { child, url }
+        .stderr(Stdio::piped());
+    Served::spawn(&mut c, Duration::from_secs(60))
 }
 
-fn get(url: &str) -> (u16, String) {
-    // A tiny blocking HTTP/1.1 GET, enough for health checks without an async runtime.
+/// One blocking HTTP/1.1 request to `host`; returns (status, the whole response), status 0
+/// when there is no status line.
+fn send(host: &str, request: &str) -> (u16, String) {
     use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").expect("http url");
-    let (host, path) = rest
-        .split_once('/')
-        .map(|(h, p)| (h, format!("/{p}")))
-        .unwrap_or((rest, "/".into()));
     let mut s = std::net::TcpStream::connect(host).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("write");
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).expect("read");
-    let code = buf
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = buf
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (code, body)
-}
-
-/// POSTs `body` to `/webhooks/app/{slug}` signed with `secret` now; returns (status, body).
-fn post_signed(base: &str, slug: &str, secret: &str, body: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let host = base.strip_prefix("http://").expect("http url");
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
-    let sig = support_signing::support::header(secret.as_bytes(), t, body.as_bytes());
-    let mut s = std::net::TcpStream::connect(host).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    write!(
-        s,
-        "POST /webhooks/app/{slug} HTTP/1.1\r\nHost: {host}\r\nx-support-signature: {sig}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
+    s.write_all(request.as_bytes()).expect("write");
     let mut buf = String::new();
     s.read_to_string(&mut buf).expect("read");
     let code = buf
@@ -235,26 +158,43 @@ fn post_signed(base: &str, slug: &str, secret: &str, body: &str) -> (u16, String
     (code, buf)
 }
 
-fn signal(child: &Child, sig: &str) {
-    let ok = Command::new("kill")
-        .args([sig, &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(ok.success());
+/// What follows the head of a response.
+fn body_of(response: &str) -> String {
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default()
 }
 
-fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            return s;
-        }
-        if start.elapsed() > within {
-            let _ = child.kill();
-            panic!("process did not exit within {within:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+fn get(url: &str) -> (u16, String) {
+    // A tiny blocking HTTP/1.1 GET, enough for health checks without an async runtime.
+    let rest = url.strip_prefix("http://").expect("http url");
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
+    let (code, buf) = send(
+        host,
+        &format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+    );
+    (code, body_of(&buf))
+}
+
+/// POSTs `body` to `/webhooks/app/{slug}` signed with `secret` now; returns (status, body).
+fn post_signed(base: &str, slug: &str, secret: &str, body: &str) -> (u16, String) {
+    let host = base.strip_prefix("http://").expect("http url");
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let sig = support_signing::support::header(secret.as_bytes(), t, body.as_bytes());
+    send(
+        host,
+        &format!(
+            "POST /webhooks/app/{slug} HTTP/1.1\r\nHost: {host}\r\nx-support-signature: {sig}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
 }
 
 #[test]
@@ -795,29 +735,15 @@ fn keys_rotate_rewraps_secrets_and_the_app_keeps_verifying() {
 
 /// POSTs JSON with the CLI's bearer token; returns (status, body).
 fn post_api(base: &str, token: &str, path: &str, body: &str) -> (u16, String) {
-    use std::io::{Read, Write};
     let host = base.strip_prefix("http://").expect("http url");
-    let mut s = std::net::TcpStream::connect(host).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).expect("read");
-    let code = buf
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = buf
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (code, body)
+    let (code, buf) = send(
+        host,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    (code, body_of(&buf))
 }
 
 #[test]
