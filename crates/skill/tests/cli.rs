@@ -166,6 +166,15 @@ fn body_of(response: &str) -> String {
         .unwrap_or_default()
 }
 
+/// SIGTERM, and the server must exit 0 within 20 s.
+fn stop_cleanly(s: &mut Served) {
+    signal(&s.child, "-TERM");
+    assert_eq!(
+        wait_exit(&mut s.child, Duration::from_secs(20)).code(),
+        Some(0)
+    );
+}
+
 fn get(url: &str) -> (u16, String) {
     // A tiny blocking HTTP/1.1 GET, enough for health checks without an async runtime.
     let rest = url.strip_prefix("http://").expect("http url");
@@ -436,11 +445,7 @@ fn sigkill_during_writes_leaves_a_database_that_opens_and_is_ready() {
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["ok"], true, "{v}");
-    signal(&again.child, "-TERM");
-    assert_eq!(
-        wait_exit(&mut again.child, Duration::from_secs(20)).code(),
-        Some(0)
-    );
+    stop_cleanly(&mut again);
 }
 
 #[test]
@@ -679,11 +684,7 @@ fn keys_rotate_rewraps_secrets_and_the_app_keeps_verifying() {
     assert!(out.status.success(), "{}", stderr(&out));
     let init: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let secret = init["webhookSecret"].as_str().expect("secret").to_owned();
-    signal(&s.child, "-TERM");
-    assert_eq!(
-        wait_exit(&mut s.child, Duration::from_secs(20)).code(),
-        Some(0)
-    );
+    stop_cleanly(&mut s);
 
     let keys = |args: &[&str]| {
         command()
@@ -712,11 +713,7 @@ fn keys_rotate_rewraps_secrets_and_the_app_keeps_verifying() {
     let mut again = serve(dir.path(), &cfg);
     let body = r#"{"id":"k1","type":"user.updated","data":{}}"#;
     assert_eq!(post_signed(&again.url, "shop", &secret, body).0, 200);
-    signal(&again.child, "-TERM");
-    assert_eq!(
-        wait_exit(&mut again.child, Duration::from_secs(20)).code(),
-        Some(0)
-    );
+    stop_cleanly(&mut again);
 
     // No key file: a clear configuration error.
     let empty = tempfile::tempdir().expect("tmp");
@@ -821,11 +818,7 @@ fn a_step_out_of_attempts_is_dead_lettered_and_retried_from_the_cli() {
     }
     let out = skill(&["dead-letter", "retry", "nope"], &cfg);
     assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
-    signal(&s.child, "-TERM");
-    assert_eq!(
-        wait_exit(&mut s.child, Duration::from_secs(20)).code(),
-        Some(0)
-    );
+    stop_cleanly(&mut s);
 }
 
 #[test]
