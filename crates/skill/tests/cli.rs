@@ -20,6 +20,24 @@ fn skill(args: &[&str], cli_config: &Path) -> Output {
         .expect("run skill")
 }
 
+/// The command succeeded and printed one JSON document (`what` names it if not).
+fn success_json(out: &Output, what: &str) -> serde_json::Value {
+    assert!(out.status.success(), "{}", stderr(out));
+    serde_json::from_slice(&out.stdout).expect(what)
+}
+
+/// The API token the first start wrote to the CLI config.
+fn cli_token(cfg: &Path) -> String {
+    std::fs::read_to_string(cfg)
+        .expect("cli config")
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("token = ")
+                .map(|t| t.trim_matches('"').to_owned())
+        })
+        .expect("token")
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -269,8 +287,7 @@ fn serve_starts_answers_configures_the_cli_and_stops_cleanly() {
         ],
         &cfg,
     );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let init: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let init = success_json(&out, "one JSON document");
     assert_eq!(init["success"], true);
     assert_eq!(init["app"]["slug"], "course-shop");
     let secret = init["webhookSecret"]
@@ -296,8 +313,7 @@ fn serve_starts_answers_configures_the_cli_and_stops_cleanly() {
 
     // Rotation: the new secret works, and the old one still does during the grace period.
     let out = skill(&["apps", "rotate-secret", "course-shop", "--json"], &cfg);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let rotated: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rotated = success_json(&out, "json");
     let new_secret = rotated["webhookSecret"]
         .as_str()
         .expect("secret")
@@ -314,8 +330,7 @@ fn serve_starts_answers_configures_the_cli_and_stops_cleanly() {
 
     // The policy in force: the defaults, printable as TOML, with the fingerprint decisions record.
     let out = skill(&["apps", "policy", "course-shop", "--json"], &cfg);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let policy: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let policy = success_json(&out, "json");
     assert_eq!(policy["source"], "defaults");
     assert_eq!(policy["fingerprint"].as_str().map(str::len), Some(64));
     assert!(
@@ -386,14 +401,7 @@ fn sigkill_during_writes_leaves_a_database_that_opens_and_is_ready() {
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = dir.path().join("cli.toml");
     let mut s = serve(dir.path(), &cfg);
-    let token = std::fs::read_to_string(&cfg)
-        .expect("cli config")
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("token = ")
-                .map(|t| t.trim_matches('"').to_owned())
-        })
-        .expect("token");
+    let token = cli_token(&cfg);
 
     // Several writers hammer the API (each app creation is a transaction plus an audit append).
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -442,8 +450,7 @@ fn sigkill_during_writes_leaves_a_database_that_opens_and_is_ready() {
         .env("SKILL_CONFIG", &cfg)
         .output()
         .expect("verify");
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = success_json(&out, "json");
     assert_eq!(v["ok"], true, "{v}");
     stop_cleanly(&mut again);
 }
@@ -579,8 +586,7 @@ fn sandbox_runs_the_loop_and_stops_cleanly_on_ctrl_c() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let pending = loop {
         let out = skill(&["actions", "--json"], &cfg);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let actions: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let actions = success_json(&out, "json");
         if let Some(p) = actions.as_array().and_then(|a| {
             a.iter()
                 .find(|x| x["state"] == "proposed" && x["kind"] == "refund")
@@ -619,8 +625,7 @@ fn sandbox_runs_the_loop_and_stops_cleanly_on_ctrl_c() {
 
     // The operator's view of the example app: its wiring, and a customer with purchases.
     let out = skill(&["doctor", "--app", "first-app", "--json"], &cfg);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let doc = success_json(&out, "one JSON document");
     assert_ne!(doc["overall"], "fail", "{doc}");
     let signature = doc["checks"]
         .as_array()
@@ -637,8 +642,7 @@ fn sandbox_runs_the_loop_and_stops_cleanly_on_ctrl_c() {
         ],
         &cfg,
     );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let found: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let found = success_json(&out, "json");
     assert_eq!(found["user"]["id"], "usr_jonas", "{found}");
     let out = skill(
         &[
@@ -681,8 +685,7 @@ fn keys_rotate_rewraps_secrets_and_the_app_keeps_verifying() {
     let cfg = dir.path().join("cli.toml");
     let mut s = serve(dir.path(), &cfg);
     let out = skill(&["init", "shop", "--name", "Shop", "--json"], &cfg);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let init: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let init = success_json(&out, "json");
     let secret = init["webhookSecret"].as_str().expect("secret").to_owned();
     stop_cleanly(&mut s);
 
@@ -698,8 +701,7 @@ fn keys_rotate_rewraps_secrets_and_the_app_keeps_verifying() {
             .expect("run")
     };
     let out = keys(&["keys", "rotate", "--retire", "--json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let report = success_json(&out, "json");
     assert_eq!(report["current"], "mk-2");
     assert_eq!(report["rewrapped"], 1);
     assert_eq!(report["retired"], serde_json::json!(["mk-1"]));
@@ -756,14 +758,7 @@ fn a_step_out_of_attempts_is_dead_lettered_and_retried_from_the_cli() {
             ("SUPPORT_STRIPE__SECRET_KEY", "sk_test_unreachable"),
         ],
     );
-    let token = std::fs::read_to_string(&cfg)
-        .expect("cli config")
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("token = ")
-                .map(|t| t.trim_matches('"').to_owned())
-        })
-        .expect("token");
+    let token = cli_token(&cfg);
     let (code, body) = post_api(
         &s.url,
         &token,
@@ -775,8 +770,7 @@ fn a_step_out_of_attempts_is_dead_lettered_and_retried_from_the_cli() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let run_id = loop {
         let out = skill(&["dead-letter", "list", "--json"], &cfg);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let dl: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let dl = success_json(&out, "json");
         if let Some(run) = dl["runs"].as_array().and_then(|r| r.first()) {
             assert!(
                 dl["alerts"].as_array().is_some_and(|a| !a.is_empty()),
