@@ -7,10 +7,9 @@
 //! exists only in the second instance's database) gets a sign-in link from the second
 //! instance.
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use first_app::{FirstApp, FirstAppConfig};
@@ -20,20 +19,12 @@ use support_fakes::slack::{FakeSlack, FakeSlackConfig};
 use support_fakes::stripe::{FakeStripe, FakeStripeConfig};
 use support_store::sqlx;
 
-const BIN: &str = env!("CARGO_BIN_EXE_skill");
+mod common;
+use common::command;
+
 const FIRST_INBOX: &str = "inb_first";
 const SECOND_INBOX: &str = "inb_second";
 const ONLY_IN_SECOND: &str = "only.second@example.com";
-
-fn command() -> Command {
-    let mut c = Command::new(BIN);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("SUPPORT_") {
-            c.env_remove(k);
-        }
-    }
-    c
-}
 
 fn skill(cfg: &Path, args: &[&str]) -> Output {
     command()
@@ -152,20 +143,7 @@ fn a_second_app_in_three_commands_with_no_restart() {
         .expect("spawn serve");
     let pipe = child.stderr.take().expect("stderr");
     let serve = Serve(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            if let Some(rest) = line.strip_prefix("skill serve: listening on ") {
-                let _ = tx.send(
-                    rest.split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned(),
-                );
-            }
-        }
-    });
+    let (rx, _reader) = common::follow_stderr(pipe, Default::default());
     let url = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("serve prints its address");

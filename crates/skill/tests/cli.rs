@@ -4,21 +4,11 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_skill");
-
-/// `skill` with no `SUPPORT_*` variables inherited from whoever runs the tests.
-fn command() -> Command {
-    let mut c = Command::new(BIN);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("SUPPORT_") {
-            c.env_remove(k);
-        }
-    }
-    c
-}
+mod common;
+use common::{Served, command, signal, wait_exit};
 
 fn skill(args: &[&str], cli_config: &Path) -> Output {
     command()
@@ -28,6 +18,24 @@ fn skill(args: &[&str], cli_config: &Path) -> Output {
         .env_remove("SKILL_TOKEN")
         .output()
         .expect("run skill")
+}
+
+/// The command succeeded and printed one JSON document (`what` names it if not).
+fn success_json(out: &Output, what: &str) -> serde_json::Value {
+    assert!(out.status.success(), "{}", stderr(out));
+    serde_json::from_slice(&out.stdout).expect(what)
+}
+
+/// The API token the first start wrote to the CLI config.
+fn cli_token(cfg: &Path) -> String {
+    std::fs::read_to_string(cfg)
+        .expect("cli config")
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("token = ")
+                .map(|t| t.trim_matches('"').to_owned())
+        })
+        .expect("token")
 }
 
 fn stderr(o: &Output) -> String {
@@ -128,11 +136,6 @@ fn unknown_flags_and_bad_config_exit_non_zero_naming_the_problem() {
     );
 }
 
-struct Served {
-    child: Child,
-    url: String,
-}
-
 /// Starts `skill serve` on a free port with its data in `dir`, waiting for it to listen.
 fn serve(dir: &Path, cli_config: &Path) -> Served {
     serve_with(dir, cli_config, &[])
@@ -140,8 +143,8 @@ fn serve(dir: &Path, cli_config: &Path) -> Served {
 
 /// [`serve`] with extra environment (e.g. where Stripe is).
 fn serve_with(dir: &Path, cli_config: &Path, env: &[(&str, &str)]) -> Served {
-    let mut child = command()
-        .args(["serve", "--bind", "127.0.0.1:0"])
+    let mut c = command();
+    c.args(["serve", "--bind", "127.0.0.1:0"])
         .envs(env.iter().copied())
         .env(
             "SUPPORT_DATABASE_URL",
@@ -151,80 +154,18 @@ fn serve_with(dir: &Path, cli_config: &Path, env: &[(&str, &str)]) -> Served {
         .env("SKILL_CONFIG", cli_config)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if !sent && let Some(rest) = line.strip_prefix("skill serve: listening on ") {
-                let _ = tx.send(
-                    rest.split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned(),
-                );
-                sent = true;
-            }
-        }
-    });
-    let url = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("serve prints its address");
-    Served { child, url }
+        .stderr(Stdio::piped());
+    Served::spawn(&mut c, Duration::from_secs(60))
 }
 
-fn get(url: &str) -> (u16, String) {
-    // A tiny blocking HTTP/1.1 GET, enough for health checks without an async runtime.
+/// One blocking HTTP/1.1 request to `host`; returns (status, the whole response), status 0
+/// when there is no status line.
+fn send(host: &str, request: &str) -> (u16, String) {
     use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").expect("http url");
-    let (host, path) = rest
-        .split_once('/')
-        .map(|(h, p)| (h, format!("/{p}")))
-        .unwrap_or((rest, "/".into()));
     let mut s = std::net::TcpStream::connect(host).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("write");
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).expect("read");
-    let code = buf
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = buf
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (code, body)
-}
-
-/// POSTs `body` to `/webhooks/app/{slug}` signed with `secret` now; returns (status, body).
-fn post_signed(base: &str, slug: &str, secret: &str, body: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let host = base.strip_prefix("http://").expect("http url");
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
-    let sig = support_signing::support::header(secret.as_bytes(), t, body.as_bytes());
-    let mut s = std::net::TcpStream::connect(host).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    write!(
-        s,
-        "POST /webhooks/app/{slug} HTTP/1.1\r\nHost: {host}\r\nx-support-signature: {sig}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
+    s.write_all(request.as_bytes()).expect("write");
     let mut buf = String::new();
     s.read_to_string(&mut buf).expect("read");
     let code = buf
@@ -235,26 +176,52 @@ fn post_signed(base: &str, slug: &str, secret: &str, body: &str) -> (u16, String
     (code, buf)
 }
 
-fn signal(child: &Child, sig: &str) {
-    let ok = Command::new("kill")
-        .args([sig, &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(ok.success());
+/// What follows the head of a response.
+fn body_of(response: &str) -> String {
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default()
 }
 
-fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            return s;
-        }
-        if start.elapsed() > within {
-            let _ = child.kill();
-            panic!("process did not exit within {within:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+/// SIGTERM, and the server must exit 0 within 20 s.
+fn stop_cleanly(s: &mut Served) {
+    signal(&s.child, "-TERM");
+    assert_eq!(
+        wait_exit(&mut s.child, Duration::from_secs(20)).code(),
+        Some(0)
+    );
+}
+
+fn get(url: &str) -> (u16, String) {
+    // A tiny blocking HTTP/1.1 GET, enough for health checks without an async runtime.
+    let rest = url.strip_prefix("http://").expect("http url");
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
+    let (code, buf) = send(
+        host,
+        &format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+    );
+    (code, body_of(&buf))
+}
+
+/// POSTs `body` to `/webhooks/app/{slug}` signed with `secret` now; returns (status, body).
+fn post_signed(base: &str, slug: &str, secret: &str, body: &str) -> (u16, String) {
+    let host = base.strip_prefix("http://").expect("http url");
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let sig = support_signing::support::header(secret.as_bytes(), t, body.as_bytes());
+    send(
+        host,
+        &format!(
+            "POST /webhooks/app/{slug} HTTP/1.1\r\nHost: {host}\r\nx-support-signature: {sig}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
 }
 
 #[test]
@@ -320,8 +287,7 @@ fn serve_starts_answers_configures_the_cli_and_stops_cleanly() {
         ],
         &cfg,
     );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let init: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let init = success_json(&out, "one JSON document");
     assert_eq!(init["success"], true);
     assert_eq!(init["app"]["slug"], "course-shop");
     let secret = init["webhookSecret"]
@@ -347,8 +313,7 @@ fn serve_starts_answers_configures_the_cli_and_stops_cleanly() {
 
     // Rotation: the new secret works, and the old one still does during the grace period.
     let out = skill(&["apps", "rotate-secret", "course-shop", "--json"], &cfg);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let rotated: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rotated = success_json(&out, "json");
     let new_secret = rotated["webhookSecret"]
         .as_str()
         .expect("secret")
@@ -365,8 +330,7 @@ fn serve_starts_answers_configures_the_cli_and_stops_cleanly() {
 
     // The policy in force: the defaults, printable as TOML, with the fingerprint decisions record.
     let out = skill(&["apps", "policy", "course-shop", "--json"], &cfg);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let policy: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let policy = success_json(&out, "json");
     assert_eq!(policy["source"], "defaults");
     assert_eq!(policy["fingerprint"].as_str().map(str::len), Some(64));
     assert!(
@@ -437,14 +401,7 @@ fn sigkill_during_writes_leaves_a_database_that_opens_and_is_ready() {
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = dir.path().join("cli.toml");
     let mut s = serve(dir.path(), &cfg);
-    let token = std::fs::read_to_string(&cfg)
-        .expect("cli config")
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("token = ")
-                .map(|t| t.trim_matches('"').to_owned())
-        })
-        .expect("token");
+    let token = cli_token(&cfg);
 
     // Several writers hammer the API (each app creation is a transaction plus an audit append).
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -493,14 +450,9 @@ fn sigkill_during_writes_leaves_a_database_that_opens_and_is_ready() {
         .env("SKILL_CONFIG", &cfg)
         .output()
         .expect("verify");
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = success_json(&out, "json");
     assert_eq!(v["ok"], true, "{v}");
-    signal(&again.child, "-TERM");
-    assert_eq!(
-        wait_exit(&mut again.child, Duration::from_secs(20)).code(),
-        Some(0)
-    );
+    stop_cleanly(&mut again);
 }
 
 #[test]
@@ -634,8 +586,7 @@ fn sandbox_runs_the_loop_and_stops_cleanly_on_ctrl_c() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let pending = loop {
         let out = skill(&["actions", "--json"], &cfg);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let actions: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let actions = success_json(&out, "json");
         if let Some(p) = actions.as_array().and_then(|a| {
             a.iter()
                 .find(|x| x["state"] == "proposed" && x["kind"] == "refund")
@@ -674,8 +625,7 @@ fn sandbox_runs_the_loop_and_stops_cleanly_on_ctrl_c() {
 
     // The operator's view of the example app: its wiring, and a customer with purchases.
     let out = skill(&["doctor", "--app", "first-app", "--json"], &cfg);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let doc = success_json(&out, "one JSON document");
     assert_ne!(doc["overall"], "fail", "{doc}");
     let signature = doc["checks"]
         .as_array()
@@ -692,8 +642,7 @@ fn sandbox_runs_the_loop_and_stops_cleanly_on_ctrl_c() {
         ],
         &cfg,
     );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let found: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let found = success_json(&out, "json");
     assert_eq!(found["user"]["id"], "usr_jonas", "{found}");
     let out = skill(
         &[
@@ -736,14 +685,9 @@ fn keys_rotate_rewraps_secrets_and_the_app_keeps_verifying() {
     let cfg = dir.path().join("cli.toml");
     let mut s = serve(dir.path(), &cfg);
     let out = skill(&["init", "shop", "--name", "Shop", "--json"], &cfg);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let init: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let init = success_json(&out, "json");
     let secret = init["webhookSecret"].as_str().expect("secret").to_owned();
-    signal(&s.child, "-TERM");
-    assert_eq!(
-        wait_exit(&mut s.child, Duration::from_secs(20)).code(),
-        Some(0)
-    );
+    stop_cleanly(&mut s);
 
     let keys = |args: &[&str]| {
         command()
@@ -757,8 +701,7 @@ fn keys_rotate_rewraps_secrets_and_the_app_keeps_verifying() {
             .expect("run")
     };
     let out = keys(&["keys", "rotate", "--retire", "--json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let report = success_json(&out, "json");
     assert_eq!(report["current"], "mk-2");
     assert_eq!(report["rewrapped"], 1);
     assert_eq!(report["retired"], serde_json::json!(["mk-1"]));
@@ -772,11 +715,7 @@ fn keys_rotate_rewraps_secrets_and_the_app_keeps_verifying() {
     let mut again = serve(dir.path(), &cfg);
     let body = r#"{"id":"k1","type":"user.updated","data":{}}"#;
     assert_eq!(post_signed(&again.url, "shop", &secret, body).0, 200);
-    signal(&again.child, "-TERM");
-    assert_eq!(
-        wait_exit(&mut again.child, Duration::from_secs(20)).code(),
-        Some(0)
-    );
+    stop_cleanly(&mut again);
 
     // No key file: a clear configuration error.
     let empty = tempfile::tempdir().expect("tmp");
@@ -795,29 +734,15 @@ fn keys_rotate_rewraps_secrets_and_the_app_keeps_verifying() {
 
 /// POSTs JSON with the CLI's bearer token; returns (status, body).
 fn post_api(base: &str, token: &str, path: &str, body: &str) -> (u16, String) {
-    use std::io::{Read, Write};
     let host = base.strip_prefix("http://").expect("http url");
-    let mut s = std::net::TcpStream::connect(host).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).expect("read");
-    let code = buf
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = buf
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (code, body)
+    let (code, buf) = send(
+        host,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    (code, body_of(&buf))
 }
 
 #[test]
@@ -833,14 +758,7 @@ fn a_step_out_of_attempts_is_dead_lettered_and_retried_from_the_cli() {
             ("SUPPORT_STRIPE__SECRET_KEY", "sk_test_unreachable"),
         ],
     );
-    let token = std::fs::read_to_string(&cfg)
-        .expect("cli config")
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("token = ")
-                .map(|t| t.trim_matches('"').to_owned())
-        })
-        .expect("token");
+    let token = cli_token(&cfg);
     let (code, body) = post_api(
         &s.url,
         &token,
@@ -852,8 +770,7 @@ fn a_step_out_of_attempts_is_dead_lettered_and_retried_from_the_cli() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let run_id = loop {
         let out = skill(&["dead-letter", "list", "--json"], &cfg);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let dl: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let dl = success_json(&out, "json");
         if let Some(run) = dl["runs"].as_array().and_then(|r| r.first()) {
             assert!(
                 dl["alerts"].as_array().is_some_and(|a| !a.is_empty()),
@@ -895,11 +812,7 @@ fn a_step_out_of_attempts_is_dead_lettered_and_retried_from_the_cli() {
     }
     let out = skill(&["dead-letter", "retry", "nope"], &cfg);
     assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
-    signal(&s.child, "-TERM");
-    assert_eq!(
-        wait_exit(&mut s.child, Duration::from_secs(20)).code(),
-        Some(0)
-    );
+    stop_cleanly(&mut s);
 }
 
 #[test]

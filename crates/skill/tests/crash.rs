@@ -4,67 +4,21 @@
 //! and the provider's retries must converge on exactly one stored, queued event each.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::Stdio;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use support_store::Store;
 
-const BIN: &str = env!("CARGO_BIN_EXE_skill");
+mod common;
+use common::{Served, command, db_url, exchange, signal, wait_exit};
+
 const SECRET: &str = "front_crash_test_app_secret";
 const SIGABRT: i32 = 6;
 const SIGKILL: i32 = 9;
-
-/// `skill` with no `SUPPORT_*` variables inherited from whoever runs the tests.
-fn command() -> Command {
-    let mut c = Command::new(BIN);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("SUPPORT_") {
-            c.env_remove(k);
-        }
-    }
-    c
-}
-
-fn db_url(dir: &Path) -> String {
-    format!("sqlite://{}/support.db", dir.display())
-}
-
-/// A running `skill serve`; killed on drop so a failing test leaves no process behind.
-struct Served {
-    child: Child,
-    url: String,
-    stderr: Arc<Mutex<String>>,
-    reader: Option<JoinHandle<()>>,
-}
-
-impl Served {
-    fn addr(&self) -> &str {
-        self.url.strip_prefix("http://").expect("http url")
-    }
-
-    /// Everything the process wrote to stderr, once it has exited.
-    fn stderr_after_exit(&mut self) -> String {
-        if let Some(r) = self.reader.take() {
-            r.join().expect("stderr reader");
-        }
-        self.stderr.lock().expect("stderr lock").clone()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
 
 /// Starts `skill serve` on a free port with its SQLite database in `dir`, the Front app
 /// secret set, optionally a fault point and the worker on or off; waits for it to listen.
@@ -83,73 +37,7 @@ fn serve(dir: &Path, fault: Option<&str>, worker: bool) -> Served {
     if let Some(f) = fault {
         c.env("SUPPORT_FAULT_POINT", f);
     }
-    let mut child = c.spawn().expect("spawn serve");
-    let pipe = child.stderr.take().expect("stderr");
-    let stderr = Arc::new(Mutex::new(String::new()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let log = stderr.clone();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            if let Some(rest) = line.strip_prefix("skill serve: listening on ") {
-                let _ = tx.send(
-                    rest.split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned(),
-                );
-            }
-            let mut log = log.lock().expect("stderr lock");
-            log.push_str(&line);
-            log.push('\n');
-        }
-    });
-    let url = match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(url) => url,
-        Err(_) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            let _ = reader.join();
-            panic!(
-                "serve did not print its address: {}",
-                stderr.lock().expect("stderr lock")
-            );
-        }
-    };
-    Served {
-        child,
-        url,
-        stderr,
-        reader: Some(reader),
-    }
-}
-
-/// One blocking HTTP/1.1 exchange (`Connection: close`); `Err` when the connection fails or
-/// is closed before a status line arrives.
-fn exchange(addr: &str, head: &str, body: &[u8]) -> std::io::Result<(u16, String)> {
-    let mut s = std::net::TcpStream::connect(addr)?;
-    s.set_read_timeout(Some(Duration::from_secs(20)))?;
-    s.set_write_timeout(Some(Duration::from_secs(20)))?;
-    s.write_all(head.as_bytes())?;
-    s.write_all(body)?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf)?;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let code = text
-        .strip_prefix("HTTP/1.1 ")
-        .and_then(|r| r.get(..3))
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                format!("no status line: {text:?}"),
-            )
-        })?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    Ok((code, body))
+    Served::spawn(&mut c, Duration::from_secs(60))
 }
 
 fn get(url: &str) -> (u16, String) {
@@ -186,27 +74,9 @@ fn status_of(body: &str) -> String {
     v["status"].as_str().unwrap_or_default().to_owned()
 }
 
-fn wait_exit(child: &mut Child, within: Duration) -> ExitStatus {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            return s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("process did not exit within {within:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// SIGTERM, and the process must stop cleanly.
 fn stop(mut s: Served) {
-    let ok = Command::new("kill")
-        .args(["-TERM", &s.child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(ok.success());
+    signal(&s.child, "-TERM");
     let status = wait_exit(&mut s.child, Duration::from_secs(30));
     assert_eq!(status.code(), Some(0), "{}", s.stderr_after_exit());
 }

@@ -4,24 +4,25 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_skill");
+mod common;
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval-smoke.jsonl")
 }
 
 fn skill(args: &[&str]) -> Output {
-    let mut c = Command::new(BIN);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("SUPPORT_") {
-            c.env_remove(k);
-        }
-    }
-    c.args(args).output().expect("run skill")
+    common::command().args(args).output().expect("run skill")
+}
+
+/// `skill eval run --dataset DATASET ARGS…`.
+fn eval_run(dataset: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["eval", "run", "--dataset", dataset.to_str().expect("utf-8")];
+    all.extend_from_slice(args);
+    skill(&all)
 }
 
 fn text(b: &[u8]) -> String {
@@ -43,15 +44,10 @@ fn the_smoke_dataset_runs_through_the_pipeline_and_passes() {
     let dir = tempfile::tempdir().expect("tmp");
     let out_file = dir.path().join("report.json");
     let dataset = fixture();
-    let out = skill(&[
-        "eval",
-        "run",
-        "--dataset",
-        dataset.to_str().expect("utf-8"),
-        "--json",
-        "--out",
-        out_file.to_str().expect("utf-8"),
-    ]);
+    let out = eval_run(
+        &dataset,
+        &["--json", "--out", out_file.to_str().expect("utf-8")],
+    );
     let stdout = text(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -219,13 +215,7 @@ fn exit_codes_tell_gates_from_usage_and_input_errors() {
 "#,
     )
     .expect("write");
-    let out = skill(&[
-        "eval",
-        "run",
-        "--dataset",
-        failing.to_str().expect("utf-8"),
-        "--json",
-    ]);
+    let out = eval_run(&failing, &["--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     // Still exactly one JSON document: the report, not an error document after it.
     let report: Value = serde_json::from_str(&text(&out.stdout)).expect("one JSON document");
@@ -241,15 +231,7 @@ fn exit_codes_tell_gates_from_usage_and_input_errors() {
     // (OpenAI wire format): same report shape, every scenario decided by the model path,
     // zero policy violations, no automatic write on any injection.
     let smoke = fixture();
-    let llm = skill(&[
-        "eval",
-        "run",
-        "--dataset",
-        smoke.to_str().expect("utf-8"),
-        "--brain",
-        "llm",
-        "--json",
-    ]);
+    let llm = eval_run(&smoke, &["--brain", "llm", "--json"]);
     let report: Value = serde_json::from_str(&text(&llm.stdout)).expect("one JSON document");
     assert_eq!(report["brain"], "llm", "{}", text(&llm.stderr));
     assert_eq!(report["unrun"], 0);
@@ -258,18 +240,17 @@ fn exit_codes_tell_gates_from_usage_and_input_errors() {
         report["scenarios"].as_array().map(Vec::len),
         Some(scenarios().len())
     );
-    let bad_provider = skill(&[
-        "eval",
-        "run",
-        "--dataset",
-        smoke.to_str().expect("utf-8"),
-        "--brain",
-        "llm",
-        "--llm-url",
-        "http://127.0.0.1:9/v1",
-        "--llm-provider",
-        "gemini",
-    ]);
+    let bad_provider = eval_run(
+        &smoke,
+        &[
+            "--brain",
+            "llm",
+            "--llm-url",
+            "http://127.0.0.1:9/v1",
+            "--llm-provider",
+            "gemini",
+        ],
+    );
     assert_eq!(bad_provider.status.code(), Some(2));
 
     let missing = skill(&["eval", "run", "--dataset", "/nonexistent/eval.jsonl"]);
@@ -281,7 +262,7 @@ fn exit_codes_tell_gates_from_usage_and_input_errors() {
         "{\"id\":\"x\",\"body\":\"hi\",\"expected\":{\"route\":\"reply\"}}\n",
     )
     .expect("write");
-    let invalid = skill(&["eval", "run", "--dataset", bad.to_str().expect("utf-8")]);
+    let invalid = eval_run(&bad, &[]);
     assert_eq!(invalid.status.code(), Some(7), "{}", text(&invalid.stderr));
     assert!(text(&invalid.stderr).contains("unknown route"));
 

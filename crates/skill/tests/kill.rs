@@ -12,18 +12,17 @@
 //! waits for real.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support_fakes::stripe::{FakeStripe, FakeStripeConfig, SeedCharge};
 
-const BIN: &str = env!("CARGO_BIN_EXE_skill");
+mod common;
+use common::{Served, command, db_url, exchange, exit_within, signal};
+
 const SIGABRT: i32 = 6;
 const STRIPE_KEY: &str = "sk_test_fake";
 const ACCOUNT: &str = "acct_kill_test";
@@ -32,21 +31,6 @@ const AMOUNT: i64 = 1_500;
 /// The steps of an auto-approved action that succeeds, in order.
 const STEPS: [&str; 4] = ["auto_approve", "begin", "execute", "succeed"];
 const POLL: Duration = Duration::from_millis(50);
-
-/// `skill` with no `SUPPORT_*` variables inherited from whoever runs the tests.
-fn command() -> Command {
-    let mut c = Command::new(BIN);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("SUPPORT_") {
-            c.env_remove(k);
-        }
-    }
-    c
-}
-
-fn db_url(dir: &Path) -> String {
-    format!("sqlite://{}/support.db", dir.display())
-}
 
 fn cli_config(dir: &Path) -> PathBuf {
     dir.join("cli.toml")
@@ -99,37 +83,6 @@ impl Drop for Stripe {
     }
 }
 
-/// A running `skill serve`; killed on drop so a failing test leaves no process behind.
-struct Served {
-    child: Child,
-    addr: String,
-    stderr: Arc<Mutex<String>>,
-    reader: Option<JoinHandle<()>>,
-}
-
-impl Served {
-    /// Everything the process wrote to stderr, once it has exited.
-    fn stderr_after_exit(&mut self) -> String {
-        if let Some(r) = self.reader.take() {
-            r.join().expect("stderr reader");
-        }
-        self.stderr.lock().expect("stderr lock").clone()
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
 /// Starts `skill serve` (worker on) on a free port with its SQLite database in `dir`, Stripe
 /// pointing at the fake, and optionally an engine fault; waits until it listens.
 fn serve(dir: &Path, stripe_url: &str, fault: Option<&str>) -> Served {
@@ -147,38 +100,7 @@ fn serve(dir: &Path, stripe_url: &str, fault: Option<&str>) -> Served {
     if let Some(f) = fault {
         c.env("SUPPORT_ENGINE_FAULT", f);
     }
-    let mut child = c.spawn().expect("spawn serve");
-    let pipe = child.stderr.take().expect("stderr");
-    let stderr = Arc::new(Mutex::new(String::new()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let log = stderr.clone();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            if let Some(rest) = line.strip_prefix("skill serve: listening on ") {
-                let url = rest.split_whitespace().next().unwrap_or_default();
-                let _ = tx.send(url.trim_start_matches("http://").to_owned());
-            }
-            let mut log = log.lock().expect("stderr lock");
-            log.push_str(&line);
-            log.push('\n');
-        }
-    });
-    let Ok(addr) = rx.recv_timeout(Duration::from_secs(30)) else {
-        let _ = child.kill();
-        let _ = child.wait();
-        let _ = reader.join();
-        panic!(
-            "serve did not print its address: {}",
-            stderr.lock().expect("stderr lock")
-        );
-    };
-    Served {
-        child,
-        addr,
-        stderr,
-        reader: Some(reader),
-    }
+    Served::spawn(&mut c, Duration::from_secs(30))
 }
 
 /// The API token the first start wrote to the CLI config.
@@ -198,54 +120,25 @@ fn call(
     body: Option<&Value>,
 ) -> std::io::Result<(u16, Value)> {
     let body = body.map(Value::to_string).unwrap_or_default();
-    let mut s = std::net::TcpStream::connect(addr)?;
-    s.set_read_timeout(Some(Duration::from_secs(20)))?;
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
-    )?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf)?;
-    let text = String::from_utf8_lossy(&buf);
-    let code = text
-        .strip_prefix("HTTP/1.1 ")
-        .and_then(|r| r.get(..3))
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                format!("no status line: {text:?}"),
-            )
-        })?;
-    let raw = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    let json = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned()));
+    );
+    let (code, raw) = exchange(addr, &head, body.as_bytes())?;
+    let json = serde_json::from_str(&raw).unwrap_or(Value::String(raw));
     Ok((code, json))
 }
 
 fn get(s: &Served, token: &str, path: &str) -> Value {
     let (code, body) =
-        call(&s.addr, token, "GET", path, None).unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        call(s.addr(), token, "GET", path, None).unwrap_or_else(|e| panic!("GET {path}: {e}"));
     assert_eq!(code, 200, "GET {path}: {body}");
     body
 }
 
-fn wait_exit(child: &mut Child, within: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            return Some(s);
-        }
-        if Instant::now() > deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// The process must abort (SIGABRT) at `fault` within 30 s.
 fn expect_abort(s: &mut Served, fault: &str) {
-    let status = wait_exit(&mut s.child, Duration::from_secs(30));
+    let status = exit_within(&mut s.child, Duration::from_secs(30));
     let log = s.stderr_after_exit();
     let status = status.unwrap_or_else(|| panic!("{fault}: the process did not abort: {log}"));
     assert!(!status.success(), "{fault}: {status:?}");
@@ -265,12 +158,8 @@ fn expect_abort(s: &mut Served, fault: &str) {
 
 /// SIGTERM, and the process must stop cleanly with exit 0.
 fn stop(mut s: Served) {
-    let ok = Command::new("kill")
-        .args(["-TERM", &s.child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(ok.success());
-    let status = wait_exit(&mut s.child, Duration::from_secs(30));
+    signal(&s.child, "-TERM");
+    let status = exit_within(&mut s.child, Duration::from_secs(30));
     let log = s.stderr_after_exit();
     assert_eq!(status.and_then(|s| s.code()), Some(0), "{log}");
 }
@@ -325,7 +214,7 @@ fn propose(s: &Served, token: &str) -> Option<Value> {
         "kind": "refund",
         "params": {"account": ACCOUNT, "charge": CHARGE, "amount": AMOUNT},
     });
-    match call(&s.addr, token, "POST", "/api/v1/actions", Some(&body)) {
+    match call(s.addr(), token, "POST", "/api/v1/actions", Some(&body)) {
         Ok((201, v)) => Some(v),
         Ok((code, v)) => panic!("propose: {code} {v}"),
         Err(_) => None,
@@ -503,7 +392,7 @@ fn kill_at(faults: &[&str], wait_out_lease: bool) {
 
     let out = command()
         .args(["audit", "verify", "--json"])
-        .env("SKILL_URL", s.url())
+        .env("SKILL_URL", &s.url)
         .env("SKILL_TOKEN", &token)
         .env("SKILL_CONFIG", cli_config(dir.path()))
         .output()
@@ -604,7 +493,7 @@ fn kill_with_app(fault: &str) {
     let mut s = serve(dir.path(), &stripe.fake().url(), Some(fault));
     let token = token(dir.path());
     let (code, v) = call(
-        &s.addr,
+        s.addr(),
         &token,
         "POST",
         "/api/v1/apps",
@@ -615,7 +504,7 @@ fn kill_with_app(fault: &str) {
     .expect("create app");
     assert_eq!(code, 201, "{v}");
     let (code, v) = call(
-        &s.addr,
+        s.addr(),
         &token,
         "POST",
         "/api/v1/apps/kill-app/rotate-secret",
@@ -628,7 +517,7 @@ fn kill_with_app(fault: &str) {
         "app": "kill-app",
         "params": {"account": ACCOUNT, "charge": APP_CHARGE, "amount": 49_900, "purchase_id": APP_PURCHASE},
     });
-    let proposed = match call(&s.addr, &token, "POST", "/api/v1/actions", Some(&body)) {
+    let proposed = match call(s.addr(), &token, "POST", "/api/v1/actions", Some(&body)) {
         Ok((201, v)) => Some(v),
         Ok((code, v)) => panic!("propose: {code} {v}"),
         Err(_) => None,

@@ -10,6 +10,15 @@ fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// A fake Slack with the default token, an HTTP client and the fake's base URL.
+async fn start() -> (FakeSlack, reqwest::Client, String) {
+    let slack = FakeSlack::start(FakeSlackConfig::default())
+        .await
+        .expect("start");
+    let url = slack.url();
+    (slack, client(), url)
+}
+
 async fn call_json(http: &reqwest::Client, url: &str, method: &str, body: Value) -> Value {
     let resp = http
         .post(format!("{url}/api/{method}"))
@@ -52,11 +61,7 @@ fn approval_blocks(text: &str) -> Value {
 
 #[tokio::test]
 async fn post_message_json_and_form_then_update_keeps_history() {
-    let slack = FakeSlack::start(FakeSlackConfig::default())
-        .await
-        .expect("start");
-    let http = client();
-    let url = slack.url();
+    let (slack, http, url) = start().await;
 
     let blocks = approval_blocks("Refund $25.00 to ada@example.com?");
     let posted = call_json(
@@ -156,11 +161,7 @@ async fn post_message_json_and_form_then_update_keeps_history() {
 
 #[tokio::test]
 async fn errors_use_slack_shapes() {
-    let slack = FakeSlack::start(FakeSlackConfig::default())
-        .await
-        .expect("start");
-    let http = client();
-    let url = slack.url();
+    let (slack, http, url) = start().await;
 
     let missing_channel = call_json(&http, &url, "chat.postMessage", json!({"text": "hi"})).await;
     assert_eq!(
@@ -242,11 +243,7 @@ async fn errors_use_slack_shapes() {
 
 #[tokio::test]
 async fn auth_test_ephemeral_and_views_open() {
-    let slack = FakeSlack::start(FakeSlackConfig::default())
-        .await
-        .expect("start");
-    let http = client();
-    let url = slack.url();
+    let (slack, http, url) = start().await;
 
     let me = call_json(&http, &url, "auth.test", json!({})).await;
     assert_eq!(me["ok"], true);

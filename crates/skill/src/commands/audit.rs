@@ -53,14 +53,19 @@ async fn list(cli: &Cli, api: &ApiClient, limit: i64) -> Result<(), CliError> {
             crate::output::term::hint("no audit entries");
         }
         for e in list {
-            println!(
-                "{:>6}  {}  {:<24} {:<20} {}",
-                e.seq,
-                ms(e.at),
-                e.actor,
-                e.action,
-                e.subject
-            );
+            print_entry(e);
         }
     })
+}
+
+/// One audit entry as a table row (`skill audit list`, `skill trace`).
+pub(crate) fn print_entry(e: &AuditView) {
+    println!(
+        "{:>6}  {}  {:<24} {:<20} {}",
+        e.seq,
+        ms(e.at),
+        e.actor,
+        e.action,
+        e.subject
+    );
 }

@@ -186,14 +186,7 @@ fn summary(cli: &Cli, s: &Summary) -> Result<(), CliError> {
 /// Reads a JSON Lines file: (line number, raw text, parsed value) per non-blank line. A
 /// missing file is "not found"; a line that is not JSON is invalid input.
 fn read_jsonl(path: &Path) -> Result<Vec<(usize, String, Value)>, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        let code = if e.kind() == std::io::ErrorKind::NotFound {
-            exit::NOT_FOUND
-        } else {
-            exit::FAILURE
-        };
-        CliError::new(code, format!("cannot read {}: {e}", path.display()))
-    })?;
+    let text = crate::commands::read_file(path)?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {

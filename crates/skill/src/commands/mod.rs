@@ -22,6 +22,18 @@ pub mod stripe;
 use crate::exit::{self, CliError};
 
 /// An id safe to put in a URL path.
+/// Reads an input file: a missing one is "not found", any other error a failure.
+pub(crate) fn read_file(path: &std::path::Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        let code = if e.kind() == std::io::ErrorKind::NotFound {
+            exit::NOT_FOUND
+        } else {
+            exit::FAILURE
+        };
+        CliError::new(code, format!("cannot read {}: {e}", path.display()))
+    })
+}
+
 pub(crate) fn path_id(id: &str) -> Result<&str, CliError> {
     if id.is_empty()
         || !id

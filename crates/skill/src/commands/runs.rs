@@ -146,14 +146,7 @@ pub async fn trace(cli: &Cli, api: &ApiClient, trace_id: &str) -> Result<(), Cli
         }
         println!("\naudit ({})", t.audit.len());
         for e in &t.audit {
-            println!(
-                "{:>6}  {}  {:<24} {:<20} {}",
-                e.seq,
-                ms(e.at),
-                e.actor,
-                e.action,
-                e.subject
-            );
+            super::audit::print_entry(e);
         }
     })
 }

@@ -130,18 +130,21 @@ impl FakeFront {
         });
     }
 
+    /// The webhook's (URL, secret), or an error before anything is stored if none is set.
+    fn webhook(&self) -> anyhow::Result<(String, String)> {
+        let hook = lock(&self.shared.webhook);
+        let hook = hook
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("no webhook set; call set_webhook first"))?;
+        Ok((hook.url.clone(), hook.secret.clone()))
+    }
+
     /// Create the contact, conversation and message for an inbound email, then POST the
     /// signed `inbound` event (a preview without `body`/`text`) to the webhook. Fails before
     /// touching state if no webhook is set; if the POST itself fails, the message stays
     /// stored, as it would in Front.
     pub async fn inject_inbound(&self, msg: InboundMessage) -> anyhow::Result<Delivery> {
-        let (hook_url, secret) = {
-            let hook = lock(&self.shared.webhook);
-            let hook = hook
-                .as_ref()
-                .ok_or_else(|| anyhow::anyhow!("no webhook set; call set_webhook first"))?;
-            (hook.url.clone(), hook.secret.clone())
-        };
+        let (hook_url, secret) = self.webhook()?;
         let (payload, conversation_id, message_id, event_id) = {
             let mut data = lock(&self.shared.data);
             ingest_inbound(&mut data, &self.shared.url, msg)?
@@ -180,13 +183,7 @@ impl FakeFront {
         conversation_id: &str,
         text: &str,
     ) -> anyhow::Result<Delivery> {
-        let (hook_url, secret) = {
-            let hook = lock(&self.shared.webhook);
-            let hook = hook
-                .as_ref()
-                .ok_or_else(|| anyhow::anyhow!("no webhook set; call set_webhook first"))?;
-            (hook.url.clone(), hook.secret.clone())
-        };
+        let (hook_url, secret) = self.webhook()?;
         let (payload, message_id, event_id) = {
             let mut d = lock(&self.shared.data);
             let conv = d
@@ -254,13 +251,7 @@ impl FakeFront {
     /// `x-front-challenge` header, signed like every event) and return the receiver's status
     /// and body, so a test can check the challenge is echoed only after verification.
     pub async fn send_challenge(&self) -> anyhow::Result<(u16, String)> {
-        let (hook_url, secret) = {
-            let hook = lock(&self.shared.webhook);
-            let hook = hook
-                .as_ref()
-                .ok_or_else(|| anyhow::anyhow!("no webhook set; call set_webhook first"))?;
-            (hook.url.clone(), hook.secret.clone())
-        };
+        let (hook_url, secret) = self.webhook()?;
         let body = serde_json::to_vec(&json!({
             "type": "sync",
             "authorization": {"id": "cmp_fake"},

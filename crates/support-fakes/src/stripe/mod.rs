@@ -222,11 +222,7 @@ impl FakeStripe {
     /// `charge.refunded`, say. `None` if the account has no such charge.
     pub fn charge_event(&self, event_type: &str, account: &str, charge: &str) -> Option<Value> {
         let d = lock(&self.shared.data);
-        let rec = d
-            .charges
-            .get(account)?
-            .iter()
-            .find(|c| c.seed.id == charge)?;
+        let rec = d.charge(account, charge)?;
         Some(event_json(
             event_type,
             account,
@@ -237,11 +233,7 @@ impl FakeStripe {
     /// A `charge.dispute.created` event for a charge of `account`.
     pub fn dispute_event(&self, account: &str, charge: &str) -> Option<Value> {
         let d = lock(&self.shared.data);
-        let rec = d
-            .charges
-            .get(account)?
-            .iter()
-            .find(|c| c.seed.id == charge)?;
+        let rec = d.charge(account, charge)?;
         let dispute = json!({
             "id": mixed_id("dp", 24),
             "object": "dispute",

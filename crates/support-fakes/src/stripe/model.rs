@@ -99,6 +99,13 @@ pub(super) struct StripeData {
     pub(super) oauth: OAuthData,
 }
 
+impl StripeData {
+    /// `account`'s charge `id`; another account's charges are invisible, as in Stripe.
+    pub(super) fn charge(&self, account: &str, id: &str) -> Option<&ChargeRec> {
+        self.charges.get(account)?.iter().find(|c| c.seed.id == id)
+    }
+}
+
 pub(super) struct StripeShared {
     pub(super) token: String,
     pub(super) client_id: String,

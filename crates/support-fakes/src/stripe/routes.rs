@@ -186,11 +186,7 @@ pub(super) async fn get_charge(
 ) -> Response {
     let account = account_of(&headers);
     let d = lock(&s.data);
-    match d
-        .charges
-        .get(&account)
-        .and_then(|cs| cs.iter().find(|c| c.seed.id == id))
-    {
+    match d.charge(&account, &id) {
         Some(c) => ok_json(charge_json(&d, &account, c)),
         None => StripeError::missing("charge", &id, "id").respond(),
     }

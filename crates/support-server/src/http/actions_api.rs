@@ -44,14 +44,7 @@ async fn propose(
     ApiJson(req): ApiJson<ProposeActionRequest>,
 ) -> ApiResult<(StatusCode, Json<ProposedAction>)> {
     let app_id = match &req.app {
-        Some(slug) => Some(
-            state
-                .store
-                .app_by_slug(slug)
-                .await?
-                .ok_or_else(|| ApiError::NotFound(format!("app {slug:?} not found")))?
-                .id,
-        ),
+        Some(slug) => Some(super::app_by_slug(&state, slug).await?.id),
         None => None,
     };
     let verdict = match req.approval {

@@ -102,11 +102,7 @@ async fn get_app(
     _u: ApiUser,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<AppView>> {
-    let app = state
-        .store
-        .app_by_slug(&slug)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("app {slug:?} not found")))?;
+    let app = super::app_by_slug(&state, &slug).await?;
     Ok(Json(app_view(app)))
 }
 
@@ -179,11 +175,7 @@ async fn rotate_secret(
     Path(slug): Path<String>,
     ApiJson(req): ApiJson<RotateSecretRequest>,
 ) -> ApiResult<Json<RotateSecretResponse>> {
-    let app = state
-        .store
-        .app_by_slug(&slug)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("app {slug:?} not found")))?;
+    let app = super::app_by_slug(&state, &slug).await?;
     if let Some(s) = &req.secret
         && (s.len() < 32 || s.chars().any(|c| c.is_whitespace() || c.is_control()))
     {
@@ -321,11 +313,7 @@ async fn get_policy(
     _u: ApiUser,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<support_types::api::PolicyView>> {
-    let app = state
-        .store
-        .app_by_slug(&slug)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("app {slug:?} not found")))?;
+    let app = super::app_by_slug(&state, &slug).await?;
     let (policy, source) = match app.policy.as_deref() {
         Some(t) => (
             support_core::policy::PolicyConfig::from_toml(t)

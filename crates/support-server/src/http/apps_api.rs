@@ -53,11 +53,7 @@ fn check(name: &str, status: &str, detail: impl Into<String>) -> Check {
 }
 
 async fn api_for(state: &AppState, slug: &str) -> ApiResult<(support_store::App, Arc<dyn AppApi>)> {
-    let app = state
-        .store
-        .app_by_slug(slug)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("app {slug:?} not found")))?;
+    let app = super::app_by_slug(state, slug).await?;
     let dir = RegisteredApps {
         store: state.store.clone(),
         secrets: state.secrets.clone(),
@@ -106,11 +102,7 @@ async fn doctor(
     _u: ApiUser,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<DoctorReport>> {
-    let app = state
-        .store
-        .app_by_slug(&slug)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("app {slug:?} not found")))?;
+    let app = super::app_by_slug(&state, &slug).await?;
     let mut checks = vec![check(
         "registry",
         "ok",

@@ -13,7 +13,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use support_store::App;
 
 pub mod actions_api;
 pub mod agent_api;
@@ -26,6 +28,15 @@ pub mod html;
 pub mod ops;
 pub mod stripe_connect;
 pub mod webhooks;
+
+/// The app registered as `slug`, or 404 `app "slug" not found`.
+pub(crate) async fn app_by_slug(state: &AppState, slug: &str) -> ApiResult<App> {
+    state
+        .store
+        .app_by_slug(slug)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("app {slug:?} not found")))
+}
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

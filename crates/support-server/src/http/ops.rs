@@ -136,6 +136,15 @@ fn engine_error(e: WfError) -> ApiError {
     }
 }
 
+/// The run `id`, or 404 `run "id" not found`.
+async fn run_by_id(state: &AppState, id: &str) -> ApiResult<RunRow> {
+    state
+        .store
+        .wf_get(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("run {id:?} not found")))
+}
+
 async fn list_runs(
     State(state): State<AppState>,
     _u: ApiUser,
@@ -151,11 +160,7 @@ async fn get_run(
     _u: ApiUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RunDetail>> {
-    let run = state
-        .store
-        .wf_get(&id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("run {id:?} not found")))?;
+    let run = run_by_id(&state, &id).await?;
     let steps = state.store.wf_steps(&id).await?;
     let attempts = state.store.wf_step_attempts(&id).await?;
     Ok(Json(RunDetail {
@@ -244,11 +249,7 @@ async fn retry_dead(
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RetryRunResponse>> {
-    let run = state
-        .store
-        .wf_get(&id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("run {id:?} not found")))?;
+    let run = run_by_id(&state, &id).await?;
     let not_dead = |status: &str| {
         ApiError::Conflict(format!(
             "run {id:?} is {status}, not dead; only dead runs can be retried"
@@ -276,11 +277,7 @@ async fn retry_dead(
             }),
         })
         .await?;
-    let run = state
-        .store
-        .wf_get(&id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("run {id:?} not found")))?;
+    let run = run_by_id(&state, &id).await?;
     Ok(Json(RetryRunResponse {
         retried: true,
         run: run_view(&run),

@@ -23,6 +23,7 @@ use support_types::api::{StripeConnectStart as ConnectStart, StripeStatus};
 
 use crate::auth::{ApiUser, DashboardUser, random_token, token_hash};
 use crate::error::{ApiError, ApiResult};
+use crate::http::app_by_slug;
 use crate::http::html::{esc, page};
 use crate::state::AppState;
 
@@ -60,14 +61,6 @@ fn require_admin(user: &User) -> ApiResult<()> {
     }
 }
 
-async fn app_by_slug(state: &AppState, slug: &str) -> ApiResult<App> {
-    state
-        .store
-        .app_by_slug(slug)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("app {slug:?} not found")))
-}
-
 fn audit(actor: &User, action: &str, app: &str, data: serde_json::Value) -> NewAuditEntry {
     NewAuditEntry {
         actor: format!("user:{}", actor.email),
@@ -76,6 +69,21 @@ fn audit(actor: &User, action: &str, app: &str, data: serde_json::Value) -> NewA
         trace_id: None,
         data,
     }
+}
+
+/// Appends an audit entry about `app` on its own, outside any other write.
+async fn append(
+    state: &AppState,
+    actor: &User,
+    action: &str,
+    app: &str,
+    data: serde_json::Value,
+) -> ApiResult<()> {
+    state
+        .store
+        .append_audit(&audit(actor, action, app, data))
+        .await?;
+    Ok(())
 }
 
 async fn start(state: &AppState, user: &User, slug: &str) -> ApiResult<ConnectStart> {
@@ -275,15 +283,14 @@ async fn callback(
         .ok_or_else(|| ApiError::NotFound("app not found".into()))?;
     if let Some(error) = q.error.as_deref() {
         let description = q.error_description.clone().unwrap_or_default();
-        state
-            .store
-            .append_audit(&audit(
-                &user,
-                "stripe.connect.denied",
-                &app.slug,
-                json!({"error": error, "description": description}),
-            ))
-            .await?;
+        append(
+            &state,
+            &user,
+            "stripe.connect.denied",
+            &app.slug,
+            json!({"error": error, "description": description}),
+        )
+        .await?;
         let text = if error == "access_denied" {
             format!(
                 "Stripe access was denied, so {} stays disconnected from Stripe.",
@@ -325,15 +332,14 @@ async fn callback(
                     format!("Stripe could not complete the connection: {e}"),
                 ),
             };
-            state
-                .store
-                .append_audit(&audit(
-                    &user,
-                    "stripe.connect.failed",
-                    &app.slug,
-                    json!({"error": e.to_string()}),
-                ))
-                .await?;
+            append(
+                &state,
+                &user,
+                "stripe.connect.failed",
+                &app.slug,
+                json!({"error": e.to_string()}),
+            )
+            .await?;
             return Ok(outcome_page(status, &user, "Stripe not connected", &text));
         }
     };
@@ -371,15 +377,14 @@ async fn callback(
             &format!("{} now refunds on Stripe account {acct}.", app.slug),
         )),
         Err(StoreError::Conflict(msg)) => {
-            state
-                .store
-                .append_audit(&audit(
-                    &user,
-                    "stripe.connect.failed",
-                    &app.slug,
-                    json!({"account": acct, "error": msg}),
-                ))
-                .await?;
+            append(
+                &state,
+                &user,
+                "stripe.connect.failed",
+                &app.slug,
+                json!({"account": acct, "error": msg}),
+            )
+            .await?;
             Ok(outcome_page(
                 StatusCode::CONFLICT,
                 &user,

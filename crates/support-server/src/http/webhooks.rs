@@ -97,6 +97,25 @@ pub async fn identity_encoding_only(
     next.run(req).await
 }
 
+/// A signed delivery that checked out: stored as version 1 with `verified` trust.
+fn verified(
+    source: String,
+    dedupe_key: String,
+    event_type: String,
+    occurred_at: i64,
+    payload: String,
+) -> NewInboundEvent {
+    NewInboundEvent {
+        source,
+        dedupe_key,
+        version: 1,
+        event_type,
+        occurred_at,
+        trust: "verified".into(),
+        payload,
+    }
+}
+
 fn utf8(body: &Bytes) -> String {
     // Only called after the body parsed as JSON, which guarantees UTF-8.
     String::from_utf8_lossy(body).into_owned()
@@ -215,15 +234,13 @@ pub async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Byt
     if !event.id.starts_with("evt_") || event.kind.is_empty() {
         return bad_request("Stripe event", "id must be evt_… and type non-empty");
     }
-    let envelope = NewInboundEvent {
-        source: "stripe".into(),
-        dedupe_key: event.id,
-        version: 1,
-        event_type: event.kind,
-        occurred_at: event.created.saturating_mul(1000),
-        trust: "verified".into(),
-        payload: utf8(&body),
-    };
+    let envelope = verified(
+        "stripe".into(),
+        event.id,
+        event.kind,
+        event.created.saturating_mul(1000),
+        utf8(&body),
+    );
     store(&state, envelope, TOPIC_STRIPE).await
 }
 
@@ -241,6 +258,26 @@ struct SlackEnvelope {
     event: Option<serde_json::Value>,
 }
 
+/// Checks a Slack request against the current and the previous signing secret; `Some`
+/// holds the 401 to answer when it fails.
+fn slack_refusal(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Option<Response> {
+    let slack = &state.config.slack;
+    let secrets = live(&slack.signing_secret, &slack.previous_signing_secret);
+    if secrets.is_empty() {
+        return Some(reject("slack", "not_configured"));
+    }
+    signing::slack::verify(
+        header(headers, signing::slack::SIGNATURE_HEADER),
+        header(headers, signing::slack::TIMESTAMP_HEADER),
+        body,
+        &secrets,
+        state.clock.now_secs(),
+        TOLERANCE_SECS,
+    )
+    .err()
+    .map(|e| refused("slack", e))
+}
+
 /// `POST /webhooks/slack/events`: the Events API. `url_verification` is echoed after the
 /// signature checks out; an `event_callback` is deduped on `event_id`, so Slack's retries
 /// (`X-Slack-Retry-Num`) are acknowledged without being processed again.
@@ -249,20 +286,8 @@ pub async fn slack_events(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let slack = &state.config.slack;
-    let secrets = live(&slack.signing_secret, &slack.previous_signing_secret);
-    if secrets.is_empty() {
-        return reject("slack", "not_configured");
-    }
-    if let Err(e) = signing::slack::verify(
-        header(&headers, signing::slack::SIGNATURE_HEADER),
-        header(&headers, signing::slack::TIMESTAMP_HEADER),
-        &body,
-        &secrets,
-        state.clock.now_secs(),
-        TOLERANCE_SECS,
-    ) {
-        return refused("slack", e);
+    if let Some(refusal) = slack_refusal(&state, &headers, &body) {
+        return refusal;
     }
     let env: SlackEnvelope = match serde_json::from_slice(&body) {
         Ok(e) => e,
@@ -288,15 +313,13 @@ pub async fn slack_events(
                 .and_then(|t| t.as_str())
                 .unwrap_or("unknown")
                 .to_owned();
-            let envelope = NewInboundEvent {
-                source: "slack".into(),
-                dedupe_key: event_id,
-                version: 1,
+            let envelope = verified(
+                "slack".into(),
+                event_id,
                 event_type,
-                occurred_at: env.event_time.unwrap_or(0).saturating_mul(1000),
-                trust: "verified".into(),
-                payload: utf8(&body),
-            };
+                env.event_time.unwrap_or(0).saturating_mul(1000),
+                utf8(&body),
+            );
             store(&state, envelope, TOPIC_SLACK).await
         }
         other => {
@@ -381,15 +404,13 @@ pub async fn app(
             None => return bad_request("app event", "occurredAt must be RFC 3339 or Unix time"),
         },
     };
-    let envelope = NewInboundEvent {
-        source: format!("app:{slug}"),
-        dedupe_key: event.id,
-        version: 1,
-        event_type: event.kind,
+    let envelope = verified(
+        format!("app:{slug}"),
+        event.id,
+        event.kind,
         occurred_at,
-        trust: "verified".into(),
-        payload: utf8(&body),
-    };
+        utf8(&body),
+    );
     store(&state, envelope, TOPIC_APP).await
 }
 
@@ -450,20 +471,8 @@ pub async fn slack_interactions(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let slack = &state.config.slack;
-    let secrets = live(&slack.signing_secret, &slack.previous_signing_secret);
-    if secrets.is_empty() {
-        return reject("slack", "not_configured");
-    }
-    if let Err(e) = signing::slack::verify(
-        header(&headers, signing::slack::SIGNATURE_HEADER),
-        header(&headers, signing::slack::TIMESTAMP_HEADER),
-        &body,
-        &secrets,
-        state.clock.now_secs(),
-        TOLERANCE_SECS,
-    ) {
-        return refused("slack", e);
+    if let Some(refusal) = slack_refusal(&state, &headers, &body) {
+        return refusal;
     }
     let Some(payload) = form_urlencoded::parse(&body)
         .find(|(k, _)| k == "payload")
@@ -478,15 +487,13 @@ pub async fn slack_interactions(
     let Some(key) = interaction.dedupe_key() else {
         return bad_request("Slack interaction", "no trigger_id or action_ts");
     };
-    let envelope = NewInboundEvent {
-        source: "slack".into(),
-        dedupe_key: format!("interaction:{key}"),
-        version: 1,
-        event_type: interaction.kind.clone(),
-        occurred_at: state.clock.now_ms(),
-        trust: "verified".into(),
+    let envelope = verified(
+        "slack".into(),
+        format!("interaction:{key}"),
+        interaction.kind.clone(),
+        state.clock.now_ms(),
         payload,
-    };
+    );
     match state.ingest.submit(envelope, TOPIC_SLACK_INTERACTION).await {
         Ok(Inbound::Stored { event_id }) => {
             tracing::info!(%event_id, kind = %interaction.kind, "slack interaction stored");

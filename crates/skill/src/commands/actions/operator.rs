@@ -133,6 +133,21 @@ fn path_slug(app: &str) -> Result<&str, CliError> {
     Ok(app)
 }
 
+/// A request for `kind` on `target` with every optional field left out; the commands fill
+/// in the ones they take.
+fn plain(kind: OperatorKind, target: String, dry_run: bool) -> OperatorActionRequest {
+    OperatorActionRequest {
+        kind,
+        target,
+        email: None,
+        to: None,
+        amount: None,
+        reason: None,
+        dry_run,
+        client_ref: None,
+    }
+}
+
 /// Runs one of this module's commands.
 pub async fn run(cli: &Cli) -> Result<(), CliError> {
     match &cli.command {
@@ -147,72 +162,34 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
             if a.amount.is_some_and(|n| n <= 0) {
                 return Err(usage("--amount must be a positive number of cents"));
             }
-            single(
-                cli,
-                &a.app,
-                OperatorActionRequest {
-                    kind: OperatorKind::Refund,
-                    target,
-                    email: a.email.clone(),
-                    to: None,
-                    amount: a.amount,
-                    reason: a.reason.clone(),
-                    dry_run: a.bulk.dry_run,
-                    client_ref: None,
-                },
-            )
-            .await
+            let request = OperatorActionRequest {
+                email: a.email.clone(),
+                amount: a.amount,
+                reason: a.reason.clone(),
+                ..plain(OperatorKind::Refund, target, a.bulk.dry_run)
+            };
+            single(cli, &a.app, request).await
         }
         Command::Transfer(a) => {
-            single(
-                cli,
-                &a.app,
-                OperatorActionRequest {
-                    kind: OperatorKind::Transfer,
-                    target: a.purchase.clone().unwrap_or_default(),
-                    email: a.email.clone(),
-                    to: a.to.clone(),
-                    amount: None,
-                    reason: None,
-                    dry_run: a.bulk.dry_run,
-                    client_ref: None,
-                },
-            )
-            .await
+            let target = a.purchase.clone().unwrap_or_default();
+            let request = OperatorActionRequest {
+                email: a.email.clone(),
+                to: a.to.clone(),
+                ..plain(OperatorKind::Transfer, target, a.bulk.dry_run)
+            };
+            single(cli, &a.app, request).await
         }
         Command::MagicLink(a) => {
-            single(
-                cli,
-                &a.app,
-                OperatorActionRequest {
-                    kind: OperatorKind::MagicLink,
-                    target: a.email.clone(),
-                    email: None,
-                    to: None,
-                    amount: None,
-                    reason: None,
-                    dry_run: a.dry_run,
-                    client_ref: None,
-                },
-            )
-            .await
+            let request = plain(OperatorKind::MagicLink, a.email.clone(), a.dry_run);
+            single(cli, &a.app, request).await
         }
         Command::CancelSubscription(a) => {
-            single(
-                cli,
-                &a.app,
-                OperatorActionRequest {
-                    kind: OperatorKind::CancelSubscription,
-                    target: a.subscription.clone(),
-                    email: None,
-                    to: None,
-                    amount: None,
-                    reason: None,
-                    dry_run: a.dry_run,
-                    client_ref: None,
-                },
-            )
-            .await
+            let request = plain(
+                OperatorKind::CancelSubscription,
+                a.subscription.clone(),
+                a.dry_run,
+            );
+            single(cli, &a.app, request).await
         }
         _ => Err(CliError::failure("internal dispatch error")),
     }
@@ -748,14 +725,7 @@ async fn bulk(
         .csv
         .as_ref()
         .ok_or_else(|| usage("--bulk needs --csv FILE"))?;
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        let code = if e.kind() == std::io::ErrorKind::NotFound {
-            exit::NOT_FOUND
-        } else {
-            exit::FAILURE
-        };
-        CliError::new(code, format!("cannot read {}: {e}", path.display()))
-    })?;
+    let text = crate::commands::read_file(path)?;
     let (good, bad) = parse_bulk(kind, app, &text, default_reason, args.dry_run)?;
     let total = good.len() + bad.len();
     if good.is_empty() {

@@ -17,6 +17,7 @@ use serde::Serialize;
 use support_fakes::front::InboundMessage;
 use support_server::Application;
 
+use super::fail;
 use crate::exit::CliError;
 use support_sandbox::{DEMO_INBOX, FakeWorld, FakeWorldOptions};
 
@@ -50,10 +51,6 @@ pub struct DraftReport {
 
 /// (Front conversation, handed to the fake Front at (wall ms), webhook round trip ms, status).
 type Sent = (String, i64, f64, u16);
-
-fn fail(e: impl std::fmt::Display) -> CliError {
-    CliError::failure(e.to_string())
-}
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted
@@ -96,15 +93,7 @@ pub async fn run(
         ));
     }
     let dir = tempfile::tempdir().map_err(fail)?;
-    let pg = if backend == "postgres" {
-        Some(
-            support_store::testdb::create_postgres()
-                .await
-                .ok_or_else(|| CliError::failure("Postgres is unreachable (set PG_TEST_URL)"))?,
-        )
-    } else {
-        None
-    };
+    let pg = super::fresh_postgres(backend).await?;
     let world = FakeWorld::start(FakeWorldOptions::sandbox(dir.path())).await?;
     let mut config = support_server::Config {
         bind: "127.0.0.1:0".parse().map_err(fail)?,

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use support_server::{Application, Config, Secret};
 
+use super::fail;
 use crate::exit::CliError;
 
 const SECRET: &str = "bench-front-app-secret";
@@ -41,10 +42,6 @@ fn body(i: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-fn fail(e: impl std::fmt::Display) -> CliError {
-    CliError::failure(e.to_string())
-}
-
 pub async fn run(
     backend: &str,
     concurrency: usize,
@@ -52,15 +49,7 @@ pub async fn run(
     duplicate_every: usize,
 ) -> Result<IngestReport, CliError> {
     let dir = tempfile::tempdir().map_err(fail)?;
-    let pg = if backend == "postgres" {
-        Some(
-            support_store::testdb::create_postgres()
-                .await
-                .ok_or_else(|| CliError::failure("Postgres is unreachable (set PG_TEST_URL)"))?,
-        )
-    } else {
-        None
-    };
+    let pg = super::fresh_postgres(backend).await?;
     let mut config = Config {
         bind: "127.0.0.1:0".parse().map_err(fail)?,
         database_url: match &pg {

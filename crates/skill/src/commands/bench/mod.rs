@@ -98,24 +98,10 @@ pub async fn run(cmd: &BenchCommand, json: bool) -> Result<(), CliError> {
             duplicate_every,
             backend,
         } => {
-            let backends: &[&str] = match backend.as_str() {
-                "both" => &["sqlite", "postgres"],
-                "sqlite" => &["sqlite"],
-                "postgres" => &["postgres"],
-                other => {
-                    return Err(CliError::new(
-                        crate::exit::INVALID,
-                        format!("--backend {other:?} must be sqlite, postgres or both"),
-                    ));
-                }
-            };
-            for b in backends {
+            for b in backends(backend)? {
                 let r = ingest::run(b, *concurrency, *events, *duplicate_every).await?;
                 if json {
-                    println!(
-                        "{}",
-                        serde_json::to_string(&r).map_err(|e| CliError::failure(e.to_string()))?
-                    );
+                    print_json(&r)?;
                 } else {
                     println!(
                         "{:<8} concurrency {:>3}: {:>8.0} accepted/s  p50 {:>6.2} ms  p95 {:>6.2} ms  p99 {:>6.2} ms  stored {} of {} unique, duplicates processed {}",
@@ -151,6 +137,42 @@ pub async fn run(cmd: &BenchCommand, json: bool) -> Result<(), CliError> {
             debounce_ms,
         } => draft(*rate, *seconds, backend, *debounce_ms, json).await,
     }
+}
+
+/// The backends `--backend` names, in the order they run.
+fn backends(backend: &str) -> Result<&'static [&'static str], CliError> {
+    match backend {
+        "both" => Ok(&["sqlite", "postgres"]),
+        "sqlite" => Ok(&["sqlite"]),
+        "postgres" => Ok(&["postgres"]),
+        other => Err(CliError::new(
+            crate::exit::INVALID,
+            format!("--backend {other:?} must be sqlite, postgres or both"),
+        )),
+    }
+}
+
+/// One report (or a list of them) as a line of JSON on stdout.
+fn print_json(report: &impl Serialize) -> Result<(), CliError> {
+    println!("{}", serde_json::to_string(report).map_err(fail)?);
+    Ok(())
+}
+
+fn fail(e: impl std::fmt::Display) -> CliError {
+    CliError::failure(e.to_string())
+}
+
+/// A fresh Postgres database when the bench runs on Postgres, dropped by the caller when done.
+async fn fresh_postgres(
+    backend: &str,
+) -> Result<Option<support_store::testdb::PgTestDb>, CliError> {
+    if backend != "postgres" {
+        return Ok(None);
+    }
+    support_store::testdb::create_postgres()
+        .await
+        .map(Some)
+        .ok_or_else(|| CliError::failure("Postgres is unreachable (set PG_TEST_URL)"))
 }
 
 async fn draft(
@@ -199,10 +221,7 @@ async fn draft(
         reports.push(r);
     }
     if json {
-        println!(
-            "{}",
-            serde_json::to_string(&reports).map_err(|e| CliError::failure(e.to_string()))?
-        );
+        print_json(&reports)?;
     }
     if let Some(r) = reports.iter().find(|r| r.drafts < r.sent) {
         return Err(CliError::failure(format!(
@@ -219,24 +238,10 @@ async fn workflow(
     backend: &str,
     json: bool,
 ) -> Result<(), CliError> {
-    let backends: &[&str] = match backend {
-        "both" => &["sqlite", "postgres"],
-        "sqlite" => &["sqlite"],
-        "postgres" => &["postgres"],
-        other => {
-            return Err(CliError::new(
-                crate::exit::INVALID,
-                format!("--backend {other:?} must be sqlite, postgres or both"),
-            ));
-        }
-    };
-    for b in backends {
+    for b in backends(backend)? {
         let r = workflow::run(b, runs, concurrency).await?;
         if json {
-            println!(
-                "{}",
-                serde_json::to_string(&r).map_err(|e| CliError::failure(e.to_string()))?
-            );
+            print_json(&r)?;
         } else {
             println!(
                 "{:<8} {} runs x {} steps, concurrency {}: {:>7.0} runs/s  {:>7.0} steps/s  {:.3} ms/step  (0-step baseline {:.0} runs/s, {:.3} ms/run; a step adds {:.3} ms)  start->completed p50 {:.0} ms p95 {:.0} ms  execution p50 {:.0} ms p95 {:.0} ms",

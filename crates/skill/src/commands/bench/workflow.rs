@@ -15,6 +15,7 @@ use support_engine::{
 use support_store::Store;
 use support_store::workflows::status;
 
+use super::fail;
 use crate::exit::CliError;
 
 /// The measured workflow: three journaled steps, each returning a small value.
@@ -57,10 +58,6 @@ pub struct WorkflowReport {
     pub completed: usize,
 }
 
-fn fail(e: impl std::fmt::Display) -> CliError {
-    CliError::failure(e.to_string())
-}
-
 /// A fresh database: dropped (Postgres) or deleted (SQLite) when done.
 struct Fresh {
     store: Store,
@@ -71,17 +68,7 @@ struct Fresh {
 impl Fresh {
     async fn open(backend: &str) -> Result<Self, CliError> {
         let dir = tempfile::tempdir().map_err(fail)?;
-        let pg = if backend == "postgres" {
-            Some(
-                support_store::testdb::create_postgres()
-                    .await
-                    .ok_or_else(|| {
-                        CliError::failure("Postgres is unreachable (set PG_TEST_URL)")
-                    })?,
-            )
-        } else {
-            None
-        };
+        let pg = super::fresh_postgres(backend).await?;
         let url = match &pg {
             Some(db) => db.url.clone(),
             None => format!("sqlite://{}/bench.db", dir.path().display()),
