@@ -4,6 +4,8 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use support_agent::actions::ActionError;
+use support_agent::decide::operator::OperatorError;
 use support_store::StoreError;
 use support_types::api::ErrorBody;
 
@@ -21,6 +23,10 @@ pub enum ApiError {
     Conflict(String),
     #[error("the database is unavailable")]
     Unavailable,
+    /// Well formed, but refused for a reason the caller can act on (a policy refusal, an app
+    /// with no integration): 422 with a stable `code`.
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
     /// A provider we called (Front, Stripe…) failed; the message says which and how.
     #[error("{0}")]
     Upstream(String),
@@ -81,6 +87,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             ApiError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -116,3 +123,32 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<ActionError> for ApiError {
+    fn from(e: ActionError) -> Self {
+        match e {
+            ActionError::UnknownKind(_) | ActionError::Invalid(_) | ActionError::NotAllowed(_) => {
+                ApiError::BadRequest(e.to_string())
+            }
+            ActionError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            ActionError::Forbidden(_) => ApiError::Forbidden(e.to_string()),
+            ActionError::Closed(_) => ApiError::Conflict(e.to_string()),
+            ActionError::Store(s) => ApiError::from(s),
+            ActionError::Engine(support_engine::WfError::Store(s)) => ApiError::from(s),
+            ActionError::Engine(other) => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<OperatorError> for ApiError {
+    fn from(e: OperatorError) -> Self {
+        match e {
+            OperatorError::Invalid(m) => ApiError::BadRequest(m),
+            OperatorError::NotFound(m) => ApiError::NotFound(m),
+            OperatorError::Refused { code, message } => ApiError::Unprocessable { code, message },
+            other @ (OperatorError::App { .. } | OperatorError::Stripe { .. }) => {
+                ApiError::Internal(other.into())
+            }
+        }
+    }
+}

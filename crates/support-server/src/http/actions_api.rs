@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use support_agent::actions::{ActionError, HumanDecision, Proposal, Verdict};
+use support_agent::actions::{HumanDecision, Proposal, Verdict};
 use support_types::actions::{
     DecisionOutcome, ProposeActionRequest, ProposedAction, RejectRequest,
 };
@@ -20,22 +20,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/actions", post(propose))
         .route("/api/v1/actions/{id}/approve", post(approve))
         .route("/api/v1/actions/{id}/reject", post(reject))
-}
-
-impl From<ActionError> for ApiError {
-    fn from(e: ActionError) -> Self {
-        match e {
-            ActionError::UnknownKind(_) | ActionError::Invalid(_) | ActionError::NotAllowed(_) => {
-                ApiError::BadRequest(e.to_string())
-            }
-            ActionError::NotFound(_) => ApiError::NotFound(e.to_string()),
-            ActionError::Forbidden(_) => ApiError::Forbidden(e.to_string()),
-            ActionError::Closed(_) => ApiError::Conflict(e.to_string()),
-            ActionError::Store(s) => ApiError::from(s),
-            ActionError::Engine(support_engine::WfError::Store(s)) => ApiError::from(s),
-            ActionError::Engine(other) => ApiError::Internal(other.into()),
-        }
-    }
 }
 
 async fn propose(

@@ -21,10 +21,10 @@ pub mod actions_api;
 pub mod agent_api;
 pub mod api;
 pub mod apps_api;
-pub mod cli_api;
 pub mod dashboard;
 pub mod health;
 pub mod html;
+pub mod operator;
 pub mod ops;
 pub mod stripe_connect;
 pub mod webhooks;
@@ -62,7 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(actions_api::routes())
         .merge(agent_api::routes())
         .merge(apps_api::routes())
-        .merge(cli_api::routes())
+        .merge(operator::routes())
         .merge(ops::routes())
         .merge(dashboard::routes())
         .merge(stripe_connect::routes())
