@@ -5,7 +5,7 @@
 use sqlx::Row;
 
 use crate::audit::audit_from_row;
-use crate::{NewAuditEntry, Result, Store, new_id, now_ms, on_pool};
+use crate::{NewAuditEntry, Result, Store, new_id, now_ms};
 
 /// Ledger states.
 pub mod state {
@@ -73,25 +73,18 @@ pub enum Transition {
     },
 }
 
+const APPROVAL_COLUMNS: &str = "id, action_id, status, reason, approvers, decided_by, surface, decided_at, expires_at, created_at";
+
 const ACTION_COLUMNS: &str = "id, app_id, conversation_id, kind, state, idempotency_key, params, result, error, trace_id, requested_by, created_at, updated_at";
 
 macro_rules! action_from_row {
     ($row:expr) => {{
         let r = $row;
-        ActionRow {
-            id: r.try_get("id")?,
-            app_id: r.try_get("app_id")?,
-            conversation_id: r.try_get("conversation_id")?,
-            kind: r.try_get("kind")?,
-            state: r.try_get("state")?,
-            idempotency_key: r.try_get("idempotency_key")?,
-            params: r.try_get("params")?,
-            result: r.try_get("result")?,
-            error: r.try_get("error")?,
-            trace_id: r.try_get("trace_id")?,
-            requested_by: r.try_get("requested_by")?,
-            created_at: r.try_get("created_at")?,
-            updated_at: r.try_get("updated_at")?,
+        crate::from_columns! {
+            r, ActionRow {
+                id, app_id, conversation_id, kind, state, idempotency_key, params, result, error,
+                trace_id, requested_by, created_at, updated_at,
+            }
         }
     }};
 }
@@ -100,17 +93,12 @@ pub(crate) use action_from_row;
 macro_rules! approval_from_row {
     ($row:expr) => {{
         let r = $row;
-        ApprovalRow {
-            id: r.try_get("id")?,
-            action_id: r.try_get("action_id")?,
-            status: r.try_get("status")?,
-            reason: r.try_get("reason")?,
-            approvers: crate::json_list(&r.try_get::<String, _>("approvers")?)?,
-            decided_by: r.try_get("decided_by")?,
-            surface: r.try_get("surface")?,
-            decided_at: r.try_get("decided_at")?,
-            expires_at: r.try_get("expires_at")?,
-            created_at: r.try_get("created_at")?,
+        crate::from_columns! {
+            r, ApprovalRow {
+                id, action_id, status, reason,
+                approvers: crate::json_list(&r.try_get::<String, _>("approvers")?)?, decided_by,
+                surface, decided_at, expires_at, created_at,
+            }
         }
     }};
 }
@@ -120,10 +108,7 @@ impl Store {
     /// Writes a proposed action (key and parameters frozen) and its audit entry.
     pub async fn create_action(&self, a: &NewAction, audit: &NewAuditEntry) -> Result<ActionRow> {
         let now = now_ms();
-        let backend = self.backend();
-        let data = audit.data.to_string();
-        crate::on_writer!(self, |p| {
-            let mut tx = crate::begin_write!(p, backend);
+        crate::audited_write!(self, audit, |tx| {
             sqlx::query(
                 "INSERT INTO actions (id, app_id, conversation_id, kind, state, idempotency_key, params, trace_id, requested_by, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, 'proposed', $5, $6, $7, $8, $9, $9)",
@@ -140,9 +125,6 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| crate::apps::conflict(e, format!("action {}", a.id)))?;
-            crate::audit_in_tx!(backend, tx, audit, &data);
-            tx.commit().await?;
-            Ok(())
         })?;
         self.action(&a.id)
             .await?
@@ -150,29 +132,19 @@ impl Store {
     }
 
     pub async fn action(&self, id: &str) -> Result<Option<ActionRow>> {
-        let sql = format!("SELECT {ACTION_COLUMNS} FROM actions WHERE id = $1");
-        on_pool!(self.read_pool(), |p| {
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(id)
-                .fetch_optional(p)
-                .await?;
-            Ok(crate::map_row!(row, action_from_row))
-        })
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {ACTION_COLUMNS} FROM actions WHERE id = $1"
+        ));
+        crate::read_row!(self, sql, [id], action_from_row)
     }
 
     /// Actions, newest first, optionally in one state.
     pub async fn list_actions(&self, state: Option<&str>, limit: i64) -> Result<Vec<ActionRow>> {
-        let sql = format!(
+        let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {ACTION_COLUMNS} FROM actions WHERE ($1 = '' OR state = $1) ORDER BY created_at DESC, id DESC LIMIT $2"
-        );
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(state.unwrap_or(""))
-                .bind(limit)
-                .fetch_all(p)
-                .await?;
-            Ok(crate::map_rows!(rows, action_from_row))
-        })
+        ));
+        let state = state.unwrap_or("");
+        crate::read_rows!(self, sql, [state, limit], action_from_row)
     }
 
     /// Actions of one app and kind whose frozen parameters contain `fragment` (a narrowing
@@ -183,34 +155,20 @@ impl Store {
         kind: &str,
         fragment: &str,
     ) -> Result<Vec<ActionRow>> {
-        let sql = format!(
+        let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {ACTION_COLUMNS} FROM actions WHERE app_id = $1 AND kind = $2 AND params LIKE $3 ORDER BY created_at DESC, id DESC"
-        );
+        ));
         // `_` and `%` in ids only widen the match; the caller confirms on the parsed value.
         let pattern = format!("%{fragment}%");
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(app_id)
-                .bind(kind)
-                .bind(&pattern)
-                .fetch_all(p)
-                .await?;
-            Ok(crate::map_rows!(rows, action_from_row))
-        })
+        crate::read_rows!(self, sql, [app_id, kind, &pattern], action_from_row)
     }
 
     /// A conversation's actions, oldest first.
     pub async fn actions_for_conversation(&self, conversation_id: &str) -> Result<Vec<ActionRow>> {
-        let sql = format!(
+        let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {ACTION_COLUMNS} FROM actions WHERE conversation_id = $1 ORDER BY created_at, id"
-        );
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(conversation_id)
-                .fetch_all(p)
-                .await?;
-            Ok(crate::map_rows!(rows, action_from_row))
-        })
+        ));
+        crate::read_rows!(self, sql, [conversation_id], action_from_row)
     }
 
     /// Moves an action from one of `from` to `to`, recording `result`/`error`, and writes the
@@ -312,16 +270,10 @@ impl Store {
     }
 
     pub async fn approval_for(&self, action_id: &str) -> Result<Option<ApprovalRow>> {
-        on_pool!(self.read_pool(), |p| {
-            let row = sqlx::query(
-                "SELECT id, action_id, status, reason, approvers, decided_by, surface, decided_at, expires_at, created_at
-                 FROM approval_requests WHERE action_id = $1",
-            )
-            .bind(action_id)
-            .fetch_optional(p)
-            .await?;
-            Ok(crate::map_row!(row, approval_from_row))
-        })
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {APPROVAL_COLUMNS} FROM approval_requests WHERE action_id = $1"
+        ));
+        crate::read_row!(self, sql, [action_id], approval_from_row)
     }
 
     /// Approval requests, newest first, optionally of one status.
@@ -330,17 +282,12 @@ impl Store {
         status: Option<&str>,
         limit: i64,
     ) -> Result<Vec<ApprovalRow>> {
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(
-                "SELECT id, action_id, status, reason, approvers, decided_by, surface, decided_at, expires_at, created_at
-                 FROM approval_requests WHERE ($1 = '' OR status = $1) ORDER BY created_at DESC, id DESC LIMIT $2",
-            )
-            .bind(status.unwrap_or(""))
-            .bind(limit)
-            .fetch_all(p)
-            .await?;
-            Ok(crate::map_rows!(rows, approval_from_row))
-        })
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {APPROVAL_COLUMNS} FROM approval_requests
+             WHERE ($1 = '' OR status = $1) ORDER BY created_at DESC, id DESC LIMIT $2"
+        ));
+        let status = status.unwrap_or("");
+        crate::read_rows!(self, sql, [status, limit], approval_from_row)
     }
 
     /// Records the decision on a pending approval (compare-and-set on `pending`).
@@ -371,14 +318,7 @@ impl Store {
 
     /// Audit entries that name `trace_id`, oldest first.
     pub async fn audit_by_trace(&self, trace_id: &str) -> Result<Vec<crate::AuditEntry>> {
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(
-                "SELECT seq, id, at, actor, action, subject, trace_id, data, prev_hash, hash FROM audit_entries WHERE trace_id = $1 ORDER BY seq",
-            )
-            .bind(trace_id)
-            .fetch_all(p)
-            .await?;
-            Ok(crate::map_rows!(rows, audit_from_row))
-        })
+        let sql = "SELECT seq, id, at, actor, action, subject, trace_id, data, prev_hash, hash FROM audit_entries WHERE trace_id = $1 ORDER BY seq";
+        crate::read_rows!(self, sql, [trace_id], audit_from_row)
     }
 }

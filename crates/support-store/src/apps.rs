@@ -1,10 +1,8 @@
 //! The app registry: one row per product (tenant) and one row per Front inbox it owns, so an
 //! inbound event maps to its app by a primary-key lookup.
 
-use sqlx::Row;
-
 use crate::secrets::NewSecret;
-use crate::{Result, Store, StoreError, json_list, new_id, now_ms, on_pool};
+use crate::{Result, Store, StoreError, json_list, new_id, now_ms};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct App {
@@ -41,18 +39,13 @@ const COLUMNS: &str = "id, slug, name, front_inbox_ids, integration_url, front_r
 macro_rules! app_from_row {
     ($row:expr) => {{
         let row = $row;
-        App {
-            id: row.try_get("id")?,
-            slug: row.try_get("slug")?,
-            name: row.try_get("name")?,
-            front_inbox_ids: json_list(&row.try_get::<String, _>("front_inbox_ids")?)?,
-            integration_url: row.try_get("integration_url")?,
-            front_rule_webhooks: row.try_get("front_rule_webhooks")?,
-            stripe_account_id: row.try_get("stripe_account_id")?,
-            stripe_connected: row.try_get("stripe_connected")?,
-            escalation_slack_channel: row.try_get("escalation_slack_channel")?,
-            policy: row.try_get("policy")?,
-            created_at: row.try_get("created_at")?,
+        crate::from_columns! {
+            row, App {
+                id, slug, name,
+                front_inbox_ids: json_list(&row.try_get::<String, _>("front_inbox_ids")?)?,
+                integration_url, front_rule_webhooks, stripe_account_id, stripe_connected,
+                escalation_slack_channel, policy, created_at,
+            }
         }
     }};
 }
@@ -93,18 +86,7 @@ impl Store {
             .await
             .map_err(|e| conflict(e, format!("app {:?}", new.slug)))?;
             if let Some(s) = secret {
-                sqlx::query(crate::secrets::INSERT_SECRET)
-                    .bind(&s.id)
-                    .bind(&id)
-                    .bind(&s.purpose)
-                    .bind(s.version)
-                    .bind(&s.key_id)
-                    .bind(&s.wrapped_dek)
-                    .bind(&s.nonce)
-                    .bind(&s.ciphertext)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                crate::secrets::insert_secret!(tx, &id, s, now)?;
             }
             for inbox in &new.front_inbox_ids {
                 sqlx::query("INSERT INTO app_inboxes (inbox_id, app_id) VALUES ($1, $2)")
@@ -134,14 +116,8 @@ impl Store {
     }
 
     pub async fn app_by_slug(&self, slug: &str) -> Result<Option<App>> {
-        on_pool!(self.read_pool(), |p| {
-            let sql = format!("SELECT {COLUMNS} FROM apps WHERE slug = $1");
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(slug)
-                .fetch_optional(p)
-                .await?;
-            Ok(crate::map_row!(row, app_from_row))
-        })
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM apps WHERE slug = $1"));
+        crate::read_row!(self, sql, [slug], app_from_row)
     }
 
     /// Sets the app's Stripe account, escalation channel and policy (each only when given).
@@ -172,36 +148,21 @@ impl Store {
     }
 
     pub async fn app_by_id(&self, id: &str) -> Result<Option<App>> {
-        on_pool!(self.read_pool(), |p| {
-            let sql = format!("SELECT {COLUMNS} FROM apps WHERE id = $1");
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(id)
-                .fetch_optional(p)
-                .await?;
-            Ok(crate::map_row!(row, app_from_row))
-        })
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM apps WHERE id = $1"));
+        crate::read_row!(self, sql, [id], app_from_row)
     }
 
     /// The app that owns a Front inbox, if any.
     pub async fn app_for_inbox(&self, inbox_id: &str) -> Result<Option<App>> {
-        on_pool!(self.read_pool(), |p| {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM apps WHERE id = (SELECT app_id FROM app_inboxes WHERE inbox_id = $1)"
-            );
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(inbox_id)
-                .fetch_optional(p)
-                .await?;
-            Ok(crate::map_row!(row, app_from_row))
-        })
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM apps WHERE id = (SELECT app_id FROM app_inboxes WHERE inbox_id = $1)"
+        ));
+        crate::read_row!(self, sql, [inbox_id], app_from_row)
     }
 
     pub async fn list_apps(&self) -> Result<Vec<App>> {
-        on_pool!(self.read_pool(), |p| {
-            let sql = format!("SELECT {COLUMNS} FROM apps ORDER BY slug");
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?;
-            Ok(crate::map_rows!(rows, app_from_row))
-        })
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM apps ORDER BY slug"));
+        crate::read_rows!(self, sql, [], app_from_row)
     }
 }
 

@@ -3,9 +3,8 @@
 //! previous entry's hash, so editing or removing any row breaks every later link.
 
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
-use crate::{Result, Store, StoreError, on_pool};
+use crate::{Result, Store, StoreError};
 
 /// The hash the first entry chains from.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -74,17 +73,10 @@ const MAX_ATTEMPTS: usize = 20;
 macro_rules! audit_from_row {
     ($row:expr) => {{
         let r = $row;
-        $crate::AuditEntry {
-            seq: r.try_get("seq")?,
-            id: r.try_get("id")?,
-            at: r.try_get("at")?,
-            actor: r.try_get("actor")?,
-            action: r.try_get("action")?,
-            subject: r.try_get("subject")?,
-            trace_id: r.try_get("trace_id")?,
-            data: r.try_get("data")?,
-            prev_hash: r.try_get("prev_hash")?,
-            hash: r.try_get("hash")?,
+        $crate::from_columns! {
+            r, $crate::AuditEntry {
+                seq, id, at, actor, action, subject, trace_id, data, prev_hash, hash,
+            }
         }
     }};
 }
@@ -170,6 +162,27 @@ macro_rules! audit_in_tx {
     }};
 }
 
+/// A write that appends `$audit` in the same transaction, after `$body` has run with the
+/// transaction open as `$tx`: the change and the entry describing it commit together.
+/// Evaluates to the body's value once committed and durable.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! audited_write {
+    ($store:expr, $audit:expr, |$tx:ident| $body:block) => {{
+        let store: &$crate::Store = $store;
+        let audit: &$crate::NewAuditEntry = $audit;
+        let backend = store.backend();
+        let data = audit.data.to_string();
+        $crate::on_writer!(store, |p| {
+            let mut $tx = $crate::begin_write!(p, backend);
+            let out = $body;
+            $crate::audit_in_tx!(backend, $tx, audit, &data);
+            $tx.commit().await?;
+            Ok(out)
+        })
+    }};
+}
+
 impl Store {
     /// Appends an entry at the head of the chain. Two concurrent writers race for the same
     /// `seq` (the primary key); the loser re-reads the head and tries again.
@@ -218,14 +231,7 @@ impl Store {
                 i64::MIN,
             ),
         };
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(sql)
-                .bind(bound)
-                .bind(limit)
-                .fetch_all(p)
-                .await?;
-            Ok(crate::map_rows!(rows, audit_from_row))
-        })
+        crate::read_rows!(self, sql, [bound, limit], audit_from_row)
     }
 
     /// Walks the whole chain. Returns the number of entries and the first `seq` whose hash or

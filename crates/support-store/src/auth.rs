@@ -1,10 +1,8 @@
 //! Users, API tokens and dashboard sessions. Only hashes of tokens are stored: a leaked
 //! database does not hand out working credentials.
 
-use sqlx::Row;
-
 use crate::apps::conflict;
-use crate::{Result, Store, new_id, now_ms, on_pool};
+use crate::{Result, Store, new_id, now_ms};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -18,24 +16,13 @@ pub struct User {
 macro_rules! user_from_row {
     ($row:expr) => {{
         let row = $row;
-        User {
-            id: row.try_get("id")?,
-            email: row.try_get("email")?,
-            name: row.try_get("name")?,
-            role: row.try_get("role")?,
-            password_hash: row.try_get("password_hash")?,
-        }
+        crate::from_columns! { row, User { id, email, name, role, password_hash } }
     }};
 }
 
 impl Store {
     pub async fn count_users(&self) -> Result<i64> {
-        on_pool!(self.read_pool(), |p| Ok(sqlx::query(
-            "SELECT COUNT(*) FROM users"
-        )
-        .fetch_one(p)
-        .await?
-        .try_get(0)?))
+        crate::read_value!(self, "SELECT COUNT(*) FROM users", [])
     }
 
     /// Creates a user and, in the same transaction, an API token for it, so a first start
@@ -89,30 +76,16 @@ impl Store {
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
-        on_pool!(self.read_pool(), |p| {
-            let row = sqlx::query(
-                "SELECT id, email, name, role, password_hash FROM users WHERE email = $1",
-            )
-            .bind(email)
-            .fetch_optional(p)
-            .await?;
-            Ok(crate::map_row!(row, user_from_row))
-        })
+        let sql = "SELECT id, email, name, role, password_hash FROM users WHERE email = $1";
+        crate::read_row!(self, sql, [email], user_from_row)
     }
 
     /// The user behind an unrevoked API token (by the token's SHA-256 hex).
     pub async fn user_for_token(&self, token_hash: &str) -> Result<Option<User>> {
-        on_pool!(self.read_pool(), |p| {
-            let row = sqlx::query(
-                "SELECT u.id, u.email, u.name, u.role, u.password_hash FROM api_tokens t
+        let sql = "SELECT u.id, u.email, u.name, u.role, u.password_hash FROM api_tokens t
                  JOIN users u ON u.id = t.user_id
-                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
-            )
-            .bind(token_hash)
-            .fetch_optional(p)
-            .await?;
-            Ok(crate::map_row!(row, user_from_row))
-        })
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL";
+        crate::read_row!(self, sql, [token_hash], user_from_row)
     }
 
     pub async fn create_session(
@@ -137,18 +110,11 @@ impl Store {
 
     /// The user of a live (unexpired) session.
     pub async fn session_user(&self, token_hash: &str) -> Result<Option<User>> {
-        on_pool!(self.read_pool(), |p| {
-            let row = sqlx::query(
-                "SELECT u.id, u.email, u.name, u.role, u.password_hash FROM sessions s
+        let sql = "SELECT u.id, u.email, u.name, u.role, u.password_hash FROM sessions s
                  JOIN users u ON u.id = s.user_id
-                 WHERE s.token_hash = $1 AND s.expires_at > $2",
-            )
-            .bind(token_hash)
-            .bind(now_ms())
-            .fetch_optional(p)
-            .await?;
-            Ok(crate::map_row!(row, user_from_row))
-        })
+                 WHERE s.token_hash = $1 AND s.expires_at > $2";
+        let now = now_ms();
+        crate::read_row!(self, sql, [token_hash, now], user_from_row)
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {

@@ -49,15 +49,22 @@ const CONVERSATION_SELECT: &str = "SELECT c.id, a.slug AS app_slug, c.front_conv
 macro_rules! conversation_from_row {
     ($row:expr) => {{
         let row = $row;
-        Conversation {
-            id: row.try_get("id")?,
-            app_slug: row.try_get("app_slug")?,
-            front_conversation_id: row.try_get("front_conversation_id")?,
-            subject: row.try_get("subject")?,
-            customer_email: row.try_get("customer_email")?,
-            status: row.try_get("status")?,
-            message_count: row.try_get("message_count")?,
-            updated_at: row.try_get("updated_at")?,
+        crate::from_columns! {
+            row, Conversation {
+                id, app_slug, front_conversation_id, subject, customer_email, status, message_count,
+                updated_at,
+            }
+        }
+    }};
+}
+
+macro_rules! message_from_row {
+    ($row:expr) => {{
+        let r = $row;
+        crate::from_columns! {
+            r, Message {
+                id, front_message_id, direction, author, body, created_at,
+            }
         }
     }};
 }
@@ -114,14 +121,10 @@ impl Store {
 
     /// Most recently updated first.
     pub async fn list_conversations(&self, limit: i64) -> Result<Vec<Conversation>> {
-        let sql = format!("{CONVERSATION_SELECT} ORDER BY c.updated_at DESC, c.id DESC LIMIT $1");
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(limit)
-                .fetch_all(p)
-                .await?;
-            Ok(crate::map_rows!(rows, conversation_from_row))
-        })
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{CONVERSATION_SELECT} ORDER BY c.updated_at DESC, c.id DESC LIMIT $1"
+        ));
+        crate::read_rows!(self, sql, [limit], conversation_from_row)
     }
 
     /// The app's most recently updated conversation with this customer (email compared
@@ -131,18 +134,11 @@ impl Store {
         app_id: &str,
         email: &str,
     ) -> Result<Option<Conversation>> {
-        let sql = format!(
+        let sql = sqlx::AssertSqlSafe(format!(
             "{CONVERSATION_SELECT} WHERE c.app_id = $1 AND LOWER(c.customer_email) = LOWER($2)
              ORDER BY c.updated_at DESC, c.id DESC LIMIT 1"
-        );
-        on_pool!(self.read_pool(), |p| {
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(app_id)
-                .bind(email)
-                .fetch_optional(p)
-                .await?;
-            Ok(crate::map_row!(row, conversation_from_row))
-        })
+        ));
+        crate::read_row!(self, sql, [app_id, email], conversation_from_row)
     }
 
     /// A conversation by our id or by Front's id, with its messages oldest first.
@@ -164,18 +160,7 @@ impl Store {
             .bind(&conv.id)
             .fetch_all(p)
             .await?;
-            let mut msgs = Vec::with_capacity(rows.len());
-            for r in rows {
-                msgs.push(Message {
-                    id: r.try_get("id")?,
-                    front_message_id: r.try_get("front_message_id")?,
-                    direction: r.try_get("direction")?,
-                    author: r.try_get("author")?,
-                    body: r.try_get("body")?,
-                    created_at: r.try_get("created_at")?,
-                });
-            }
-            Ok(Some((conv, msgs)))
+            Ok(Some((conv, crate::map_rows!(rows, message_from_row))))
         })
     }
 }

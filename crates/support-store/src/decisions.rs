@@ -1,9 +1,7 @@
 //! Decisions: what the brain proposed and how routing and policy disposed, per inbound run,
 //! recorded with the audit entry that describes them in one transaction.
 
-use sqlx::Row;
-
-use crate::{NewAuditEntry, Result, Store, now_ms, on_pool};
+use crate::{NewAuditEntry, Result, Store, now_ms};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewDecision {
@@ -65,25 +63,12 @@ pub(crate) const DECISION_COLUMNS: &str = "d.id, d.conversation_id, d.category, 
 macro_rules! decision_from_row {
     ($row:expr) => {{
         let r = $row;
-        DecisionRow {
-            id: r.try_get("id")?,
-            conversation_id: r.try_get("conversation_id")?,
-            category: r.try_get("category")?,
-            routing: r.try_get("routing")?,
-            confidence: r.try_get("confidence")?,
-            brain: r.try_get("brain")?,
-            trace_id: r.try_get("trace_id")?,
-            created_at: r.try_get("created_at")?,
-            proposed_actions: r.try_get("proposed_actions")?,
-            model: r.try_get("model")?,
-            prompt_version: r.try_get("prompt_version")?,
-            policy_version: r.try_get("policy_version")?,
-            inputs_hash: r.try_get("inputs_hash")?,
-            latency_ms: r.try_get("latency_ms")?,
-            validation: r.try_get("validation")?,
-            context: r.try_get("context")?,
-            retrieved: r.try_get("retrieved")?,
-            signals: r.try_get("signals")?,
+        crate::from_columns! {
+            r, DecisionRow {
+                id, conversation_id, category, routing, confidence, brain, trace_id, created_at,
+                proposed_actions, model, prompt_version, policy_version, inputs_hash, latency_ms,
+                validation, context, retrieved, signals,
+            }
         }
     }};
 }
@@ -133,16 +118,10 @@ impl Store {
 
     /// A conversation's decisions, oldest first.
     pub async fn decisions_for(&self, conversation_id: &str) -> Result<Vec<DecisionRow>> {
-        let sql = format!(
+        let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM decisions d WHERE d.conversation_id = $1 ORDER BY d.created_at, d.id",
             DECISION_COLUMNS
-        );
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(conversation_id)
-                .fetch_all(p)
-                .await?;
-            Ok(crate::map_rows!(rows, decision_from_row))
-        })
+        ));
+        crate::read_rows!(self, sql, [conversation_id], decision_from_row)
     }
 }

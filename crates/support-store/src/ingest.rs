@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use crate::{Backend, Result, Store, new_id, now_ms, on_pool};
+use crate::{Result, Store, new_id, now_ms, on_pool};
 
 /// A verified inbound event in its versioned envelope.
 #[derive(Debug, Clone)]
@@ -51,6 +51,24 @@ pub struct OutboxItem {
     pub key: String,
     pub payload: String,
     pub attempts: i64,
+}
+
+macro_rules! inbound_summary_from_row {
+    ($row:expr) => {{
+        let r = $row;
+        crate::from_columns! {
+            r, InboundSummary {
+                id, source, dedupe_key, event_type, trust, received_at, state,
+            }
+        }
+    }};
+}
+
+macro_rules! outbox_from_row {
+    ($row:expr) => {{
+        let r = $row;
+        crate::from_columns! { r, OutboxItem { id, topic, key, payload, attempts } }
+    }};
 }
 
 impl Store {
@@ -144,13 +162,8 @@ impl Store {
     /// When the newest stored event from `source` occurred (epoch ms), if there is one: where
     /// reconciliation of missed webhooks starts looking.
     pub async fn latest_inbound_at(&self, source: &str) -> Result<Option<i64>> {
-        on_pool!(self.read_pool(), |p| {
-            let r = sqlx::query("SELECT MAX(occurred_at) FROM inbound_events WHERE source = $1")
-                .bind(source)
-                .fetch_one(p)
-                .await?;
-            Ok(r.try_get(0)?)
-        })
+        let sql = "SELECT MAX(occurred_at) FROM inbound_events WHERE source = $1";
+        crate::read_value!(self, sql, [source])
     }
 
     /// The newest stored events, newest first, with their processing state.
@@ -168,19 +181,7 @@ impl Store {
             .bind(i64::MAX)
             .fetch_all(p)
             .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(InboundSummary {
-                    id: r.try_get("id")?,
-                    source: r.try_get("source")?,
-                    dedupe_key: r.try_get("dedupe_key")?,
-                    event_type: r.try_get("event_type")?,
-                    trust: r.try_get("trust")?,
-                    received_at: r.try_get("received_at")?,
-                    state: r.try_get("state")?,
-                });
-            }
-            Ok(out)
+            Ok(crate::map_rows!(rows, inbound_summary_from_row))
         })
     }
 
@@ -218,10 +219,7 @@ impl Store {
     /// idempotent. Postgres uses `FOR UPDATE SKIP LOCKED`; SQLite has a single writer.
     pub async fn claim_outbox(&self, limit: i64, lease_ms: i64) -> Result<Vec<OutboxItem>> {
         let now = now_ms();
-        let lock = match self.backend() {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
+        let lock = self.skip_locked();
         let sql = format!(
             "UPDATE outbox SET lease_until = $1, attempts = attempts + 1
              WHERE id IN (SELECT id FROM outbox
@@ -237,16 +235,7 @@ impl Store {
                 .bind(limit)
                 .fetch_all(p)
                 .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(OutboxItem {
-                    id: r.try_get("id")?,
-                    topic: r.try_get("topic")?,
-                    key: r.try_get("key")?,
-                    payload: r.try_get("payload")?,
-                    attempts: r.try_get("attempts")?,
-                });
-            }
+            let mut out = crate::map_rows!(rows, outbox_from_row);
             out.sort_by(|a, b| a.id.cmp(&b.id));
             Ok(out)
         })
@@ -282,11 +271,10 @@ impl Store {
 
     /// Rows not yet done, due or not.
     pub async fn outbox_pending(&self) -> Result<i64> {
-        on_pool!(self.read_pool(), |p| Ok(sqlx::query(
-            "SELECT COUNT(*) FROM outbox WHERE done_at IS NULL"
+        crate::read_value!(
+            self,
+            "SELECT COUNT(*) FROM outbox WHERE done_at IS NULL",
+            []
         )
-        .fetch_one(p)
-        .await?
-        .try_get(0)?))
     }
 }

@@ -95,6 +95,63 @@ macro_rules! map_row {
     };
 }
 
+/// Builds the struct `$ty` from `$row`, each field read from the column of the same name,
+/// unless given as `field: expr` (a column that needs decoding; `expr` may use `$row`).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! from_columns {
+    ($row:ident, $ty:path { $($field:ident $(: $val:expr)?),* $(,)? }) => {{
+        use $crate::sqlx::Row as _;
+        $ty { $($field: $crate::from_columns!(@get $row, $field $(, $val)?)),* }
+    }};
+    (@get $row:ident, $field:ident) => {
+        $row.try_get(stringify!($field))?
+    };
+    (@get $row:ident, $field:ident, $val:expr) => {
+        $val
+    };
+}
+
+/// A plain read on the read pool: every row of `$sql` (the `$arg`s bound in order), mapped
+/// with a row-conversion macro.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! read_rows {
+    ($store:expr, $sql:expr, [$($arg:expr),* $(,)?], $from_row:ident) => {
+        $crate::read_rows!(@fetch $store, $sql, [$($arg),*], fetch_all, |rows| {
+            $crate::map_rows!(rows, $from_row)
+        })
+    };
+    (@fetch $store:expr, $sql:expr, [$($arg:expr),*], $fetch:ident, |$r:ident| $map:block) => {
+        $crate::on_pool!($store.read_pool(), |p| {
+            let $r = $crate::sqlx::query($sql)$(.bind($arg))*.$fetch(p).await?;
+            Ok($map)
+        })
+    };
+}
+
+/// [`read_rows!`] for at most one row.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! read_row {
+    ($store:expr, $sql:expr, [$($arg:expr),* $(,)?], $from_row:ident) => {
+        $crate::read_rows!(@fetch $store, $sql, [$($arg),*], fetch_optional, |row| {
+            $crate::map_row!(row, $from_row)
+        })
+    };
+}
+
+/// [`read_rows!`] for the first column of exactly one row (a count, a maximum).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! read_value {
+    ($store:expr, $sql:expr, [$($arg:expr),* $(,)?]) => {
+        $crate::read_rows!(@fetch $store, $sql, [$($arg),*], fetch_one, |row| {
+            $crate::sqlx::Row::try_get(&row, 0)?
+        })
+    };
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("unsupported database url {0:?}: use sqlite://PATH or postgres://…")]
@@ -277,6 +334,15 @@ impl Store {
         match self.pool {
             Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The locking clause of a claim's subquery: on Postgres concurrent claimers skip each
+    /// other's rows; SQLite has one writer and no such clause.
+    pub(crate) fn skip_locked(&self) -> &'static str {
+        match self.backend() {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
         }
     }
 

@@ -15,16 +15,11 @@ const ACTION_COLUMNS: &str = "a.id, a.app_id, a.conversation_id, a.kind, a.state
 macro_rules! conversation_summary {
     ($row:expr) => {{
         let r = $row;
-        ConversationSummary {
-            id: r.try_get("id")?,
-            front_conversation_id: r.try_get("front_conversation_id")?,
-            subject: r.try_get("subject")?,
-            customer_email: r.try_get("customer_email")?,
-            status: r.try_get("status")?,
-            created_at: r.try_get("created_at")?,
-            updated_at: r.try_get("updated_at")?,
-            message_count: r.try_get("message_count")?,
-            last_message_at: r.try_get("last_message_at")?,
+        crate::from_columns! {
+            r, ConversationSummary {
+                id, front_conversation_id, subject, customer_email, status, created_at, updated_at,
+                message_count, last_message_at,
+            }
         }
     }};
 }
@@ -59,10 +54,7 @@ impl Store {
         audit: &NewAuditEntry,
     ) -> Result<ActionRow> {
         let now = now_ms();
-        let backend = self.backend();
-        let data = audit.data.to_string();
-        crate::on_writer!(self, |p| {
-            let mut tx = crate::begin_write!(p, backend);
+        crate::audited_write!(self, audit, |tx| {
             sqlx::query(
                 "INSERT INTO actions (id, app_id, conversation_id, kind, state, idempotency_key, params, trace_id, requested_by, client_ref, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, 'proposed', $5, $6, $7, $8, $9, $10, $10)",
@@ -80,9 +72,6 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| crate::apps::conflict(e, format!("action with reference {client_ref}")))?;
-            crate::audit_in_tx!(backend, tx, audit, &data);
-            tx.commit().await?;
-            Ok(())
         })?;
         self.action(&a.id)
             .await?
@@ -91,14 +80,10 @@ impl Store {
 
     /// The action proposed under `client_ref`, if any.
     pub async fn action_by_client_ref(&self, client_ref: &str) -> Result<Option<ActionRow>> {
-        let sql = format!("SELECT {ACTION_COLUMNS} FROM actions a WHERE a.client_ref = $1");
-        on_pool!(self.read_pool(), |p| {
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(client_ref)
-                .fetch_optional(p)
-                .await?;
-            Ok(crate::map_row!(row, action_from_row))
-        })
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {ACTION_COLUMNS} FROM actions a WHERE a.client_ref = $1"
+        ));
+        crate::read_row!(self, sql, [client_ref], action_from_row)
     }
 
     /// The reference an action was proposed under, if any.
@@ -123,19 +108,11 @@ impl Store {
         email: &str,
         limit: i64,
     ) -> Result<Vec<ConversationSummary>> {
-        let sql = format!(
+        let sql = sqlx::AssertSqlSafe(format!(
             "{SUMMARY_SELECT} WHERE c.app_id = $1 AND LOWER(c.customer_email) = LOWER($2)
              ORDER BY c.updated_at DESC, c.id DESC LIMIT $3"
-        );
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(app_id)
-                .bind(email)
-                .bind(limit)
-                .fetch_all(p)
-                .await?;
-            Ok(crate::map_rows!(rows, conversation_summary))
-        })
+        ));
+        crate::read_rows!(self, sql, [app_id, email, limit], conversation_summary)
     }
 
     /// One app's conversations updated at or after `since`, oldest update first, after the
@@ -147,23 +124,18 @@ impl Store {
         after: Option<(i64, &str)>,
         limit: i64,
     ) -> Result<Vec<ConversationSummary>> {
-        let sql = format!(
+        let sql = sqlx::AssertSqlSafe(format!(
             "{SUMMARY_SELECT} WHERE c.app_id = $1 AND c.updated_at >= $2
                AND (c.updated_at > $3 OR (c.updated_at = $3 AND c.id > $4))
              ORDER BY c.updated_at, c.id LIMIT $5"
-        );
+        ));
         let (after_t, after_id) = after.unwrap_or((i64::MIN, ""));
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(app_id)
-                .bind(since)
-                .bind(after_t)
-                .bind(after_id)
-                .bind(limit)
-                .fetch_all(p)
-                .await?;
-            Ok(crate::map_rows!(rows, conversation_summary))
-        })
+        crate::read_rows!(
+            self,
+            sql,
+            [app_id, since, after_t, after_id, limit],
+            conversation_summary
+        )
     }
 
     /// How many of one app's conversations were created in `[since, until)`.
@@ -173,17 +145,8 @@ impl Store {
         since: i64,
         until: i64,
     ) -> Result<i64> {
-        on_pool!(self.read_pool(), |p| {
-            Ok(sqlx::query(
-            "SELECT COUNT(*) FROM conversations WHERE app_id = $1 AND created_at >= $2 AND created_at < $3"
-        )
-        .bind(app_id)
-        .bind(since)
-        .bind(until)
-        .fetch_one(p)
-        .await?
-        .try_get(0)?)
-        })
+        let sql = "SELECT COUNT(*) FROM conversations WHERE app_id = $1 AND created_at >= $2 AND created_at < $3";
+        crate::read_value!(self, sql, [app_id, since, until])
     }
 
     /// Decisions on one app's conversations made in `[since, until)`, oldest first.
@@ -194,22 +157,13 @@ impl Store {
         until: i64,
         limit: i64,
     ) -> Result<Vec<DecisionRow>> {
-        let sql = format!(
+        let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {DECISION_COLUMNS}
              FROM decisions d JOIN conversations c ON c.id = d.conversation_id
              WHERE c.app_id = $1 AND d.created_at >= $2 AND d.created_at < $3
              ORDER BY d.created_at, d.id LIMIT $4"
-        );
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(app_id)
-                .bind(since)
-                .bind(until)
-                .bind(limit)
-                .fetch_all(p)
-                .await?;
-            Ok(crate::map_rows!(rows, decision_from_row))
-        })
+        ));
+        crate::read_rows!(self, sql, [app_id, since, until, limit], decision_from_row)
     }
 
     /// One app's actions proposed in `[since, until)`, oldest first.
@@ -220,20 +174,11 @@ impl Store {
         until: i64,
         limit: i64,
     ) -> Result<Vec<ActionRow>> {
-        let sql = format!(
+        let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {ACTION_COLUMNS} FROM actions a WHERE a.app_id = $1 AND a.created_at >= $2 AND a.created_at < $3
              ORDER BY a.created_at, a.id LIMIT $4"
-        );
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(app_id)
-                .bind(since)
-                .bind(until)
-                .bind(limit)
-                .fetch_all(p)
-                .await?;
-            Ok(crate::map_rows!(rows, action_from_row))
-        })
+        ));
+        crate::read_rows!(self, sql, [app_id, since, until, limit], action_from_row)
     }
 
     /// Approval requests on one app's actions opened in `[since, until)`, oldest first.
@@ -243,20 +188,11 @@ impl Store {
         since: i64,
         until: i64,
     ) -> Result<Vec<ApprovalRow>> {
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(
-                "SELECT r.id, r.action_id, r.status, r.reason, r.approvers, r.decided_by, r.surface, r.decided_at, r.expires_at, r.created_at
+        let sql = "SELECT r.id, r.action_id, r.status, r.reason, r.approvers, r.decided_by, r.surface, r.decided_at, r.expires_at, r.created_at
                  FROM approval_requests r JOIN actions a ON a.id = r.action_id
                  WHERE a.app_id = $1 AND r.created_at >= $2 AND r.created_at < $3
-                 ORDER BY r.created_at, r.id",
-            )
-            .bind(app_id)
-            .bind(since)
-            .bind(until)
-            .fetch_all(p)
-            .await?;
-            Ok(crate::map_rows!(rows, approval_from_row))
-        })
+                 ORDER BY r.created_at, r.id";
+        crate::read_rows!(self, sql, [app_id, since, until], approval_from_row)
     }
 
     /// Audit entries about one app since `since`, oldest first: entries whose subject is the
@@ -269,9 +205,7 @@ impl Store {
         since: i64,
         limit: i64,
     ) -> Result<Vec<AuditEntry>> {
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(
-                "SELECT e.seq, e.id, e.at, e.actor, e.action, e.subject, e.trace_id, e.data, e.prev_hash, e.hash
+        let sql = "SELECT e.seq, e.id, e.at, e.actor, e.action, e.subject, e.trace_id, e.data, e.prev_hash, e.hash
                  FROM audit_entries e
                  WHERE e.at >= $1 AND (
                     e.subject = $2
@@ -280,15 +214,8 @@ impl Store {
                     OR e.trace_id IN (SELECT a.trace_id FROM actions a WHERE a.app_id = $3)
                     OR e.trace_id IN (SELECT d.trace_id FROM decisions d JOIN conversations c ON c.id = d.conversation_id WHERE c.app_id = $3)
                  )
-                 ORDER BY e.seq LIMIT $4",
-            )
-            .bind(since)
-            .bind(format!("app:{app_slug}"))
-            .bind(app_id)
-            .bind(limit)
-            .fetch_all(p)
-            .await?;
-            Ok(crate::map_rows!(rows, audit_from_row))
-        })
+                 ORDER BY e.seq LIMIT $4";
+        let subject = format!("app:{app_slug}");
+        crate::read_rows!(self, sql, [since, &subject, app_id, limit], audit_from_row)
     }
 }

@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use crate::{Result, Store, now_ms, on_pool};
+use crate::{Result, Store, now_ms};
 
 /// A sealed secret ready to insert. `id` and `version` are chosen by the caller because both
 /// are bound into the encryption's associated data.
@@ -40,23 +40,54 @@ const COLUMNS: &str =
 macro_rules! secret_from_row {
     ($row:expr) => {{
         let row = $row;
-        StoredSecret {
-            id: row.try_get("id")?,
-            app_id: row.try_get("app_id")?,
-            purpose: row.try_get("purpose")?,
-            version: row.try_get("version")?,
-            key_id: row.try_get("key_id")?,
-            wrapped_dek: row.try_get("wrapped_dek")?,
-            nonce: row.try_get("nonce")?,
-            ciphertext: row.try_get("ciphertext")?,
-            created_at: row.try_get("created_at")?,
-            retired_at: row.try_get("retired_at")?,
+        crate::from_columns! {
+            row, StoredSecret {
+                id, app_id, purpose, version, key_id, wrapped_dek, nonce, ciphertext, created_at,
+                retired_at,
+            }
         }
     }};
 }
 
 pub(crate) const INSERT_SECRET: &str = "INSERT INTO app_secrets (id, app_id, purpose, version, key_id, wrapped_dek, nonce, ciphertext, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+/// Inserts the sealed `$secret` for `$app_id` in the transaction `$tx`; evaluates to the
+/// statement's result, so each caller names its own conflict.
+macro_rules! insert_secret {
+    ($tx:ident, $app_id:expr, $secret:expr, $now:expr) => {{
+        let s: &$crate::NewSecret = $secret;
+        sqlx::query($crate::secrets::INSERT_SECRET)
+            .bind(&s.id)
+            .bind($app_id)
+            .bind(&s.purpose)
+            .bind(s.version)
+            .bind(&s.key_id)
+            .bind(&s.wrapped_dek)
+            .bind(&s.nonce)
+            .bind(&s.ciphertext)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await
+    }};
+}
+pub(crate) use insert_secret;
+
+/// Lets every live secret of `$purpose` expire at `$at`, never later than it already would.
+macro_rules! retire_secrets {
+    ($tx:ident, $app_id:expr, $purpose:expr, $at:expr) => {
+        sqlx::query(
+            "UPDATE app_secrets SET retired_at = $1
+             WHERE app_id = $2 AND purpose = $3 AND (retired_at IS NULL OR retired_at > $1)",
+        )
+        .bind($at)
+        .bind($app_id)
+        .bind($purpose)
+        .execute(&mut *$tx)
+        .await?
+    };
+}
+pub(crate) use retire_secrets;
 
 impl Store {
     /// Secrets of `purpose` that verify at `now`: the current one and any still in grace,
@@ -67,19 +98,11 @@ impl Store {
         purpose: &str,
         now: i64,
     ) -> Result<Vec<StoredSecret>> {
-        let sql = format!(
+        let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM app_secrets WHERE app_id = $1 AND purpose = $2
              AND (retired_at IS NULL OR retired_at > $3) ORDER BY version DESC"
-        );
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(app_id)
-                .bind(purpose)
-                .bind(now)
-                .fetch_all(p)
-                .await?;
-            Ok(crate::map_rows!(rows, secret_from_row))
-        })
+        ));
+        crate::read_rows!(self, sql, [app_id, purpose, now], secret_from_row)
     }
 
     /// The highest version of `purpose` ever stored for the app (0 if none).
@@ -109,27 +132,8 @@ impl Store {
         let now = now_ms();
         crate::on_writer!(self, |p| {
             let mut tx = p.begin().await?;
-            sqlx::query(
-                "UPDATE app_secrets SET retired_at = $1
-                 WHERE app_id = $2 AND purpose = $3 AND (retired_at IS NULL OR retired_at > $1)",
-            )
-            .bind(grace_until)
-            .bind(app_id)
-            .bind(&new.purpose)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(INSERT_SECRET)
-                .bind(&new.id)
-                .bind(app_id)
-                .bind(&new.purpose)
-                .bind(new.version)
-                .bind(&new.key_id)
-                .bind(&new.wrapped_dek)
-                .bind(&new.nonce)
-                .bind(&new.ciphertext)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
+            retire_secrets!(tx, app_id, &new.purpose, grace_until);
+            insert_secret!(tx, app_id, new, now)
                 .map_err(|e| crate::apps::conflict(e, format!("secret version {}", new.version)))?;
             tx.commit().await?;
             Ok(())
@@ -138,11 +142,8 @@ impl Store {
 
     /// Every stored secret (for re-wrapping under a new master key).
     pub async fn all_secrets(&self) -> Result<Vec<StoredSecret>> {
-        let sql = format!("SELECT {COLUMNS} FROM app_secrets ORDER BY id");
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?;
-            Ok(crate::map_rows!(rows, secret_from_row))
-        })
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM app_secrets ORDER BY id"));
+        crate::read_rows!(self, sql, [], secret_from_row)
     }
 
     /// Replaces a secret's wrapped data key (master key rotation). The ciphertext is untouched;
@@ -171,12 +172,7 @@ impl Store {
 
     /// How many secrets are still wrapped under `key_id`.
     pub async fn secrets_under_key(&self, key_id: &str) -> Result<i64> {
-        on_pool!(self.read_pool(), |p| Ok(sqlx::query(
-            "SELECT COUNT(*) FROM app_secrets WHERE key_id = $1"
-        )
-        .bind(key_id)
-        .fetch_one(p)
-        .await?
-        .try_get(0)?))
+        let sql = "SELECT COUNT(*) FROM app_secrets WHERE key_id = $1";
+        crate::read_value!(self, sql, [key_id])
     }
 }

@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use crate::secrets::{INSERT_SECRET, NewSecret};
+use crate::secrets::{NewSecret, insert_secret, retire_secrets};
 use crate::{NewAuditEntry, Result, Store, StoreError, now_ms, on_pool};
 
 /// `app_secrets.purpose` of the sealed Connect OAuth response.
@@ -55,16 +55,10 @@ pub struct StripeRefundRecord {
 macro_rules! refund_from_row {
     ($row:expr) => {{
         let r = $row;
-        StripeRefundRecord {
-            refund_id: r.try_get("refund_id")?,
-            app_id: r.try_get("app_id")?,
-            account: r.try_get("account")?,
-            charge_id: r.try_get("charge_id")?,
-            amount: r.try_get("amount")?,
-            currency: r.try_get("currency")?,
-            status: r.try_get("status")?,
-            action_id: r.try_get("action_id")?,
-            origin: r.try_get("origin")?,
+        crate::from_columns! {
+            r, StripeRefundRecord {
+                refund_id, app_id, account, charge_id, amount, currency, status, action_id, origin,
+            }
         }
     }};
 }
@@ -80,10 +74,7 @@ impl Store {
         expires_at: i64,
         audit: &NewAuditEntry,
     ) -> Result<()> {
-        let backend = self.backend();
-        let data = audit.data.to_string();
-        crate::on_writer!(self, |p| {
-            let mut tx = crate::begin_write!(p, backend);
+        crate::audited_write!(self, audit, |tx| {
             sqlx::query(
                 "INSERT INTO stripe_oauth_states (state_hash, app_id, user_id, created_at, expires_at)
                  VALUES ($1, $2, $3, $4, $5)",
@@ -95,9 +86,6 @@ impl Store {
             .bind(expires_at)
             .execute(&mut *tx)
             .await?;
-            crate::audit_in_tx!(backend, tx, audit, &data);
-            tx.commit().await?;
-            Ok(())
         })
     }
 
@@ -150,10 +138,7 @@ impl Store {
         audit: &NewAuditEntry,
     ) -> Result<()> {
         let now = now_ms();
-        let backend = self.backend();
-        let data = audit.data.to_string();
-        crate::on_writer!(self, |p| {
-            let mut tx = crate::begin_write!(p, backend);
+        crate::audited_write!(self, audit, |tx| {
             let holder = sqlx::query(
                 "SELECT id, slug, stripe_connected FROM apps WHERE stripe_account_id = $1 AND id <> $2",
             )
@@ -186,33 +171,10 @@ impl Store {
             .bind(app_id)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
-                "UPDATE app_secrets SET retired_at = $1
-                 WHERE app_id = $2 AND purpose = $3 AND (retired_at IS NULL OR retired_at > $1)",
-            )
-            .bind(now)
-            .bind(app_id)
-            .bind(CONNECT_SECRET_PURPOSE)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(INSERT_SECRET)
-                .bind(&sealed.id)
-                .bind(app_id)
-                .bind(&sealed.purpose)
-                .bind(sealed.version)
-                .bind(&sealed.key_id)
-                .bind(&sealed.wrapped_dek)
-                .bind(&sealed.nonce)
-                .bind(&sealed.ciphertext)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| {
-                    crate::apps::conflict(e, format!("secret version {}", sealed.version))
-                })?;
-            crate::audit_in_tx!(backend, tx, audit, &data);
-            tx.commit().await?;
-            Ok(())
+            retire_secrets!(tx, app_id, CONNECT_SECRET_PURPOSE, now);
+            insert_secret!(tx, app_id, sealed, now).map_err(|e| {
+                crate::apps::conflict(e, format!("secret version {}", sealed.version))
+            })?;
         })
     }
 
@@ -225,10 +187,7 @@ impl Store {
         audit: &NewAuditEntry,
     ) -> Result<bool> {
         let now = now_ms();
-        let backend = self.backend();
-        let data = audit.data.to_string();
-        crate::on_writer!(self, |p| {
-            let mut tx = crate::begin_write!(p, backend);
+        crate::audited_write!(self, audit, |tx| {
             let n = sqlx::query(
                 "UPDATE apps SET stripe_connected = FALSE, updated_at = $1 WHERE id = $2 AND stripe_connected",
             )
@@ -237,18 +196,8 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            sqlx::query(
-                "UPDATE app_secrets SET retired_at = $1
-                 WHERE app_id = $2 AND purpose = $3 AND (retired_at IS NULL OR retired_at > $1)",
-            )
-            .bind(now)
-            .bind(app_id)
-            .bind(CONNECT_SECRET_PURPOSE)
-            .execute(&mut *tx)
-            .await?;
-            crate::audit_in_tx!(backend, tx, audit, &data);
-            tx.commit().await?;
-            Ok(n == 1)
+            retire_secrets!(tx, app_id, CONNECT_SECRET_PURPOSE, now);
+            n == 1
         })
     }
 
@@ -311,16 +260,9 @@ impl Store {
         &self,
         charge_id: &str,
     ) -> Result<Vec<StripeRefundRecord>> {
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(
-                "SELECT refund_id, app_id, account, charge_id, amount, currency, status, action_id, origin
-                 FROM stripe_refunds WHERE charge_id = $1 ORDER BY first_seen_at, refund_id",
-            )
-            .bind(charge_id)
-            .fetch_all(p)
-            .await?;
-            Ok(crate::map_rows!(rows, refund_from_row))
-        })
+        let sql = "SELECT refund_id, app_id, account, charge_id, amount, currency, status, action_id, origin
+                 FROM stripe_refunds WHERE charge_id = $1 ORDER BY first_seen_at, refund_id";
+        crate::read_rows!(self, sql, [charge_id], refund_from_row)
     }
 
     /// Refund actions of `app_id` whose frozen parameters name `charge_id`, newest first.

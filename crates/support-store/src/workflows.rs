@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use crate::{Backend, Result, Store, new_id, now_ms, on_pool};
+use crate::{Result, Store, new_id, now_ms, on_pool};
 
 /// Run statuses. `waiting` has no due time (a promise will wake it); `dead` exhausted a
 /// step's attempts and needs an operator.
@@ -95,23 +95,33 @@ const RUN_COLUMNS: &str = "id, kind, key, status, input, state, output, attempts
 macro_rules! run_from_row {
     ($row:expr) => {{
         let r = $row;
-        RunRow {
-            id: r.try_get("id")?,
-            kind: r.try_get("kind")?,
-            key: r.try_get("key")?,
-            status: r.try_get("status")?,
-            input: r.try_get("input")?,
-            state: r.try_get("state")?,
-            output: r.try_get("output")?,
-            attempts: r.try_get("attempts")?,
-            next_run_at: r.try_get("next_run_at")?,
-            last_error: r.try_get("last_error")?,
-            lock_key: r.try_get("lock_key")?,
-            trace_id: r.try_get("trace_id")?,
-            created_at: r.try_get("created_at")?,
-            started_at: r.try_get("started_at")?,
-            finished_at: r.try_get("finished_at")?,
+        crate::from_columns! {
+            r, RunRow {
+                id, kind, key, status, input, state, output, attempts, next_run_at, last_error,
+                lock_key, trace_id, created_at, started_at, finished_at,
+            }
         }
+    }};
+}
+
+macro_rules! step_attempt_from_row {
+    ($row:expr) => {{
+        let r = $row;
+        crate::from_columns! { r, StepAttempt { step, attempts, last_error } }
+    }};
+}
+
+macro_rules! step_from_row {
+    ($row:expr) => {{
+        let r = $row;
+        crate::from_columns! { r, StepRow { step, result, created_at } }
+    }};
+}
+
+macro_rules! alert_from_row {
+    ($row:expr) => {{
+        let r = $row;
+        crate::from_columns! { r, AlertRow { id, kind, subject, message, created_at } }
     }};
 }
 
@@ -184,24 +194,14 @@ impl Store {
             "SELECT {RUN_COLUMNS} FROM workflow_runs WHERE kind = $1 AND key LIKE $2 ORDER BY created_at DESC, id DESC LIMIT 1"
         );
         let pattern = format!("{}%", prefix.replace('%', "\\%").replace('_', "\\_"));
-        let sql = sql.replace("LIKE $2", "LIKE $2 ESCAPE '\\'");
-        on_pool!(self.read_pool(), |p| {
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(kind)
-                .bind(&pattern)
-                .fetch_optional(p)
-                .await?;
-            Ok(crate::map_row!(row, run_from_row))
-        })
+        let sql = sqlx::AssertSqlSafe(sql.replace("LIKE $2", "LIKE $2 ESCAPE '\\'"));
+        crate::read_row!(self, sql, [kind, &pattern], run_from_row)
     }
 
     /// Leases up to `limit` runs that are due. A crashed executor's lease expires and the run
     /// is claimed again and replayed from its journal.
     pub async fn wf_claim(&self, limit: i64, lease_ms: i64, now: i64) -> Result<Vec<RunRow>> {
-        let lock = match self.backend() {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
+        let lock = self.skip_locked();
         let sql = format!(
             "UPDATE workflow_runs SET lease_until = $1, status = 'running', attempts = attempts + 1,
                     started_at = COALESCE(started_at, $2), updated_at = $2
@@ -218,10 +218,7 @@ impl Store {
                 .bind(limit)
                 .fetch_all(p)
                 .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(run_from_row!(r));
-            }
+            let mut out = crate::map_rows!(rows, run_from_row);
             out.sort_by(|a, b| a.next_run_at.cmp(&b.next_run_at).then(a.id.cmp(&b.id)));
             Ok(out)
         })
@@ -347,23 +344,8 @@ impl Store {
     }
 
     pub async fn wf_step_attempts(&self, run_id: &str) -> Result<Vec<StepAttempt>> {
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(
-                "SELECT step, attempts, last_error FROM workflow_step_attempts WHERE run_id = $1 ORDER BY step",
-            )
-            .bind(run_id)
-            .fetch_all(p)
-            .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(StepAttempt {
-                    step: r.try_get(0)?,
-                    attempts: r.try_get(1)?,
-                    last_error: r.try_get(2)?,
-                });
-            }
-            Ok(out)
-        })
+        let sql = "SELECT step, attempts, last_error FROM workflow_step_attempts WHERE run_id = $1 ORDER BY step";
+        crate::read_rows!(self, sql, [run_id], step_attempt_from_row)
     }
 
     /// Saves the run's workflow state (JSON).
@@ -479,75 +461,39 @@ impl Store {
     }
 
     pub async fn wf_get(&self, run_id: &str) -> Result<Option<RunRow>> {
-        let sql = format!("SELECT {RUN_COLUMNS} FROM workflow_runs WHERE id = $1");
-        on_pool!(self.read_pool(), |p| {
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(run_id)
-                .fetch_optional(p)
-                .await?;
-            Ok(crate::map_row!(row, run_from_row))
-        })
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {RUN_COLUMNS} FROM workflow_runs WHERE id = $1"
+        ));
+        crate::read_row!(self, sql, [run_id], run_from_row)
     }
 
     pub async fn wf_by_key(&self, kind: &str, key: &str) -> Result<Option<RunRow>> {
-        let sql = format!("SELECT {RUN_COLUMNS} FROM workflow_runs WHERE kind = $1 AND key = $2");
-        on_pool!(self.read_pool(), |p| {
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(kind)
-                .bind(key)
-                .fetch_optional(p)
-                .await?;
-            Ok(crate::map_row!(row, run_from_row))
-        })
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {RUN_COLUMNS} FROM workflow_runs WHERE kind = $1 AND key = $2"
+        ));
+        crate::read_row!(self, sql, [kind, key], run_from_row)
     }
 
     /// Runs, newest first, optionally of one status.
     pub async fn wf_list(&self, status: Option<&str>, limit: i64) -> Result<Vec<RunRow>> {
-        let sql = format!(
+        let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {RUN_COLUMNS} FROM workflow_runs WHERE ($1 = '' OR status = $1) ORDER BY created_at DESC, id DESC LIMIT $2"
-        );
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(status.unwrap_or(""))
-                .bind(limit)
-                .fetch_all(p)
-                .await?;
-            Ok(crate::map_rows!(rows, run_from_row))
-        })
+        ));
+        let status = status.unwrap_or("");
+        crate::read_rows!(self, sql, [status, limit], run_from_row)
     }
 
     /// Runs whose trace id is `trace_id`, oldest first.
     pub async fn wf_by_trace(&self, trace_id: &str) -> Result<Vec<RunRow>> {
-        let sql = format!(
+        let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {RUN_COLUMNS} FROM workflow_runs WHERE trace_id = $1 ORDER BY created_at, id"
-        );
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(trace_id)
-                .fetch_all(p)
-                .await?;
-            Ok(crate::map_rows!(rows, run_from_row))
-        })
+        ));
+        crate::read_rows!(self, sql, [trace_id], run_from_row)
     }
 
     pub async fn wf_steps(&self, run_id: &str) -> Result<Vec<StepRow>> {
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(
-                "SELECT step, result, created_at FROM workflow_steps WHERE run_id = $1 ORDER BY created_at, step",
-            )
-            .bind(run_id)
-            .fetch_all(p)
-            .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(StepRow {
-                    step: r.try_get(0)?,
-                    result: r.try_get(1)?,
-                    created_at: r.try_get(2)?,
-                });
-            }
-            Ok(out)
-        })
+        let sql = "SELECT step, result, created_at FROM workflow_steps WHERE run_id = $1 ORDER BY created_at, step";
+        crate::read_rows!(self, sql, [run_id], step_from_row)
     }
 
     /// Puts a dead run back in the queue with fresh step attempt budgets. False unless dead.
@@ -576,15 +522,8 @@ impl Store {
 
     /// Runs that are due at `now` and not finished (work a test must not leave behind).
     pub async fn wf_due_count(&self, now: i64) -> Result<i64> {
-        on_pool!(self.read_pool(), |p| {
-            Ok(sqlx::query(
-            "SELECT COUNT(*) FROM workflow_runs WHERE status IN ('pending', 'running', 'retrying', 'sleeping', 'waiting') AND next_run_at <= $1"
-        )
-        .bind(now)
-        .fetch_one(p)
-        .await?
-        .try_get(0)?)
-        })
+        let sql = "SELECT COUNT(*) FROM workflow_runs WHERE status IN ('pending', 'running', 'retrying', 'sleeping', 'waiting') AND next_run_at <= $1";
+        crate::read_value!(self, sql, [now])
     }
 
     pub async fn alert(&self, kind: &str, subject: &str, message: &str) -> Result<()> {
@@ -604,24 +543,7 @@ impl Store {
     }
 
     pub async fn alerts(&self, limit: i64) -> Result<Vec<AlertRow>> {
-        on_pool!(self.read_pool(), |p| {
-            let rows = sqlx::query(
-                "SELECT id, kind, subject, message, created_at FROM alerts ORDER BY created_at DESC, id DESC LIMIT $1",
-            )
-            .bind(limit)
-            .fetch_all(p)
-            .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(AlertRow {
-                    id: r.try_get(0)?,
-                    kind: r.try_get(1)?,
-                    subject: r.try_get(2)?,
-                    message: r.try_get(3)?,
-                    created_at: r.try_get(4)?,
-                });
-            }
-            Ok(out)
-        })
+        let sql = "SELECT id, kind, subject, message, created_at FROM alerts ORDER BY created_at DESC, id DESC LIMIT $1";
+        crate::read_rows!(self, sql, [limit], alert_from_row)
     }
 }

@@ -144,16 +144,24 @@ async fn expired_leases_are_reclaimed(store: Store) {
     assert_eq!(second[0].attempts, 2);
 }
 
+/// An app with no integration that takes signed (not rule) webhooks.
+fn new_app(slug: &str, name: &str, inboxes: &[&str]) -> NewApp {
+    NewApp {
+        slug: slug.into(),
+        name: name.into(),
+        front_inbox_ids: inboxes.iter().map(|&i| i.into()).collect(),
+        integration_url: None,
+        front_rule_webhooks: false,
+    }
+}
+
 both!(apps_register_and_own_inboxes);
 async fn apps_register_and_own_inboxes(store: Store) {
     let app = store
         .create_app(
             &NewApp {
-                slug: "first-app".into(),
-                name: "First App".into(),
-                front_inbox_ids: vec!["inb_1".into(), "inb_2".into()],
                 integration_url: Some("http://127.0.0.1:1/api/support".into()),
-                front_rule_webhooks: false,
+                ..new_app("first-app", "First App", &["inb_1", "inb_2"])
             },
             None,
         )
@@ -174,16 +182,7 @@ async fn apps_register_and_own_inboxes(store: Store) {
     assert_eq!(store.app_for_inbox("inb_x").await.expect("inbox"), None);
 
     let dup_slug = store
-        .create_app(
-            &NewApp {
-                slug: "first-app".into(),
-                name: "Again".into(),
-                front_inbox_ids: vec!["inb_3".into()],
-                integration_url: None,
-                front_rule_webhooks: false,
-            },
-            None,
-        )
+        .create_app(&new_app("first-app", "Again", &["inb_3"]), None)
         .await;
     assert!(
         matches!(dup_slug, Err(StoreError::Conflict(ref w)) if w.contains("first-app")),
@@ -193,16 +192,7 @@ async fn apps_register_and_own_inboxes(store: Store) {
     assert_eq!(store.app_for_inbox("inb_3").await.expect("inbox"), None);
 
     let dup_inbox = store
-        .create_app(
-            &NewApp {
-                slug: "second-app".into(),
-                name: "Second".into(),
-                front_inbox_ids: vec!["inb_1".into()],
-                integration_url: None,
-                front_rule_webhooks: false,
-            },
-            None,
-        )
+        .create_app(&new_app("second-app", "Second", &["inb_1"]), None)
         .await;
     assert!(
         matches!(dup_inbox, Err(StoreError::Conflict(ref w)) if w.contains("inb_1")),
@@ -447,11 +437,8 @@ async fn secrets_rotate_with_a_grace_period(store: Store) {
     let app = store
         .create_app(
             &NewApp {
-                slug: "sec-app".into(),
-                name: "Sec".into(),
-                front_inbox_ids: vec![],
-                integration_url: None,
                 front_rule_webhooks: true,
+                ..new_app("sec-app", "Sec", &[])
             },
             Some(&sealed("s1", 1)),
         )

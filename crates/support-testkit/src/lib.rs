@@ -98,6 +98,13 @@ impl TestApp {
         Self::spawn_with(db, Some(clock_ms)).await
     }
 
+    /// On SQLite with the clock pinned at the current time.
+    pub async fn spawn_pinned() -> Self {
+        Self::spawn_with_clock(Db::Sqlite, wall_ms())
+            .await
+            .expect("sqlite is always available")
+    }
+
     async fn spawn_with(db: Db, clock_ms: Option<i64>) -> Option<Self> {
         Self::spawn_configured(db, clock_ms, |_| {}).await
     }
@@ -252,6 +259,23 @@ impl TestApp {
             .expect("register app")
     }
 
+    /// [`TestApp::register_app`], then connected to Stripe `account` with escalations to
+    /// `escalation_channel` when given. Returns the row as registered (before the settings).
+    pub async fn register_app_on_stripe(
+        &self,
+        slug: &str,
+        account: &str,
+        escalation_channel: Option<&str>,
+    ) -> support_store::App {
+        let app = self.register_app(slug).await;
+        self.state
+            .store
+            .update_app_settings(&app.id, Some(account), escalation_channel, None)
+            .await
+            .expect("settings");
+        app
+    }
+
     /// Registers an app (owning no inbox) whose live signing secrets are exactly `secrets`,
     /// current first (two entries = a rotation in progress).
     pub async fn register_app_with_secrets(
@@ -330,6 +354,25 @@ impl TestApp {
             .expect("request")
     }
 
+    /// `GET` with no credentials (health probes, the dashboard's redirects).
+    pub async fn get_anon(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `GET` with a dashboard session cookie (`name=value`).
+    pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// `GET` with the admin token, asserting 200 and decoding the body.
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> T {
         let resp = self.get(path).await;
@@ -350,19 +393,35 @@ impl TestApp {
             .expect("request")
     }
 
+    /// `POST` of the raw `body` with exactly `headers` and no credentials, as a webhook
+    /// sender would.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> reqwest::Response {
+        let mut req = self.http.post(format!("{}{path}", self.url));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req.body(body.to_vec()).send().await.expect("request")
+    }
+
     /// `POST /webhooks/front` with `body` signed now by the fake Front's secret.
     pub async fn post_front_webhook(&self, body: &[u8]) -> reqwest::Response {
         let ts = support_store::now_ms();
         let sig = support_signing::front::sign(self.front_app_secret.as_bytes(), ts, body);
-        self.http
-            .post(format!("{}/webhooks/front", self.url))
-            .header("content-type", "application/json")
-            .header("x-front-signature", sig)
-            .header("x-front-request-timestamp", ts.to_string())
-            .body(body.to_vec())
-            .send()
-            .await
-            .expect("request")
+        self.post_raw(
+            "/webhooks/front",
+            &[
+                ("content-type", "application/json"),
+                ("x-front-signature", &sig),
+                ("x-front-request-timestamp", &ts.to_string()),
+            ],
+            body,
+        )
+        .await
     }
 
     /// `POST /webhooks/stripe` with `event` signed (at the platform's clock) by the Stripe
@@ -374,17 +433,18 @@ impl TestApp {
             .as_ref()
             .map_or_else(support_store::now_ms, |c| c.now_ms())
             / 1000;
-        self.http
-            .post(format!("{}/webhooks/stripe", self.url))
-            .header("content-type", "application/json")
-            .header(
-                "stripe-signature",
-                support_signing::stripe::header(STRIPE_WEBHOOK_SECRET.as_bytes(), now, &body),
-            )
-            .body(body)
-            .send()
-            .await
-            .expect("request")
+        self.post_raw(
+            "/webhooks/stripe",
+            &[
+                ("content-type", "application/json"),
+                (
+                    "stripe-signature",
+                    &support_signing::stripe::header(STRIPE_WEBHOOK_SECRET.as_bytes(), now, &body),
+                ),
+            ],
+            &body,
+        )
+        .await
     }
 
     /// `POST /webhooks/slack/interactions` with `payload` (form-encoded as Slack does),
@@ -398,29 +458,31 @@ impl TestApp {
             / 1000;
         let sig =
             support_signing::slack::sign(SLACK_SIGNING_SECRET.as_bytes(), now, body.as_bytes());
+        self.post_raw(
+            "/webhooks/slack/interactions",
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                (support_signing::slack::SIGNATURE_HEADER, &sig),
+                (support_signing::slack::TIMESTAMP_HEADER, &now.to_string()),
+            ],
+            body.as_bytes(),
+        )
+        .await
+    }
+
+    /// `POST /login` as the admin with `password`.
+    pub async fn login(&self, password: &str) -> reqwest::Response {
         self.http
-            .post(format!("{}/webhooks/slack/interactions", self.url))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header(support_signing::slack::SIGNATURE_HEADER, sig)
-            .header(support_signing::slack::TIMESTAMP_HEADER, now.to_string())
-            .body(body)
+            .post(format!("{}/login", self.url))
+            .form(&[("email", self.admin_email.as_str()), ("password", password)])
             .send()
             .await
-            .expect("request")
+            .expect("login")
     }
 
     /// Logs the admin in to the dashboard; returns the `name=value` session cookie.
     pub async fn dashboard_session(&self) -> String {
-        let ok = self
-            .http
-            .post(format!("{}/login", self.url))
-            .form(&[
-                ("email", self.admin_email.as_str()),
-                ("password", self.admin_password.as_str()),
-            ])
-            .send()
-            .await
-            .expect("login");
+        let ok = self.login(&self.admin_password).await;
         assert_eq!(ok.status(), 303, "dashboard login");
         ok.headers()["set-cookie"]
             .to_str()
@@ -437,29 +499,7 @@ impl TestApp {
     /// `foreign` ones on another connected account. Keep the returned app running.
     pub async fn connect_first_app(&self, foreign: &[&str]) -> FirstApp {
         let secret = "e2e-shared-secret-0123456789abcdef0123456789abcdef";
-        let shop = FirstApp::start(FirstAppConfig::new(
-            self.dir().join("shop.db"),
-            vec![secret.into()],
-        ))
-        .await
-        .expect("first app");
-        let id = support_store::new_id();
-        let sealed = self.state.secrets.seal(&id, 1, secret).expect("seal");
-        self.state
-            .store
-            .create_app_with_id(
-                &id,
-                &support_store::NewApp {
-                    slug: "first-app".into(),
-                    name: "First App".into(),
-                    front_inbox_ids: vec![INBOX.into()],
-                    integration_url: Some(shop.support_url()),
-                    front_rule_webhooks: false,
-                },
-                Some(&sealed),
-            )
-            .await
-            .expect("register");
+        let (shop, id) = self.start_first_app(secret, &[INBOX]).await;
         self.state
             .store
             .update_app_settings(&id, Some(FIRST_APP_ACCOUNT), Some("C0ESCALATIONS"), None)
@@ -487,6 +527,35 @@ impl TestApp {
             }
         }
         shop
+    }
+
+    /// Starts the example app on its own SQLite with the shared `secret` and registers it as
+    /// `first-app` owning `inboxes`. Returns the running app and its id; keep it running.
+    pub async fn start_first_app(&self, secret: &str, inboxes: &[&str]) -> (FirstApp, String) {
+        let shop = FirstApp::start(FirstAppConfig::new(
+            self.dir().join("shop.db"),
+            vec![secret.into()],
+        ))
+        .await
+        .expect("first app");
+        let id = support_store::new_id();
+        let sealed = self.state.secrets.seal(&id, 1, secret).expect("seal");
+        self.state
+            .store
+            .create_app_with_id(
+                &id,
+                &support_store::NewApp {
+                    slug: "first-app".into(),
+                    name: "First App".into(),
+                    front_inbox_ids: inboxes.iter().map(|&i| i.into()).collect(),
+                    integration_url: Some(shop.support_url()),
+                    front_rule_webhooks: false,
+                },
+                Some(&sealed),
+            )
+            .await
+            .expect("register");
+        (shop, id)
     }
 
     /// A customer writes; runs everything it leads to (past the debounce, so the clock must
@@ -551,14 +620,55 @@ impl TestApp {
 
     /// Our id of a conversation, by Front's (or our) id; panics if there is none.
     pub async fn conversation_id(&self, front_conversation: &str) -> String {
-        let (c, _) = self
-            .state
+        self.conversation(front_conversation).await.0.id
+    }
+
+    /// A conversation, by Front's (or our) id, with its messages oldest first; panics if
+    /// there is none.
+    pub async fn conversation(
+        &self,
+        front_conversation: &str,
+    ) -> (support_store::Conversation, Vec<support_store::Message>) {
+        self.state
             .store
             .conversation(front_conversation)
             .await
             .expect("conversation")
-            .expect("exists");
-        c.id
+            .expect("exists")
+    }
+
+    /// The approval request of an action; panics if there is none.
+    pub async fn approval(&self, action_id: &str) -> support_store::actions::ApprovalRow {
+        self.state
+            .store
+            .approval_for(action_id)
+            .await
+            .expect("approval")
+            .unwrap_or_else(|| panic!("no approval request for {action_id}"))
+    }
+
+    /// How many events from `source` were stored, and how many outbox rows point at them.
+    pub async fn inbound_counts(&self, source: &str) -> (i64, i64) {
+        self.state
+            .store
+            .inbound_counts(source)
+            .await
+            .expect("inbound counts")
+    }
+
+    /// The newest 500 audit entries, newest first.
+    pub async fn audit_log(&self) -> Vec<support_store::AuditEntry> {
+        self.state.store.list_audit(500).await.expect("audit")
+    }
+
+    /// How many write (`POST`) requests the fake Stripe received.
+    pub fn stripe_posts(&self) -> usize {
+        posts(self.stripe.request_log())
+    }
+
+    /// How many write (`POST`) requests the fake Front received.
+    pub fn front_posts(&self) -> usize {
+        posts(self.front.request_log())
     }
 
     /// The decisions of a conversation (by Front's id), oldest first.
@@ -671,6 +781,10 @@ macro_rules! both {
             }
         }
     };
+}
+
+fn posts(log: Vec<support_fakes::RequestRecord>) -> usize {
+    log.into_iter().filter(|r| r.method == "POST").count()
 }
 
 /// Wall-clock milliseconds (for pinning a TestApp's clock at "now").

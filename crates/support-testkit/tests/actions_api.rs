@@ -35,7 +35,7 @@ async fn an_operator_refund_runs_once_through_the_ledger(app: &TestApp) {
     let a: ProposedAction = r.json().await.expect("json");
     assert_eq!(a.state, "proposed");
     app.drain().await;
-    let row = app.state.store.action(&a.id).await.expect("a").expect("a");
+    let row = app.action(&a.id).await;
     assert_eq!(row.state, "succeeded");
     assert_eq!(app.stripe.refund_count(), 1);
     assert_eq!(app.stripe.post_count_for_key(&a.idempotency_key), 1);
@@ -97,13 +97,7 @@ async fn approvals_over_the_api(app: &TestApp) {
     assert_eq!(r.status(), 403);
 
     // Someone else's approval; the admin is a listed approver.
-    let row = app
-        .state
-        .store
-        .action(&own.id)
-        .await
-        .expect("a")
-        .expect("a");
+    let row = app.action(&own.id).await;
     assert_eq!(row.state, "proposed", "a refused decision changes nothing");
     support_store::on_pool!(app.state.store.pool(), |p| {
         support_store::sqlx::query("UPDATE actions SET requested_by = 'agent' WHERE id = $1")
@@ -130,16 +124,7 @@ async fn approvals_over_the_api(app: &TestApp) {
     let d2: DecisionOutcome = again.json().await.expect("json");
     assert!(!d2.this_call_won);
     app.drain().await;
-    assert_eq!(
-        app.state
-            .store
-            .action(&own.id)
-            .await
-            .expect("a")
-            .expect("a")
-            .state,
-        "succeeded"
-    );
+    assert_eq!(app.action(&own.id).await.state, "succeeded");
     assert_eq!(app.stripe.refund_count(), 1);
     // Decided and executed: closed.
     let closed = app
@@ -190,12 +175,8 @@ async fn the_dashboard_approves_and_refuses_cross_origin_posts() {
     app.drain().await;
     let cookie = login(&app).await;
     let page = app
-        .http
-        .get(format!("{}/dashboard/actions", app.url))
-        .header("cookie", &cookie)
-        .send()
+        .get_with_cookie("/dashboard/actions", &cookie)
         .await
-        .expect("page")
         .text()
         .await
         .expect("html");
@@ -215,16 +196,7 @@ async fn the_dashboard_approves_and_refuses_cross_origin_posts() {
         .expect("post");
     assert_eq!(evil.status(), 403);
     app.drain().await;
-    assert_eq!(
-        app.state
-            .store
-            .action(&a.id)
-            .await
-            .expect("a")
-            .expect("a")
-            .state,
-        "proposed"
-    );
+    assert_eq!(app.action(&a.id).await.state, "proposed");
 
     let ok = app
         .http
@@ -236,24 +208,9 @@ async fn the_dashboard_approves_and_refuses_cross_origin_posts() {
         .expect("post");
     assert_eq!(ok.status(), 303);
     app.drain().await;
-    assert_eq!(
-        app.state
-            .store
-            .action(&a.id)
-            .await
-            .expect("a")
-            .expect("a")
-            .state,
-        "succeeded"
-    );
+    assert_eq!(app.action(&a.id).await.state, "succeeded");
     assert_eq!(app.stripe.refund_count(), 1);
-    let approval = app
-        .state
-        .store
-        .approval_for(&a.id)
-        .await
-        .expect("a")
-        .expect("a");
+    let approval = app.approval(&a.id).await;
     assert_eq!(approval.surface.as_deref(), Some("dashboard"));
     app.finish().await;
 }

@@ -3,15 +3,7 @@
 //! does. A dry run does nothing at all.
 
 use serde_json::{Value, json};
-use support_testkit::{Db, FIRST_APP_ACCOUNT, TestApp, both, first_app_email};
-
-fn stripe_posts(app: &TestApp) -> usize {
-    app.stripe
-        .request_log()
-        .into_iter()
-        .filter(|r| r.method == "POST")
-        .count()
-}
+use support_testkit::{FIRST_APP_ACCOUNT, TestApp, both, first_app_email};
 
 both!(the_agent_acts_under_the_policy, pinned_clock);
 async fn the_agent_acts_under_the_policy(app: &TestApp) {
@@ -47,7 +39,7 @@ async fn the_agent_acts_under_the_policy(app: &TestApp) {
         Some(format!("agent:{}", app.admin_email).as_str())
     );
     assert!(app.state.store.approval_for(id).await.expect("a").is_some());
-    assert_eq!(stripe_posts(app), 0, "no money moved");
+    assert_eq!(app.stripe_posts(), 0, "no money moved");
 
     // 10 days old: refunded, once.
     let jonas = first_app_email("usr_jonas");
@@ -73,12 +65,7 @@ async fn the_agent_acts_under_the_policy(app: &TestApp) {
         "{v}"
     );
     // The draft was returned, not sent: no Front draft or reply for the agent's task.
-    let front_writes = app
-        .front
-        .request_log()
-        .into_iter()
-        .filter(|r| r.method == "POST")
-        .count();
+    let front_writes = app.front_posts();
     assert_eq!(front_writes, 0);
 
     // Bad input: 4xx with a reason, nothing written.
@@ -116,9 +103,7 @@ async fn the_agent_acts_under_the_policy(app: &TestApp) {
 
 #[tokio::test]
 async fn a_dry_run_decides_and_does_nothing() {
-    let app = TestApp::spawn_with_clock(Db::Sqlite, support_store::now_ms())
-        .await
-        .expect("app");
+    let app = TestApp::spawn_pinned().await;
     let shop = app.connect_first_app(&[]).await;
     let r = app
         .post_json(
@@ -148,7 +133,7 @@ async fn a_dry_run_decides_and_does_nothing() {
             .expect("l")
             .is_empty()
     );
-    assert_eq!(stripe_posts(&app), 0);
+    assert_eq!(app.stripe_posts(), 0);
     assert_eq!(app.status().await.conversations, 0);
     shop.shutdown().await;
     app.finish().await;

@@ -1,7 +1,6 @@
 //! The app tools through the ledger against the real example app over its signed SDK route:
 //! a magic link that really logs the customer in, a purchase transfer, lookups, name changes.
 
-use first_app::{FirstApp, FirstAppConfig};
 use serde_json::json;
 use support_testkit::TestApp;
 use support_types::actions::ProposedAction;
@@ -20,36 +19,14 @@ async fn run(
     assert_eq!(r.status(), 201, "{kind}");
     let a: ProposedAction = r.json().await.expect("json");
     app.drain().await;
-    app.state.store.action(&a.id).await.expect("a").expect("a")
+    app.action(&a.id).await
 }
 
 #[tokio::test]
 async fn app_methods_run_through_the_ledger_against_the_example_app() {
     let app = TestApp::spawn().await;
     let secret = "first-app-shared-secret-0123456789abcdef0123456789";
-    let shop = FirstApp::start(FirstAppConfig::new(
-        app.dir().join("shop.db"),
-        vec![secret.into()],
-    ))
-    .await
-    .expect("first app");
-    let id = support_store::new_id();
-    let sealed = app.state.secrets.seal(&id, 1, secret).expect("seal");
-    app.state
-        .store
-        .create_app_with_id(
-            &id,
-            &support_store::NewApp {
-                slug: "first-app".into(),
-                name: "First App".into(),
-                front_inbox_ids: vec![],
-                integration_url: Some(shop.support_url()),
-                front_rule_webhooks: false,
-            },
-            Some(&sealed),
-        )
-        .await
-        .expect("register");
+    let (shop, _) = app.start_first_app(secret, &[]).await;
     let customers = first_app::seeded_customers();
     let ada = customers
         .iter()

@@ -44,14 +44,6 @@ async fn refused(app: &TestApp, body: Value) -> (u16, ErrorBody) {
     (status, r.json().await.expect("error body"))
 }
 
-fn stripe_posts(app: &TestApp) -> usize {
-    app.stripe
-        .request_log()
-        .iter()
-        .filter(|r| r.method == "POST")
-        .count()
-}
-
 async fn action_count(app: &TestApp) -> usize {
     app.state
         .store
@@ -97,7 +89,7 @@ async fn operator_actions_go_through_the_policy_and_the_ledger(app: &TestApp) {
     assert_eq!(plan.params["reason"], "requested_by_customer");
     assert!(plan.action.is_none());
     assert_eq!(plan.facts.refundable, Some(14_900));
-    assert_eq!(stripe_posts(app), 0);
+    assert_eq!(app.stripe_posts(), 0);
     assert_eq!(action_count(app).await, 0);
 
     // The same for real: proposed with the operator as requester, refunded once.
@@ -159,13 +151,7 @@ async fn operator_actions_go_through_the_policy_and_the_ledger(app: &TestApp) {
     assert_eq!(chen.params["reason"], "duplicate");
     let chen_id = chen.action.expect("action").id;
     app.drain().await;
-    let approval = app
-        .state
-        .store
-        .approval_for(&chen_id)
-        .await
-        .expect("a")
-        .expect("an approval request");
+    let approval = app.approval(&chen_id).await;
     assert_eq!(approval.status, "approved");
     assert_eq!(approval.decided_by.as_deref(), Some("user:admin@localhost"));
     assert_eq!(approval.surface.as_deref(), Some("cli"));
@@ -189,13 +175,7 @@ async fn operator_actions_go_through_the_policy_and_the_ledger(app: &TestApp) {
     assert_eq!(waiting.approvers, ["user:admin@localhost"]);
     app.drain().await;
     let wid = waiting.action.expect("action").id;
-    let approval = app
-        .state
-        .store
-        .approval_for(&wid)
-        .await
-        .expect("a")
-        .expect("approval");
+    let approval = app.approval(&wid).await;
     assert_eq!(approval.status, "pending");
     assert_eq!(app.stripe.refunds(ACCOUNT).len(), 2, "no money moved");
 

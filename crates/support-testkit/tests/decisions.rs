@@ -33,9 +33,7 @@ async fn actions_for(
 
 #[tokio::test]
 async fn refund_requests_are_decided_by_the_policy_on_the_apps_own_dates() {
-    let app = TestApp::spawn_with_clock(support_testkit::Db::Sqlite, support_store::now_ms())
-        .await
-        .expect("app");
+    let app = TestApp::spawn_pinned().await;
     let shop = setup(&app).await;
 
     // 10 days old: refunded automatically, once, and the customer gets a draft reply.
@@ -84,13 +82,7 @@ async fn refund_requests_are_decided_by_the_policy_on_the_apps_own_dates() {
         .find(|a| a.kind == "refund")
         .expect("a refund action");
     assert_eq!(refund.state, "proposed");
-    let approval = app
-        .state
-        .store
-        .approval_for(&refund.id)
-        .await
-        .expect("a")
-        .expect("approval requested");
+    let approval = app.approval(&refund.id).await;
     assert_eq!(approval.status, "pending");
     assert_eq!(app.stripe.refund_count(), 1, "no money moved");
 
@@ -157,9 +149,7 @@ async fn refund_requests_are_decided_by_the_policy_on_the_apps_own_dates() {
 /// is on another connected account is escalated, never refunded.
 #[tokio::test]
 async fn stripe_facts_bound_refunds_before_stripe_is_asked() {
-    let app = TestApp::spawn_with_clock(support_testkit::Db::Sqlite, support_store::now_ms())
-        .await
-        .expect("app");
+    let app = TestApp::spawn_pinned().await;
     let shop = setup_with(&app, &["ch_seed_sofia_react"]).await;
     app.stripe
         .refund_outside_platform(ACCOUNT, "ch_seed_maya_tt", None)
@@ -174,13 +164,7 @@ async fn stripe_facts_bound_refunds_before_stripe_is_asked() {
     .await;
     let acts = actions_for(&app, &cnv).await;
     assert!(acts.iter().all(|a| a.kind != "refund"), "{acts:?}");
-    let (conv, _) = app
-        .state
-        .store
-        .conversation(&cnv)
-        .await
-        .expect("c")
-        .expect("c");
+    let (conv, _) = app.conversation(&cnv).await;
     let decision = app
         .state
         .store
@@ -219,12 +203,7 @@ async fn stripe_facts_bound_refunds_before_stripe_is_asked() {
         "escalations get a human, not a template"
     );
 
-    let posts = app
-        .stripe
-        .request_log()
-        .into_iter()
-        .filter(|r| r.method == "POST")
-        .count();
+    let posts = app.stripe_posts();
     assert_eq!(posts, 0, "Stripe was never asked to refund");
     shop.shutdown().await;
     app.finish().await;

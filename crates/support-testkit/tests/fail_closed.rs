@@ -5,9 +5,7 @@
 use support_testkit::TestApp;
 
 async fn refund_request_under_policy(policy: &str) -> (TestApp, String) {
-    let app = TestApp::spawn_with_clock(support_testkit::Db::Sqlite, support_store::now_ms())
-        .await
-        .expect("app");
+    let app = TestApp::spawn_pinned().await;
     let _shop = app.connect_first_app(&[]).await;
     app.set_policy("first-app", policy).await;
     // Jonas bought TypeScript Essentials 10 days ago: the default policy would refund it on
@@ -56,11 +54,8 @@ async fn assert_went_to_a_human(app: &TestApp, cnv: &str, why: &str) {
     assert_eq!(decision.routing, "escalate_human");
     assert_eq!(decision.proposed_actions, "[]");
     let audit = app
-        .state
-        .store
-        .list_audit(500)
+        .audit_log()
         .await
-        .expect("audit")
         .into_iter()
         .find(|e| e.action == "decision.recorded" && e.subject == format!("conversation:{conv}"))
         .expect("the decision's audit entry");
@@ -95,9 +90,7 @@ async fn a_policy_with_an_unknown_key_sends_the_refund_request_to_a_human() {
 /// or not.
 #[tokio::test]
 async fn an_operator_refund_under_an_unreadable_policy_is_refused() {
-    let app = TestApp::spawn_with_clock(support_testkit::Db::Sqlite, support_store::now_ms())
-        .await
-        .expect("app");
+    let app = TestApp::spawn_pinned().await;
     let _shop = app.connect_first_app(&[]).await;
     app.set_policy("first-app", "version = [").await;
     let jonas = support_testkit::first_app_email("usr_jonas");

@@ -62,13 +62,7 @@ async fn ten_messages_in_two_seconds_make_one_decision_run(app: &TestApp) {
     assert_eq!(out["category"], "support_refund");
     assert_eq!(out["routing"], "respond");
 
-    let (c, _) = app
-        .state
-        .store
-        .conversation(&conv)
-        .await
-        .expect("conv")
-        .expect("exists");
+    let (c, _) = app.conversation(&conv).await;
     let decisions = app
         .state
         .store
@@ -112,13 +106,7 @@ async fn redelivery_does_not_schedule_twice(app: &TestApp) {
     let stored = app.register_app("first-app").await;
     let conv = write(app, None, 0).await;
     app.drain().await;
-    let (c, msgs) = app
-        .state
-        .store
-        .conversation(&conv)
-        .await
-        .expect("conv")
-        .expect("exists");
+    let (c, msgs) = app.conversation(&conv).await;
     // The outbox item is delivered again (a crash before it was marked done).
     for _ in 0..2 {
         app.state

@@ -157,15 +157,14 @@ fn app_event(id: &str) -> Vec<u8> {
 }
 
 async fn post_app(app: &TestApp, slug: &str, header: &str, body: &[u8]) -> u16 {
-    app.http
-        .post(format!("{}/webhooks/app/{slug}", app.url))
-        .header("x-support-signature", header)
-        .body(body.to_vec())
-        .send()
-        .await
-        .expect("request")
-        .status()
-        .as_u16()
+    app.post_raw(
+        &format!("/webhooks/app/{slug}"),
+        &[("x-support-signature", header)],
+        body,
+    )
+    .await
+    .status()
+    .as_u16()
 }
 
 /// A6: during a rotation an app may send `v1=new,v1=old`; either key is accepted while we
@@ -180,17 +179,13 @@ async fn rotation_accepts_either_key_until_the_grace_period_ends() {
     app.register_app_with_secrets("shop", &[old]).await;
     let clock = app.clock.clone().expect("pinned clock");
     let now = || clock.now_ms() / 1000;
+    // `v1=` under one key, signed now.
+    let signed = |key: &str, b: &[u8]| signing::support::header(key.as_bytes(), now(), b);
     use support_server::clock::Clock as _;
 
     let body = app_event("e1");
     assert_eq!(
-        post_app(
-            &app,
-            "shop",
-            &signing::support::header(old.as_bytes(), now(), &body),
-            &body
-        )
-        .await,
+        post_app(&app, "shop", &signed(old, &body), &body).await,
         200
     );
 
@@ -216,51 +211,21 @@ async fn rotation_accepts_either_key_until_the_grace_period_ends() {
     assert_eq!(post_app(&app, "shop", &both(&b2, now()), &b2).await, 200);
     let b3 = app_event("e3");
     assert_eq!(
-        post_app(
-            &app,
-            "shop",
-            &signing::support::header(old.as_bytes(), now(), &b3),
-            &b3
-        )
-        .await,
+        post_app(&app, "shop", &signed(old, &b3), &b3).await,
         200,
         "old key in grace"
     );
     let b4 = app_event("e4");
-    assert_eq!(
-        post_app(
-            &app,
-            "shop",
-            &signing::support::header(new.as_bytes(), now(), &b4),
-            &b4
-        )
-        .await,
-        200
-    );
+    assert_eq!(post_app(&app, "shop", &signed(&new, &b4), &b4).await, 200);
 
     // One millisecond before the end of grace the old key still works; at the end it does not.
     clock.set_ms(t0 + 3_600_000 - 1_000);
     let b5 = app_event("e5");
-    assert_eq!(
-        post_app(
-            &app,
-            "shop",
-            &signing::support::header(old.as_bytes(), now(), &b5),
-            &b5
-        )
-        .await,
-        200
-    );
+    assert_eq!(post_app(&app, "shop", &signed(old, &b5), &b5).await, 200);
     clock.set_ms(t0 + 3_600_000);
     let b6 = app_event("e6");
     assert_eq!(
-        post_app(
-            &app,
-            "shop",
-            &signing::support::header(old.as_bytes(), now(), &b6),
-            &b6
-        )
-        .await,
+        post_app(&app, "shop", &signed(old, &b6), &b6).await,
         401,
         "grace over"
     );
@@ -311,27 +276,27 @@ async fn wrong_provider_signatures_are_refused() {
     let body = br#"{"id":"evt_1","type":"charge.refunded","created":1767225600}"#;
     let slack_sig = signing::slack::sign(SLACK_SIGNING_SECRET.as_bytes(), now, body);
     let r = app
-        .http
-        .post(format!("{}/webhooks/stripe", app.url))
-        .header("x-slack-signature", &slack_sig)
-        .header("x-slack-request-timestamp", now.to_string())
-        .body(body.to_vec())
-        .send()
-        .await
-        .expect("req");
+        .post_raw(
+            "/webhooks/stripe",
+            &[
+                ("x-slack-signature", &slack_sig),
+                ("x-slack-request-timestamp", &now.to_string()),
+            ],
+            body,
+        )
+        .await;
     assert_eq!(r.status(), 401);
     // The Stripe scheme with the right secret, but on Slack's route.
     let r = app
-        .http
-        .post(format!("{}/webhooks/slack/events", app.url))
-        .header(
-            "stripe-signature",
-            signing::stripe::header(STRIPE_WEBHOOK_SECRET.as_bytes(), now, body),
+        .post_raw(
+            "/webhooks/slack/events",
+            &[(
+                "stripe-signature",
+                &signing::stripe::header(STRIPE_WEBHOOK_SECRET.as_bytes(), now, body),
+            )],
+            body,
         )
-        .body(body.to_vec())
-        .send()
-        .await
-        .expect("req");
+        .await;
     assert_eq!(r.status(), 401);
     for route in [
         "stripe",
@@ -340,13 +305,7 @@ async fn wrong_provider_signatures_are_refused() {
         "front",
         "app/nope",
     ] {
-        let r = app
-            .http
-            .post(format!("{}/webhooks/{route}", app.url))
-            .body(body.to_vec())
-            .send()
-            .await
-            .expect("req");
+        let r = app.post_raw(&format!("/webhooks/{route}"), &[], body).await;
         assert_eq!(r.status(), 401, "{route}");
     }
     assert_eq!(app.status().await.inbound_events, 0);
@@ -362,14 +321,15 @@ async fn front_timestamps_in_seconds_or_too_old_are_refused() {
     for ts in [now_ms / 1000, now_ms - 360_000, now_ms + 360_000] {
         let sig = signing::front::sign(app.front_app_secret.as_bytes(), ts, body);
         let r = app
-            .http
-            .post(format!("{}/webhooks/front", app.url))
-            .header("x-front-signature", sig)
-            .header("x-front-request-timestamp", ts.to_string())
-            .body(body.to_vec())
-            .send()
-            .await
-            .expect("req");
+            .post_raw(
+                "/webhooks/front",
+                &[
+                    ("x-front-signature", &sig),
+                    ("x-front-request-timestamp", &ts.to_string()),
+                ],
+                body,
+            )
+            .await;
         assert_eq!(r.status(), 401, "ts {ts}");
     }
     assert_eq!(app.status().await.inbound_events, 0);
@@ -382,16 +342,15 @@ fn stripe_event(id: &str) -> Vec<u8> {
 
 async fn post_stripe(app: &TestApp, body: &[u8]) -> reqwest::Response {
     let now = support_store::now_ms() / 1000;
-    app.http
-        .post(format!("{}/webhooks/stripe", app.url))
-        .header(
+    app.post_raw(
+        "/webhooks/stripe",
+        &[(
             "stripe-signature",
-            signing::stripe::header(STRIPE_WEBHOOK_SECRET.as_bytes(), now, body),
-        )
-        .body(body.to_vec())
-        .send()
-        .await
-        .expect("req")
+            &signing::stripe::header(STRIPE_WEBHOOK_SECRET.as_bytes(), now, body),
+        )],
+        body,
+    )
+    .await
 }
 
 /// B8: the same Stripe event five times at once: five 2xx, one stored event, one outbox row.
@@ -405,15 +364,7 @@ async fn a_stripe_event_delivered_five_times_at_once_is_stored_once() {
         let sends = (0..5).map(|_| post_stripe(&app, &body));
         let responses = futures_join_all(sends).await;
         assert!(responses.iter().all(|r| r.status() == 200), "{db:?}");
-        assert_eq!(
-            app.state
-                .store
-                .inbound_counts("stripe")
-                .await
-                .expect("counts"),
-            (1, 1),
-            "{db:?}"
-        );
+        assert_eq!(app.inbound_counts("stripe").await, (1, 1), "{db:?}");
         // Malformed but signed: 400, nothing stored.
         assert_eq!(post_stripe(&app, b"{\"id\":\"nope\"}").await.status(), 400);
         assert_eq!(app.drain().await, 1);
@@ -482,14 +433,7 @@ async fn a_replayed_slack_interaction_is_acknowledged_and_ignored() {
             .expect("req");
         assert_eq!(r.status(), 200);
     }
-    assert_eq!(
-        app.state
-            .store
-            .inbound_counts("slack")
-            .await
-            .expect("counts"),
-        (1, 1)
-    );
+    assert_eq!(app.inbound_counts("slack").await, (1, 1));
     let audit: Vec<AuditView> = app.get_json("/api/v1/audit").await;
     assert_eq!(audit[0].action, "slack.interaction.duplicate_ignored");
     // Replayed after the window: 401.
@@ -537,14 +481,7 @@ async fn slack_retries_are_acknowledged_once() {
     assert_eq!(retry.status(), 200);
     let v: serde_json::Value = retry.json().await.expect("json");
     assert_eq!(v["status"], "duplicate");
-    assert_eq!(
-        app.state
-            .store
-            .inbound_counts("slack")
-            .await
-            .expect("counts"),
-        (1, 1)
-    );
+    assert_eq!(app.inbound_counts("slack").await, (1, 1));
     assert_eq!(app.drain().await, 1);
     app.finish().await;
 }
@@ -614,14 +551,7 @@ async fn front_rule_webhooks_need_the_app_to_opt_in() {
         send(FRONT_API_SECRET, only).await.expect("req").status(),
         200
     );
-    assert_eq!(
-        app.state
-            .store
-            .inbound_counts("front")
-            .await
-            .expect("counts"),
-        (2, 2)
-    );
+    assert_eq!(app.inbound_counts("front").await, (2, 2));
     let trust: Vec<String> = support_store::on_pool!(app.state.store.pool(), |p| {
         use support_store::sqlx::Row;
         support_store::sqlx::query("SELECT trust FROM inbound_events ORDER BY received_at, id")

@@ -106,12 +106,7 @@ async fn assert_400(resp: reqwest::Response, what: &str) {
 
 /// Nothing at all stored or queued.
 async fn assert_nothing_stored(app: &TestApp, source: &str) {
-    let counts = app
-        .state
-        .store
-        .inbound_counts(source)
-        .await
-        .expect("counts");
+    let counts = app.inbound_counts(source).await;
     assert_eq!(counts, (0, 0), "{source}: events, outbox rows");
     assert_eq!(app.state.store.outbox_pending().await.expect("pending"), 0);
 }
@@ -295,14 +290,7 @@ async fn e30_malformed_or_misshapen_json_is_400_and_stores_nothing(app: &TestApp
     )
     .await;
     assert_eq!(ok.status(), 200);
-    assert_eq!(
-        app.state
-            .store
-            .inbound_counts("app:shop")
-            .await
-            .expect("counts"),
-        (1, 1)
-    );
+    assert_eq!(app.inbound_counts("app:shop").await, (1, 1));
     assert_eq!(app.drain().await, 1);
 }
 
@@ -340,12 +328,7 @@ async fn e31_invalid_utf8_and_a_bogus_content_coding_store_nothing(app: &TestApp
     assert_nothing_stored(app, "front").await;
     assert_nothing_stored(app, "app:shop").await;
 
-    let health = app
-        .http
-        .get(format!("{}/healthz", app.url))
-        .send()
-        .await
-        .expect("healthz");
+    let health = app.get_anon("/healthz").await;
     assert_eq!(health.status(), 200, "no panic took the server down");
 }
 
@@ -393,12 +376,7 @@ async fn e32_deep_nesting_is_400_and_a_long_string_under_the_limit_is_stored(app
     )
     .await;
     assert_nothing_stored(app, "front").await;
-    let health = app
-        .http
-        .get(format!("{}/healthz", app.url))
-        .send()
-        .await
-        .expect("healthz");
+    let health = app.get_anon("/healthz").await;
     assert_eq!(
         health.status(),
         200,
@@ -416,14 +394,7 @@ async fn e32_deep_nesting_is_400_and_a_long_string_under_the_limit_is_stored(app
     let v: serde_json::Value = r.json().await.expect("json");
     assert_eq!(v["status"], "accepted", "{v}");
     let event_id = v["event_id"].as_str().expect("event_id");
-    assert_eq!(
-        app.state
-            .store
-            .inbound_counts("front")
-            .await
-            .expect("counts"),
-        (1, 1)
-    );
+    assert_eq!(app.inbound_counts("front").await, (1, 1));
     let (kind, payload) = app
         .state
         .store
@@ -505,12 +476,7 @@ async fn d27_database_gone_webhooks_are_503_and_not_ready() {
     let ready: Readiness = r.json().await.expect("readiness");
     assert_eq!(ready.status, "not_ready");
     assert_ne!(ready.database, "ok");
-    let h = app
-        .http
-        .get(format!("{}/healthz", app.url))
-        .send()
-        .await
-        .expect("healthz");
+    let h = app.get_anon("/healthz").await;
     assert_eq!(h.status(), 200, "the process itself is alive");
 
     // The outbox went with the database, so there is nothing left to count.
@@ -544,13 +510,6 @@ async fn five_parallel_copies_of_one_delivery_store_it_once(app: &TestApp) {
             "duplicate"
         ]
     );
-    assert_eq!(
-        app.state
-            .store
-            .inbound_counts("front")
-            .await
-            .expect("counts"),
-        (1, 1)
-    );
+    assert_eq!(app.inbound_counts("front").await, (1, 1));
     assert_eq!(app.drain().await, 1);
 }

@@ -26,14 +26,6 @@ fn triage(args: Value) -> FakeLlmReply {
     FakeLlmReply::tool_call("triage", args)
 }
 
-fn stripe_posts(app: &TestApp) -> usize {
-    app.stripe
-        .request_log()
-        .into_iter()
-        .filter(|r| r.method == "POST")
-        .count()
-}
-
 #[tokio::test]
 async fn a_model_proposing_an_out_of_policy_refund_never_gets_an_automatic_one() {
     for provider in [Provider::Anthropic, Provider::OpenaiCompat] {
@@ -73,7 +65,7 @@ async fn a_model_proposing_an_out_of_policy_refund_never_gets_an_automatic_one()
             matches!(verdict, "approval" | "escalate"),
             "{provider:?}: {proposals}"
         );
-        assert_eq!(stripe_posts(&app), 0, "{provider:?}: no money moved");
+        assert_eq!(app.stripe_posts(), 0, "{provider:?}: no money moved");
         assert_eq!(app.stripe.refund_count(), 0);
         // The model saw the customer's text only as data, and the tool it had to call.
         let req = llm.last_request().expect("a request");
@@ -151,7 +143,7 @@ async fn a_purchase_the_customer_does_not_have_goes_to_a_human() {
         acts.iter().any(|a| a.kind == "escalate_to_human"),
         "{acts:?}"
     );
-    assert_eq!(stripe_posts(&app), 0);
+    assert_eq!(app.stripe_posts(), 0);
     shop.shutdown().await;
     llm.shutdown().await;
     app.finish().await;

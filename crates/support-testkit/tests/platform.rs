@@ -10,23 +10,13 @@ use support_types::api::{
 
 both!(health_and_readiness);
 async fn health_and_readiness(app: &TestApp) {
-    let h = app
-        .http
-        .get(format!("{}/healthz", app.url))
-        .send()
-        .await
-        .expect("healthz");
+    let h = app.get_anon("/healthz").await;
     assert_eq!(h.status(), 200);
     assert!(
         h.headers().get("x-request-id").is_some(),
         "responses carry a request id"
     );
-    let r = app
-        .http
-        .get(format!("{}/readyz", app.url))
-        .send()
-        .await
-        .expect("readyz");
+    let r = app.get_anon("/readyz").await;
     assert_eq!(r.status(), 200);
     let ready: Readiness = r.json().await.expect("readiness json");
     assert_eq!(ready.status, "ready");
@@ -35,12 +25,7 @@ async fn health_and_readiness(app: &TestApp) {
 
 both!(api_requires_a_valid_token);
 async fn api_requires_a_valid_token(app: &TestApp) {
-    let none = app
-        .http
-        .get(format!("{}/api/v1/status", app.url))
-        .send()
-        .await
-        .expect("req");
+    let none = app.get_anon("/api/v1/status").await;
     assert_eq!(none.status(), 401);
     let body: ErrorBody = none.json().await.expect("error body");
     assert_eq!(body.error, "unauthorized");
@@ -129,20 +114,21 @@ async fn a_repeated_delivery_is_processed_once(app: &TestApp) {
 both!(bad_webhooks_are_refused_and_store_nothing);
 async fn bad_webhooks_are_refused_and_store_nothing(app: &TestApp) {
     let body = br#"{"id":"evt_bad","type":"inbound"}"#;
-    let url = format!("{}/webhooks/front", app.url);
+    let path = "/webhooks/front";
     let now = support_store::now_ms();
 
     // Wrong secret.
     let sig = support_signing::front::sign(b"not-the-secret", now, body);
     let r = app
-        .http
-        .post(&url)
-        .header("x-front-signature", sig)
-        .header("x-front-request-timestamp", now.to_string())
-        .body(body.to_vec())
-        .send()
-        .await
-        .expect("req");
+        .post_raw(
+            path,
+            &[
+                ("x-front-signature", &sig),
+                ("x-front-request-timestamp", &now.to_string()),
+            ],
+            body,
+        )
+        .await;
     assert_eq!(r.status(), 401);
     let err: ErrorBody = r.json().await.expect("json");
     assert_eq!(
@@ -154,34 +140,30 @@ async fn bad_webhooks_are_refused_and_store_nothing(app: &TestApp) {
     let old = now - 600_000;
     let sig = support_signing::front::sign(app.front_app_secret.as_bytes(), old, body);
     let r = app
-        .http
-        .post(&url)
-        .header("x-front-signature", sig)
-        .header("x-front-request-timestamp", old.to_string())
-        .body(body.to_vec())
-        .send()
-        .await
-        .expect("req");
+        .post_raw(
+            path,
+            &[
+                ("x-front-signature", &sig),
+                ("x-front-request-timestamp", &old.to_string()),
+            ],
+            body,
+        )
+        .await;
     assert_eq!(r.status(), 401);
 
     // No signature at all, and a garbage one: 401, never 500.
-    let r = app
-        .http
-        .post(&url)
-        .body(body.to_vec())
-        .send()
-        .await
-        .expect("req");
+    let r = app.post_raw(path, &[], body).await;
     assert_eq!(r.status(), 401);
     let r = app
-        .http
-        .post(&url)
-        .header("x-front-signature", "%%%")
-        .header("x-front-request-timestamp", "12ab")
-        .body(body.to_vec())
-        .send()
-        .await
-        .expect("req");
+        .post_raw(
+            path,
+            &[
+                ("x-front-signature", "%%%"),
+                ("x-front-request-timestamp", "12ab"),
+            ],
+            body,
+        )
+        .await;
     assert_eq!(r.status(), 401);
 
     // Signed but malformed: 400, nothing stored.
@@ -213,13 +195,8 @@ async fn the_front_challenge_is_echoed_after_verification(app: &TestApp) {
     );
     // Unsigned challenge: refused.
     let r = app
-        .http
-        .post(format!("{}/webhooks/front", app.url))
-        .header("x-front-challenge", "abc")
-        .body("{}")
-        .send()
-        .await
-        .expect("req");
+        .post_raw("/webhooks/front", &[("x-front-challenge", "abc")], b"{}")
+        .await;
     assert_eq!(r.status(), 401);
     assert_eq!(app.status().await.inbound_events, 0);
 }
@@ -302,34 +279,14 @@ async fn dashboard_login_and_escaping() {
         .await;
     app.drain().await;
 
-    let anon = app
-        .http
-        .get(format!("{}/dashboard", app.url))
-        .send()
-        .await
-        .expect("req");
+    let anon = app.get_anon("/dashboard").await;
     assert_eq!(anon.status(), 303);
     assert_eq!(anon.headers()["location"], "/login");
 
-    let wrong = app
-        .http
-        .post(format!("{}/login", app.url))
-        .form(&[("email", app.admin_email.as_str()), ("password", "wrong")])
-        .send()
-        .await
-        .expect("req");
+    let wrong = app.login("wrong").await;
     assert_eq!(wrong.status(), 401);
 
-    let ok = app
-        .http
-        .post(format!("{}/login", app.url))
-        .form(&[
-            ("email", app.admin_email.as_str()),
-            ("password", app.admin_password.as_str()),
-        ])
-        .send()
-        .await
-        .expect("req");
+    let ok = app.login(&app.admin_password).await;
     assert_eq!(ok.status(), 303);
     let cookie = ok.headers()["set-cookie"]
         .to_str()
@@ -342,12 +299,8 @@ async fn dashboard_login_and_escaping() {
     let session = cookie.split(';').next().expect("pair").to_owned();
 
     let page = app
-        .http
-        .get(format!("{}/dashboard", app.url))
-        .header("cookie", &session)
-        .send()
+        .get_with_cookie("/dashboard", &session)
         .await
-        .expect("req")
         .text()
         .await
         .expect("html");
@@ -361,22 +314,12 @@ async fn dashboard_login_and_escaping() {
     );
 
     for path in ["/dashboard/apps", "/dashboard/audit", "/dashboard/events"] {
-        let r = app
-            .http
-            .get(format!("{}{path}", app.url))
-            .header("cookie", &session)
-            .send()
-            .await
-            .expect("req");
+        let r = app.get_with_cookie(path, &session).await;
         assert_eq!(r.status(), 200, "{path}");
     }
     let audit = app
-        .http
-        .get(format!("{}/dashboard/audit", app.url))
-        .header("cookie", &session)
-        .send()
+        .get_with_cookie("/dashboard/audit", &session)
         .await
-        .expect("req")
         .text()
         .await
         .expect("html");
@@ -390,13 +333,7 @@ async fn dashboard_login_and_escaping() {
         .await
         .expect("req");
     assert_eq!(out.status(), 303);
-    let after = app
-        .http
-        .get(format!("{}/dashboard", app.url))
-        .header("cookie", &session)
-        .send()
-        .await
-        .expect("req");
+    let after = app.get_with_cookie("/dashboard", &session).await;
     assert_eq!(after.status(), 303, "the session is gone after logout");
     app.finish().await;
 }

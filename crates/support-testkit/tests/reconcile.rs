@@ -6,6 +6,14 @@ use support_fakes::InboundMessage;
 use support_server::reconcile::reconcile_front;
 use support_testkit::{INBOX, TestApp, both, first_app_email};
 
+/// An operator's reconcile pass (`skill front reconcile`) with `body`; asserts 200 and
+/// returns the report.
+async fn operator_reconcile(app: &TestApp, body: &serde_json::Value) -> serde_json::Value {
+    let r = app.post_json("/api/v1/front/reconcile", body).await;
+    assert_eq!(r.status(), 200);
+    r.json().await.expect("json")
+}
+
 both!(a_missed_webhook_is_recovered_once, pinned_clock);
 async fn a_missed_webhook_is_recovered_once(app: &TestApp) {
     let _shop = app.connect_first_app(&[]).await;
@@ -55,12 +63,7 @@ async fn a_missed_webhook_is_recovered_once(app: &TestApp) {
     assert_eq!(app.drain().await, 0);
     assert_eq!(app.front.drafts(&lost.conversation_id).len(), 1);
     assert_eq!(app.front.drafts(&delivered).len(), 1);
-    let (events, queued) = app
-        .state
-        .store
-        .inbound_counts("front")
-        .await
-        .expect("counts");
+    let (events, queued) = app.inbound_counts("front").await;
     assert_eq!(events, queued, "each event queued once");
 
     let audit = app.state.store.list_audit(200).await.expect("audit");
@@ -81,14 +84,7 @@ async fn a_missed_webhook_is_recovered_once(app: &TestApp) {
     assert_eq!(recovered[0].actor, "system");
 
     // An operator's pass (`skill front reconcile`): listed, nothing new, audited as theirs.
-    let r = app
-        .post_json(
-            "/api/v1/front/reconcile",
-            &serde_json::json!({"since_ms": 0}),
-        )
-        .await;
-    assert_eq!(r.status(), 200);
-    let v: serde_json::Value = r.json().await.expect("json");
+    let v = operator_reconcile(app, &serde_json::json!({"since_ms": 0})).await;
     assert_eq!(
         (v["listed"].as_u64(), v["recovered"].as_u64()),
         (Some(2), Some(0)),
@@ -98,11 +94,7 @@ async fn a_missed_webhook_is_recovered_once(app: &TestApp) {
     assert_eq!(audit[0].action, "front.reconciled");
     assert!(audit[0].actor.starts_with("user:"), "{}", audit[0].actor);
     // Without a time: from 15 minutes before the newest stored event; both are in it.
-    let r = app
-        .post_json("/api/v1/front/reconcile", &serde_json::json!({}))
-        .await;
-    assert_eq!(r.status(), 200);
-    let v: serde_json::Value = r.json().await.expect("json");
+    let v = operator_reconcile(app, &serde_json::json!({})).await;
     assert_eq!(
         (v["listed"].as_u64(), v["recovered"].as_u64()),
         (Some(2), Some(0)),

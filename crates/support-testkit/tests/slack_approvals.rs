@@ -95,13 +95,7 @@ async fn approving_and_rejecting_in_slack(app: &TestApp) {
             .contains(&format!("Approved by slack:{APPROVER}; done.")),
         "{card:?}"
     );
-    let approval = app
-        .state
-        .store
-        .approval_for(&refund.id)
-        .await
-        .expect("a")
-        .expect("a");
+    let approval = app.approval(&refund.id).await;
     assert_eq!(approval.surface.as_deref(), Some("slack"));
 
     // 40 days: Reject opens the modal; its submission rejects.

@@ -41,14 +41,20 @@ async fn callback(app: &TestApp, location: &str, cookie: &str) -> (u16, String) 
 }
 
 async fn audit_actions(app: &TestApp) -> Vec<String> {
-    app.state
-        .store
-        .list_audit(500)
+    app.audit_log()
         .await
-        .expect("audit")
         .into_iter()
         .map(|e| e.action)
         .collect()
+}
+
+/// How many of the recent audit entries record `action`.
+async fn audit_count(app: &TestApp, action: &str) -> usize {
+    audit_actions(app)
+        .await
+        .into_iter()
+        .filter(|a| a == action)
+        .count()
 }
 
 both!(connecting_an_account_by_oauth);
@@ -224,11 +230,8 @@ async fn oauth_state_mismatches_are_refused_and_audited(app: &TestApp) {
         "no code was exchanged"
     );
     let reasons: Vec<String> = app
-        .state
-        .store
-        .list_audit(500)
+        .audit_log()
         .await
-        .expect("audit")
         .into_iter()
         .filter(|e| e.action == "stripe.connect.state_mismatch")
         .map(|e| {
@@ -304,12 +307,8 @@ async fn an_account_connects_to_one_app_only(app: &TestApp) {
 
 both!(deauthorization_webhook_disconnects_the_app);
 async fn deauthorization_webhook_disconnects_the_app(app: &TestApp) {
-    let shop = app.register_app("shop").await;
-    app.state
-        .store
-        .update_app_settings(&shop.id, Some("acct_deauth"), None, None)
-        .await
-        .expect("settings");
+    app.register_app_on_stripe("shop", "acct_deauth", None)
+        .await;
     assert!(app.app_row("shop").await.stripe_connected);
 
     // An event for an account no app holds: acknowledged, ignored, audited.
@@ -357,12 +356,7 @@ fn seed(app: &TestApp, account: &str, charge: &str, email: &str) {
 
 both!(charge_refunded_reconciles_ours_and_outside_refunds);
 async fn charge_refunded_reconciles_ours_and_outside_refunds(app: &TestApp) {
-    let shop = app.register_app("shop").await;
-    app.state
-        .store
-        .update_app_settings(&shop.id, Some("acct_rec"), None, None)
-        .await
-        .expect("settings");
+    app.register_app_on_stripe("shop", "acct_rec", None).await;
     seed(app, "acct_rec", "ch_rec", "pat@example.com");
 
     // Ours: an operator refund of 20.00 through the ledger.
@@ -411,11 +405,7 @@ async fn charge_refunded_reconciles_ours_and_outside_refunds(app: &TestApp) {
         .expect("event");
     assert_eq!(app.post_stripe_event(&again).await.status(), 200);
     app.drain().await;
-    let externals = audit_actions(app)
-        .await
-        .into_iter()
-        .filter(|a| a == "stripe.refund.external")
-        .count();
+    let externals = audit_count(app, "stripe.refund.external").await;
     assert_eq!(externals, 1);
     assert_eq!(
         app.state
@@ -517,12 +507,7 @@ async fn refund_at_stripe(
 
 both!(a_webhook_settles_an_uncertain_refund);
 async fn a_webhook_settles_an_uncertain_refund(app: &TestApp) {
-    let shop = app.register_app("shop").await;
-    app.state
-        .store
-        .update_app_settings(&shop.id, Some("acct_unc"), None, None)
-        .await
-        .expect("settings");
+    let shop = app.register_app_on_stripe("shop", "acct_unc", None).await;
     seed(app, "acct_unc", "ch_unc", "pat@example.com");
     let action = uncertain_refund(
         app,
@@ -581,11 +566,7 @@ async fn a_settled_refund_still_revokes_access_in_the_app(app: &TestApp) {
     .await
     .expect("revocations");
     assert_eq!(revoked, vec![("pur_jonas_ess".to_owned(), refund)]);
-    let follow_ups = audit_actions(app)
-        .await
-        .into_iter()
-        .filter(|a| a == "action.follow_up")
-        .count();
+    let follow_ups = audit_count(app, "action.follow_up").await;
     assert_eq!(follow_ups, 1);
     assert!(
         app.state
@@ -599,14 +580,26 @@ async fn a_settled_refund_still_revokes_access_in_the_app(app: &TestApp) {
     shop.shutdown().await;
 }
 
-both!(a_dispute_escalates_the_customers_conversation, pinned_clock);
-async fn a_dispute_escalates_the_customers_conversation(app: &TestApp) {
-    let shop = app.register_app("shop").await;
+/// The escalations of a conversation about one dispute.
+async fn dispute_escalations(
+    app: &TestApp,
+    conversation_id: &str,
+    dispute_id: &str,
+) -> Vec<support_store::actions::ActionRow> {
     app.state
         .store
-        .update_app_settings(&shop.id, Some("acct_dsp"), Some("C0ESC"), None)
+        .actions_for_conversation(conversation_id)
         .await
-        .expect("settings");
+        .expect("actions")
+        .into_iter()
+        .filter(|a| a.kind == "escalate_to_human" && a.params.contains(dispute_id))
+        .collect()
+}
+
+both!(a_dispute_escalates_the_customers_conversation, pinned_clock);
+async fn a_dispute_escalates_the_customers_conversation(app: &TestApp) {
+    app.register_app_on_stripe("shop", "acct_dsp", Some("C0ESC"))
+        .await;
     seed(app, "acct_dsp", "ch_dsp", "dana@example.com");
     let d = app
         .customer_writes("dana@example.com", "Order", "Where is my order? Thanks")
@@ -624,22 +617,8 @@ async fn a_dispute_escalates_the_customers_conversation(app: &TestApp) {
     let dispute_id = ev["data"]["object"]["id"].as_str().expect("id").to_owned();
     assert_eq!(app.post_stripe_event(&ev).await.status(), 200);
     app.drain().await;
-    let (conv, _) = app
-        .state
-        .store
-        .conversation(&d.conversation_id)
-        .await
-        .expect("conv")
-        .expect("exists");
-    let escalations: Vec<_> = app
-        .state
-        .store
-        .actions_for_conversation(&conv.id)
-        .await
-        .expect("actions")
-        .into_iter()
-        .filter(|a| a.kind == "escalate_to_human" && a.params.contains(&dispute_id))
-        .collect();
+    let (conv, _) = app.conversation(&d.conversation_id).await;
+    let escalations = dispute_escalations(app, &conv.id, &dispute_id).await;
     assert_eq!(escalations.len(), 1);
     assert_eq!(escalations[0].state, "succeeded", "{:?}", escalations[0]);
     assert!(
@@ -652,15 +631,7 @@ async fn a_dispute_escalates_the_customers_conversation(app: &TestApp) {
     again["id"] = json!("evt_redelivered_dispute_0001");
     assert_eq!(app.post_stripe_event(&again).await.status(), 200);
     app.drain().await;
-    let n = app
-        .state
-        .store
-        .actions_for_conversation(&conv.id)
-        .await
-        .expect("actions")
-        .into_iter()
-        .filter(|a| a.kind == "escalate_to_human" && a.params.contains(&dispute_id))
-        .count();
+    let n = dispute_escalations(app, &conv.id, &dispute_id).await.len();
     assert_eq!(n, 1);
 }
 
@@ -699,12 +670,7 @@ async fn the_refund_tool_checks_the_charge_before_it_posts(app: &TestApp) {
             "{row:?}"
         );
     }
-    let posts = app
-        .stripe
-        .request_log()
-        .into_iter()
-        .filter(|r| r.method == "POST")
-        .count();
+    let posts = app.stripe_posts();
     assert_eq!(posts, 0);
     assert_eq!(app.stripe.refund_count(), 1, "only the one made elsewhere");
 }

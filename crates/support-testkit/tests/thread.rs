@@ -4,7 +4,7 @@
 //! teammate, not a draft.
 
 use support_fakes::front::InboundMessage;
-use support_testkit::{Db, INBOX, TestApp, first_app_email};
+use support_testkit::{INBOX, TestApp, first_app_email};
 
 async fn write_again(app: &TestApp, cnv: &str, from: &str, body: &str) {
     let d = app
@@ -27,9 +27,7 @@ async fn write_again(app: &TestApp, cnv: &str, from: &str, body: &str) {
 
 #[tokio::test]
 async fn check_29_the_next_decision_knows_the_thread() {
-    let app = TestApp::spawn_with_clock(Db::Sqlite, support_store::now_ms())
-        .await
-        .expect("app");
+    let app = TestApp::spawn_pinned().await;
     let shop = app.connect_first_app(&[]).await;
     let jonas = first_app_email("usr_jonas");
     let cnv = app
@@ -45,13 +43,7 @@ async fn check_29_the_next_decision_knows_the_thread() {
         .expect("reply");
     assert_eq!(d.status, 200);
     app.drain().await;
-    let (_, messages) = app
-        .state
-        .store
-        .conversation(&cnv)
-        .await
-        .expect("c")
-        .expect("c");
+    let (_, messages) = app.conversation(&cnv).await;
     assert_eq!(
         messages
             .iter()
