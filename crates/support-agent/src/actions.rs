@@ -424,7 +424,7 @@ impl ActionService {
             .resolve(&run.id, DECISION, &decision, &by)
             .await?;
         let standing: HumanDecision = serde_json::from_value(standing)
-            .map_err(|e| ActionError::Engine(WfError::Invalid(e.to_string())))?;
+            .map_err(|e| ActionError::Engine(WfError::codec("approval decision", e)))?;
         if !won {
             store
                 .append_audit(&audit(
@@ -482,7 +482,7 @@ fn row_request(row: &ActionRow) -> Result<ActionRequest, StepError> {
 /// end, how it ended.
 async fn action_workflow(ctx: EmbeddedCtx, inner: Arc<Inner>, input: Value) -> WfResult<Value> {
     let parsed: ActionInput =
-        serde_json::from_value(input.clone()).map_err(|e| WfError::Invalid(e.to_string()))?;
+        serde_json::from_value(input.clone()).map_err(|e| WfError::codec("action run input", e))?;
     let notifier = inner.notifier.get().cloned();
     let (Some(spec), Some(notifier)) = (parsed.approval.clone(), notifier) else {
         return run_action(&ctx, inner, input, None).await;
@@ -491,7 +491,7 @@ async fn action_workflow(ctx: EmbeddedCtx, inner: Arc<Inner>, input: Value) -> W
         .store
         .action(&parsed.action_id)
         .await?
-        .ok_or_else(|| WfError::Invalid(format!("action {} does not exist", parsed.action_id)))?;
+        .ok_or_else(|| WfError::missing("action", parsed.action_id.clone()))?;
     let notice = ApprovalNotice {
         action_id: action.id.clone(),
         app_id: action.app_id.clone(),
@@ -545,18 +545,18 @@ async fn run_action(
     notify: Option<Notify>,
 ) -> WfResult<Value> {
     let input: ActionInput =
-        serde_json::from_value(input).map_err(|e| WfError::Invalid(e.to_string()))?;
+        serde_json::from_value(input).map_err(|e| WfError::codec("action run input", e))?;
     let id = input.action_id.clone();
     let store = inner.store.clone();
     let action = store
         .action(&id)
         .await?
-        .ok_or_else(|| WfError::Invalid(format!("action {id} does not exist")))?;
+        .ok_or_else(|| WfError::missing("action", id.clone()))?;
     let trace = action.trace_id.clone();
     let tool: Arc<dyn Tool> = inner
         .tools
         .get(&action.kind)
-        .ok_or_else(|| WfError::Invalid(format!("no tool for {}", action.kind)))?;
+        .ok_or_else(|| WfError::missing("tool for action kind", action.kind.clone()))?;
     let local = RetryPolicy::DEFAULT;
 
     if let Some(spec) = &input.approval {
@@ -863,7 +863,7 @@ async fn run_action(
     let row = store
         .action(&id)
         .await?
-        .ok_or_else(|| WfError::Invalid(format!("action {id} vanished")))?;
+        .ok_or_else(|| WfError::missing("action", id.clone()))?;
     let tctx = ToolCtx {
         action_id: id.clone(),
         idempotency_key: row.idempotency_key.clone(),

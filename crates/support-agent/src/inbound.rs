@@ -393,7 +393,7 @@ async fn propose_step(
 async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> WfResult<Value> {
     let store = deps.store.clone();
     let input: InboundInput =
-        serde_json::from_value(input).map_err(|e| WfError::Invalid(e.to_string()))?;
+        serde_json::from_value(input).map_err(|e| WfError::codec("inbound run input", e))?;
     let local = RetryPolicy::DEFAULT;
     let started_at = ctx.now_ms("started_at").await?;
 

@@ -181,7 +181,7 @@ enum PromiseEntry {
 }
 
 fn decode<T: DeserializeOwned>(key: &str, raw: &str) -> WfResult<Entry<T>> {
-    serde_json::from_str(raw).map_err(|e| WfError::Invalid(format!("journal entry {key}: {e}")))
+    serde_json::from_str(raw).map_err(|e| WfError::codec(format!("journal entry {key}"), e))
 }
 
 fn settle<T>(key: &str, entry: Entry<T>) -> WfResult<T> {
@@ -234,7 +234,7 @@ impl Durable for EmbeddedCtx {
             }
         };
         let raw = serde_json::to_string(&entry)
-            .map_err(|e| WfError::Invalid(format!("step {key} result: {e}")))?;
+            .map_err(|e| WfError::codec(format!("step {key} result"), e))?;
         let stands = self.record(&key, &raw).await?;
         self.fault(Fault::After(key.clone()));
         settle(&key, decode(&key, &stands)?)
@@ -244,7 +244,7 @@ impl Durable for EmbeddedCtx {
         let key = self.key(&format!("sleep:{name}"));
         let wake = match self.journaled(&key) {
             Some(raw) => serde_json::from_str::<i64>(&raw)
-                .map_err(|e| WfError::Invalid(format!("journal entry {key}: {e}")))?,
+                .map_err(|e| WfError::codec(format!("journal entry {key}"), e))?,
             None => {
                 let wake = self.now() + duration.as_millis() as i64;
                 let stands = self.record(&key, &wake.to_string()).await?;
@@ -276,7 +276,7 @@ impl Durable for EmbeddedCtx {
                 {
                     Some(value) => {
                         let v: serde_json::Value = serde_json::from_str(&value)
-                            .map_err(|e| WfError::Invalid(format!("promise {name}: {e}")))?;
+                            .map_err(|e| WfError::codec(format!("promise {name}"), e))?;
                         PromiseEntry::Resolved(v)
                     }
                     None => match deadline_ms {
@@ -286,16 +286,16 @@ impl Durable for EmbeddedCtx {
                     },
                 };
                 let raw = serde_json::to_string(&outcome)
-                    .map_err(|e| WfError::Invalid(format!("promise {name}: {e}")))?;
+                    .map_err(|e| WfError::codec(format!("promise {name}"), e))?;
                 self.record(&key, &raw).await?
             }
         };
         match serde_json::from_str::<PromiseEntry>(&raw)
-            .map_err(|e| WfError::Invalid(format!("journal entry {key}: {e}")))?
+            .map_err(|e| WfError::codec(format!("journal entry {key}"), e))?
         {
             PromiseEntry::Resolved(v) => serde_json::from_value(v)
                 .map(Some)
-                .map_err(|e| WfError::Invalid(format!("promise {name}: {e}"))),
+                .map_err(|e| WfError::codec(format!("promise {name}"), e)),
             PromiseEntry::TimedOut => Ok(None),
         }
     }
@@ -303,14 +303,13 @@ impl Durable for EmbeddedCtx {
     async fn now_ms(&self, name: &str) -> WfResult<i64> {
         let key = self.key(&format!("now:{name}"));
         if let Some(raw) = self.journaled(&key) {
-            return raw
-                .parse()
-                .map_err(|e| WfError::Invalid(format!("journal entry {key}: {e}")));
+            // Stored as integer text, which is also a JSON number.
+            return serde_json::from_str::<i64>(&raw)
+                .map_err(|e| WfError::codec(format!("journal entry {key}"), e));
         }
         let stands = self.record(&key, &self.now().to_string()).await?;
-        stands
-            .parse()
-            .map_err(|e| WfError::Invalid(format!("journal entry {key}: {e}")))
+        serde_json::from_str::<i64>(&stands)
+            .map_err(|e| WfError::codec(format!("journal entry {key}"), e))
     }
 
     fn get_state<T: DeserializeOwned>(&self, key: &str) -> WfResult<Option<T>> {
@@ -319,14 +318,14 @@ impl Durable for EmbeddedCtx {
             .get(key)
             .map(|v| {
                 serde_json::from_value(v.clone())
-                    .map_err(|e| WfError::Invalid(format!("state {key}: {e}")))
+                    .map_err(|e| WfError::codec(format!("state {key}"), e))
             })
             .transpose()
     }
 
     async fn set_state<T: Serialize + Sync>(&self, key: &str, value: &T) -> WfResult<()> {
-        let v = serde_json::to_value(value)
-            .map_err(|e| WfError::Invalid(format!("state {key}: {e}")))?;
+        let v =
+            serde_json::to_value(value).map_err(|e| WfError::codec(format!("state {key}"), e))?;
         let raw = {
             let mut state = self.inner.state.lock().unwrap_or_else(|p| p.into_inner());
             state.insert(key.to_owned(), v);

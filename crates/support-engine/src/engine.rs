@@ -147,11 +147,9 @@ impl Engine {
             .unwrap_or_else(|p| p.into_inner())
             .contains_key(kind)
         {
-            return Err(WfError::Invalid(format!(
-                "no workflow registered for {kind:?}"
-            )));
+            return Err(WfError::missing("workflow registered for kind", kind));
         }
-        let input = serde_json::to_string(input).map_err(|e| WfError::Invalid(e.to_string()))?;
+        let input = serde_json::to_string(input).map_err(|e| WfError::codec("run input", e))?;
         let started = self
             .store
             .wf_start(
@@ -198,7 +196,7 @@ impl Engine {
             .await?;
         let decode = |raw: &str| {
             serde_json::from_str::<I>(raw)
-                .map_err(|e| WfError::Invalid(format!("input of a {} run: {e}", burst.kind)))
+                .map_err(|e| WfError::codec(format!("input of a {} run", burst.kind), e))
         };
         if let Some(run) = &latest
             && decode(&run.input).is_ok_and(|i| covers(&i))
@@ -216,7 +214,7 @@ impl Engine {
                 join(&mut pending);
             }
             let raw =
-                serde_json::to_string(&pending).map_err(|e| WfError::Invalid(e.to_string()))?;
+                serde_json::to_string(&pending).map_err(|e| WfError::codec("run input", e))?;
             // False when the run started meanwhile: then the item gets a run of its own.
             if self.store.wf_update_pending_input(&run.id, &raw).await? {
                 return Ok(Joined::Joined {
@@ -253,12 +251,12 @@ impl Engine {
         value: &impl Serialize,
         by: &str,
     ) -> WfResult<(serde_json::Value, bool)> {
-        let raw = serde_json::to_string(value).map_err(|e| WfError::Invalid(e.to_string()))?;
+        let raw = serde_json::to_string(value).map_err(|e| WfError::codec("promise value", e))?;
         let (stands, set) = self
             .store
             .wf_resolve_promise(run_id, name, &raw, by, self.now())
             .await?;
-        let v = serde_json::from_str(&stands).map_err(|e| WfError::Invalid(e.to_string()))?;
+        let v = serde_json::from_str(&stands).map_err(|e| WfError::codec("promise value", e))?;
         self.wake.notify_one();
         Ok((v, set))
     }
@@ -454,7 +452,9 @@ impl Engine {
                     .await?;
                 RunOutcome::Dead { error }
             }
-            Err(e @ (WfError::StepFailed { .. } | WfError::Invalid(_))) => RunOutcome::Failed {
+            Err(
+                e @ (WfError::StepFailed { .. } | WfError::Codec { .. } | WfError::Missing { .. }),
+            ) => RunOutcome::Failed {
                 error: e.to_string(),
             },
             Err(WfError::Store(e)) => {

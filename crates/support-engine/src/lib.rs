@@ -110,9 +110,16 @@ pub enum WfError {
     /// A step failed permanently (or the workflow gave up on it).
     #[error("step {step} failed: {message}")]
     StepFailed { step: String, message: String },
-    /// The run's input or a journaled value does not decode.
-    #[error("invalid: {0}")]
-    Invalid(String),
+    /// A run's input, a journal entry, a promise or state did not encode or decode.
+    #[error("{what}: {source}")]
+    Codec {
+        what: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// What the run needs is not there (no workflow for its kind, its row, its tool).
+    #[error("{what} {id} does not exist")]
+    Missing { what: &'static str, id: String },
     /// The store could not be reached; the run is retried later.
     #[error(transparent)]
     Store(#[from] support_store::StoreError),
@@ -139,6 +146,22 @@ pub enum Suspension {
 }
 
 pub type WfResult<T> = Result<T, WfError>;
+
+impl WfError {
+    pub fn codec(what: impl Into<String>, source: serde_json::Error) -> Self {
+        WfError::Codec {
+            what: what.into(),
+            source,
+        }
+    }
+
+    pub fn missing(what: &'static str, id: impl Into<String>) -> Self {
+        WfError::Missing {
+            what,
+            id: id.into(),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

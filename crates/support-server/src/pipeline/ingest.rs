@@ -3,13 +3,16 @@
 //! then answers each handler. Under load the batch grows, so durability costs one sync per
 //! batch instead of one per event; an idle server commits each event at once.
 
+use std::sync::Arc;
+
 use support_store::{Inbound, NewInboundEvent, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 /// Largest batch per transaction.
 const MAX_BATCH: usize = 512;
 
-type Reply = oneshot::Sender<Result<Inbound, String>>;
+/// The batch's failure is shared by every sender in it.
+type Reply = oneshot::Sender<Result<Inbound, Arc<StoreError>>>;
 
 struct Job {
     event: NewInboundEvent,
@@ -23,10 +26,14 @@ pub struct Ingestor {
     tx: mpsc::Sender<Job>,
 }
 
+/// Why an event was not stored: the sender gets a 503 and retries. The store's error is the
+/// source (for the log), never the message (for the client).
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("the event store is unavailable: {0}")]
-    Unavailable(String),
+    #[error("the event store is unavailable: the writer stopped")]
+    WriterStopped,
+    #[error("the event store is unavailable")]
+    Store(#[source] Arc<StoreError>),
 }
 
 impl Ingestor {
@@ -57,10 +64,10 @@ impl Ingestor {
                 reply,
             })
             .await
-            .map_err(|_| IngestError::Unavailable("writer stopped".into()))?;
+            .map_err(|_| IngestError::WriterStopped)?;
         rx.await
-            .map_err(|_| IngestError::Unavailable("writer stopped".into()))?
-            .map_err(IngestError::Unavailable)
+            .map_err(|_| IngestError::WriterStopped)?
+            .map_err(IngestError::Store)
     }
 }
 
@@ -119,19 +126,12 @@ async fn writer(
                 committed.notify_one();
             }
             Err(e) => {
-                let msg = describe(&e);
                 tracing::error!(error = %e, batch = jobs.len(), "storing inbound events failed; every sender gets 503");
+                let e = Arc::new(e);
                 for job in jobs.drain(..) {
-                    let _ = job.reply.send(Err(msg.clone()));
+                    let _ = job.reply.send(Err(e.clone()));
                 }
             }
         }
-    }
-}
-
-fn describe(e: &StoreError) -> String {
-    match e {
-        StoreError::Database(_) => "database error".into(),
-        other => other.to_string(),
     }
 }
