@@ -28,8 +28,20 @@ pub enum LlmBrainError {
     Llm(#[from] LlmError),
     #[error("the model's answer was refused: {0}")]
     Invalid(#[from] ToolCallError),
+    /// The call validated, but a field the decision needs is missing or unknown.
     #[error("the model's answer was refused: {0}")]
-    Unusable(String),
+    Unusable(Unusable),
+}
+
+/// What made a schema-valid answer unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unusable {
+    #[error("no known category")]
+    NoCategory,
+    #[error("no confidence")]
+    NoConfidence,
+    #[error("unknown action {0:?}")]
+    UnknownAction(String),
 }
 
 /// The system prompt. It states the rules a model should follow; none of them is relied on
@@ -110,18 +122,18 @@ pub async fn opinion(
         .get("category")
         .and_then(Value::as_str)
         .and_then(Category::parse)
-        .ok_or_else(|| LlmBrainError::Unusable("no known category".into()))?;
+        .ok_or(LlmBrainError::Unusable(Unusable::NoCategory))?;
     let confidence = args
         .get("confidence")
         .and_then(Value::as_f64)
-        .ok_or_else(|| LlmBrainError::Unusable("no confidence".into()))?;
+        .ok_or(LlmBrainError::Unusable(Unusable::NoConfidence))?;
     // An action the ledger has no kind for is not guessed at: the model's answer is unusable
     // and the conversation goes to a human.
     let action = match text(args, "action").filter(|a| a != "none") {
         None => None,
         Some(a) => Some(
             RequestKind::parse(&a)
-                .ok_or_else(|| LlmBrainError::Unusable(format!("unknown action {a:?}")))?,
+                .ok_or_else(|| LlmBrainError::Unusable(Unusable::UnknownAction(a.clone())))?,
         ),
     };
     Ok(ModelOpinion {
