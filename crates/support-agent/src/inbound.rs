@@ -6,9 +6,10 @@
 //! short debounce later (and at least the throttle interval after the previous run started);
 //! messages arriving before it starts join its input instead of starting runs of their own.
 //!
-//! The decide step runs the rules brain (signals, classification, routing) and the app's
-//! policy over facts from the app (customer, purchases); the allowed proposals become ledger
-//! actions, escalations tag the conversation and tell Slack, replies become Front drafts.
+//! The run journals what it decides on (`gather`, `facts` from `decide::gather_facts`, the
+//! app and its policy, the model's answer), then calls the pure `decide::decide`; the allowed
+//! proposals become ledger actions, escalations tag the conversation and tell Slack, replies
+//! become Front drafts. A policy that cannot be read decides nothing: a human takes it.
 
 use std::sync::Arc;
 
