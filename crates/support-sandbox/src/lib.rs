@@ -292,26 +292,31 @@ async fn start_example_app(
     config.seed = options.seed_on_account.is_some();
     let app = FirstApp::start(config).await?;
     if let Some(account) = &options.seed_on_account {
-        // The example app's purchases were paid through Stripe: give the fake Stripe the
-        // charges.
-        let now = support_store::now_ms() / 1000;
-        for c in first_app::seeded_customers() {
-            for p in &c.purchases {
-                stripe.add_charge(
-                    account,
-                    SeedCharge {
-                        id: p.stripe_charge_id.clone(),
-                        amount: p.amount.amount,
-                        currency: p.amount.currency.clone(),
-                        created: now - p.age_secs,
-                        payment_intent: None,
-                        customer_email: Some(c.email.to_string()),
-                    },
-                );
-            }
-        }
+        seed_example_charges(stripe, |_| account.as_str());
     }
     Ok(ExampleApp { app, secret })
+}
+
+/// The example app's purchases were paid through Stripe: gives the fake Stripe each seeded
+/// purchase's charge, on the account `account_of(charge id)` names (tests put some on an
+/// account the app does not own).
+pub fn seed_example_charges<'a>(stripe: &FakeStripe, account_of: impl Fn(&str) -> &'a str) {
+    let now = support_store::now_ms() / 1000;
+    for c in first_app::seeded_customers() {
+        for p in &c.purchases {
+            stripe.add_charge(
+                account_of(&p.stripe_charge_id),
+                SeedCharge {
+                    id: p.stripe_charge_id.clone(),
+                    amount: p.amount.amount,
+                    currency: p.amount.currency.clone(),
+                    created: now - p.age_secs,
+                    payment_intent: None,
+                    customer_email: Some(c.email.to_string()),
+                },
+            );
+        }
+    }
 }
 
 /// The example app's signing secret: generated once (256 bits) and kept in `data_dir`, so a

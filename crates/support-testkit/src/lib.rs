@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use support_fakes::front::{Delivery, FakeFront, InboundMessage};
 use support_fakes::slack::FakeSlack;
-use support_fakes::stripe::{FakeStripe, SeedCharge};
+use support_fakes::stripe::FakeStripe;
 use support_sandbox::{FakeWorld, FakeWorldOptions, VerifySecrets};
 use support_server::clock::{Clock, ManualClock};
 use support_server::{AppState, Application, Config, Services};
@@ -505,27 +505,13 @@ impl TestApp {
             .update_app_settings(&id, Some(FIRST_APP_ACCOUNT), Some("C0ESCALATIONS"), None)
             .await
             .expect("settings");
-        let now = support_store::now_ms() / 1000;
-        for c in first_app::seeded_customers() {
-            for p in &c.purchases {
-                let account = if foreign.contains(&p.stripe_charge_id.as_str()) {
-                    "acct_someone_else"
-                } else {
-                    FIRST_APP_ACCOUNT
-                };
-                self.stripe.add_charge(
-                    account,
-                    SeedCharge {
-                        id: p.stripe_charge_id.clone(),
-                        amount: p.amount.amount,
-                        currency: p.amount.currency.clone(),
-                        created: now - p.age_secs,
-                        payment_intent: None,
-                        customer_email: Some(c.email.to_string()),
-                    },
-                );
+        support_sandbox::seed_example_charges(&self.stripe, |charge| {
+            if foreign.contains(&charge) {
+                "acct_someone_else"
+            } else {
+                FIRST_APP_ACCOUNT
             }
-        }
+        });
         shop
     }
 
