@@ -624,7 +624,7 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
                 conversation_id: i.conversation_id.clone(),
                 message_id: g.latest_message.clone(),
                 category: p.category.as_str().to_owned(),
-                routing: json_str(&p.routing),
+                routing: p.routing.as_str().to_owned(),
                 signals: json_text(json!(p.signals)),
                 confidence: p.confidence,
                 // Field order as declared ({kind, params, verdict, rule}).
@@ -659,7 +659,7 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
     // Act: each allowed proposal becomes a ledger action; an escalation (by route or by the
     // policy) becomes an escalate_to_human action; a denied proposal becomes nothing.
     let mut escalate: Option<String> = plan.escalates().then(|| {
-        let why = format!("{} ({})", json_str(&plan.routing), plan.route_rule);
+        let why = format!("{} ({})", plan.routing, plan.route_rule);
         match plan.route_rule.as_str() {
             // The reason a human needs is the parse error itself.
             POLICY_INVALID => format!("{why}: {}", plan.reasoning.join("; ")),
@@ -749,12 +749,4 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
         "messages": input.message_ids.len(),
         "actions": started,
     }))
-}
-
-/// A unit enum's serde name (`escalate_human`).
-fn json_str<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(Value::String(s)) => s,
-        _ => String::new(),
-    }
 }

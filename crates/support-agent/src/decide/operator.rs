@@ -107,7 +107,7 @@ fn parse_email(what: &str, raw: Option<&str>) -> Result<Email, OperatorError> {
 }
 
 /// The app's SDK client, or a refusal naming why the platform cannot reach the app.
-async fn sdk(
+pub async fn sdk(
     apps: &dyn AppDirectory,
     app: &App,
 ) -> Result<std::sync::Arc<dyn AppApi>, OperatorError> {

@@ -64,14 +64,6 @@ async fn dry_run(
         .map_err(|e| ApiError::BadRequest(format!("could not gather facts from {}: {e}", app.slug)))
 }
 
-/// A unit enum's serde name (`escalate_human`).
-fn serde_name<T: serde::Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
-
 async fn test_message(
     State(state): State<AppState>,
     ApiUser(_user): ApiUser,
@@ -88,7 +80,7 @@ async fn test_message(
         category: p.category.as_str().to_owned(),
         confidence: p.confidence,
         signals: p.signals.iter().map(|s| s.as_str().to_owned()).collect(),
-        routing: serde_name(&p.routing),
+        routing: p.routing.as_str().to_owned(),
         route_rule: p.route_rule.clone(),
         proposals: p
             .proposals
@@ -203,8 +195,7 @@ async fn agent(
     let Some(p) = plan.proposals.first() else {
         reasoning.push(format!(
             "No action fits: route {} ({}).",
-            serde_name(&plan.routing),
-            plan.route_rule
+            plan.routing, plan.route_rule
         ));
         return Ok(Json(AgentResponse {
             reasoning: reasoning.join(" "),

@@ -55,7 +55,7 @@ pub(super) async fn history(
     // transfers): found by the email, and by their purchases and charges when the app
     // answers.
     let mut fragments = vec![email.to_string()];
-    if let Ok(api) = sdk(&state, &app).await
+    if let Ok(api) = operator::sdk(state.apps.as_ref(), &app).await
         && let Ok(Some(user)) = api.lookup_user(&email).await
         && let Ok(purchases) = api.get_purchases(&user.id).await
     {

@@ -24,7 +24,6 @@ use history::history;
 use reports::{logs, metrics};
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
@@ -34,7 +33,6 @@ use serde_json::{Value, json};
 use support_agent::actions::{ActionError, HumanDecision, Proposal, ProposeOptions, Verdict};
 use support_agent::decide::app_policy;
 use support_agent::decide::operator;
-use support_sdk::AppApi;
 use support_store::actions::ActionRow;
 use support_store::{App, NewAuditEntry, User};
 use support_types::Email;
@@ -81,23 +79,6 @@ fn refuse(code: &'static str, message: impl Into<String>) -> ApiError {
 
 fn bad(message: impl Into<String>) -> ApiError {
     ApiError::BadRequest(message.into())
-}
-
-async fn sdk(state: &AppState, app: &App) -> ApiResult<Arc<dyn AppApi>> {
-    if app.integration_url.is_none() {
-        return Err(refuse(
-            "no_integration",
-            format!(
-                "app {} has no integration URL: the platform cannot look its customers up",
-                app.slug
-            ),
-        ));
-    }
-    state
-        .apps
-        .app_api(&app.id)
-        .await
-        .map_err(|e| refuse("no_integration", format!("app {}: {e}", app.slug)))
 }
 
 fn parse_json(raw: &str) -> Value {
