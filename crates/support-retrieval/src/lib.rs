@@ -5,6 +5,11 @@
 
 pub mod document;
 pub mod filter;
+pub mod store;
 
 pub use document::{DocType, Document, Hit, Metadata, Query, QueryMode};
 pub use filter::{Expr, Filter, FilterError};
+pub use store::{
+    BoxError, Capabilities, Embed, EmbedFailure, RangePage, StoreError, StoreInfo, VectorStore,
+    reciprocal_rank_fusion,
+};
