@@ -15,7 +15,6 @@
 mod actions;
 mod export;
 mod history;
-mod redact;
 mod reports;
 
 use actions::operator_action;
@@ -43,7 +42,7 @@ use support_types::cli_api::{
     RefundOutcome, RefundOutcomes, RefundOutcomesRequest, StripeRefundView, valid_client_ref,
 };
 
-pub use redact::redact;
+pub use support_core::redact::redact;
 
 use super::api::ApiJson;
 use super::ops::ApiQuery;
