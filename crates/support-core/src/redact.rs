@@ -169,6 +169,13 @@ fn variants(entry: &str) -> Vec<String> {
         let token = token.trim_matches(|c| matches!(c, '<' | '>' | ',' | ';' | '"'));
         if let Some((local, _)) = token.split_once('@') {
             out.push(local.to_owned());
+            // "jane.doe2024": "jane", "doe2024" and "doe". Pieces with their digits too,
+            // because a number right beside the address may take a digit group off it.
+            out.extend(
+                local
+                    .split(|c: char| !c.is_alphanumeric())
+                    .map(str::to_owned),
+            );
             out.extend(local.split(|c: char| !c.is_alphabetic()).map(str::to_owned));
         } else if !token.is_empty() {
             words.push(token);
@@ -358,8 +365,10 @@ fn kinds(groups: &[Group], from: usize, to: usize, opener: char) -> Vec<Kind> {
     }
     let digits: usize = run.iter().map(Group::digits).sum();
     let mut out = Vec::new();
-    // A card is written plainly: single spaces or dashes, no `(` or `+` before it.
-    let card_seps = run[1..].iter().all(|g| g.sep == " " || g.sep == "-");
+    // A card is written plainly: single spaces, dashes or dots, no `(` or `+` before it.
+    let card_seps = run[1..]
+        .iter()
+        .all(|g| matches!(g.sep.as_str(), " " | "-" | "."));
     let opened = from == 0 && matches!(opener, '(' | '+');
     if (13..=19).contains(&digits) && card_seps && !opened {
         out.push(Kind::Card);
@@ -370,10 +379,11 @@ fn kinds(groups: &[Group], from: usize, to: usize, opener: char) -> Vec<Kind> {
     out
 }
 
-/// Replaces card numbers (13-19 digits, grouped by single spaces or dashes, if at all) with
+/// Replaces card numbers (13-19 digits, grouped by single spaces, dashes or dots) with
 /// `[CARD]`, then phone numbers (10-15 digits with the usual separators `( ) - . +` and
 /// spaces) with `[PHONE]`. Digits glued to letters (`ch_3Nx…`, `v2`) are left alone. Numbers
-/// that run into each other ("… 9012 555 123 4567") are split so that no digit is left over.
+/// that run into each other ("… 9012 555 123 4567") are split so that no digit is left over,
+/// and digits that fit neither go with the number beside them.
 fn redact_numbers(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let n = chars.len();
@@ -410,36 +420,47 @@ fn redact_numbers(text: &str) -> String {
     out
 }
 
+/// Digits left unredacted, numbers, phones: less is better, in that order.
+type Cost = (usize, usize, usize);
+/// A number starting at a group: its last group and kind.
+type Step = Option<(usize, Kind)>;
+
 /// The numbers of a run as `(first group, last group, kind)`: the split leaving the fewest
 /// digits unredacted, then the fewest numbers, then the fewest phones (a card wins a tie),
-/// then the longest first number.
+/// then the earliest and longest first number.
 fn split_run(groups: &[Group], opener: char) -> Vec<(usize, usize, Kind)> {
     let g = groups.len();
-    // best[k]: (cost, next step) for groups k.. ; cost is (digits left, numbers, phones).
-    let mut best: Vec<((usize, usize, usize), Option<(usize, Kind)>)> =
-        vec![((0, 0, 0), None); g + 1];
+    // best[k]: the cost of groups k.. and the number starting at k, if any.
+    let mut best: Vec<(Cost, Step)> = vec![((0, 0, 0), None); g + 1];
     for k in (0..g).rev() {
+        // A number starting here, longest first, so that a tie goes to the longer number...
+        let mut choice: Option<(Cost, Step)> = None;
+        for to in (k..g).rev() {
+            for kind in kinds(groups, k, to, opener) {
+                let (rest, _) = best[to + 1];
+                let phones = rest.2 + usize::from(kind == Kind::Phone);
+                let cost = (rest.0, rest.1 + 1, phones);
+                if choice.is_none_or(|(c, _)| cost < c) {
+                    choice = Some((cost, Some((to, kind))));
+                }
+            }
+        }
+        // ...and to a number starting early over one starting late: leading digits are more
+        // likely the first number's than a stray group of their own.
         let (rest, _) = best[k + 1];
         let left = if groups[k].plain {
             0
         } else {
             groups[k].digits()
         };
-        let mut choice = ((rest.0 + left, rest.1, rest.2), None);
-        // Longest first, so that a tie goes to the longer first number.
-        for to in (k..g).rev() {
-            for kind in kinds(groups, k, to, opener) {
-                let (rest, _) = best[to + 1];
-                let phones = rest.2 + usize::from(kind == Kind::Phone);
-                let cost = (rest.0, rest.1 + 1, phones);
-                if cost < choice.0 {
-                    choice = (cost, Some((to, kind)));
-                }
-            }
-        }
+        let leave = (rest.0 + left, rest.1, rest.2);
+        let choice = match choice {
+            Some((cost, step)) if cost <= leave => (cost, step),
+            _ => (leave, None),
+        };
         best[k] = choice;
     }
-    let mut out = Vec::new();
+    let mut out: Vec<(usize, usize, Kind)> = Vec::new();
     let mut k = 0;
     while k < g {
         match best[k].1 {
@@ -448,6 +469,19 @@ fn split_run(groups: &[Group], opener: char) -> Vec<(usize, usize, Kind)> {
                 k = to + 1;
             }
             None => k += 1,
+        }
+    }
+    // Digits left beside a number may be its own ("Order 12345 4532 1234 5678 9012" cannot
+    // tell where the card starts): they go with it. Dates and amounts stop that.
+    let free = |k: usize, out: &[(usize, usize, Kind)]| {
+        !groups[k].plain && !out.iter().any(|&(from, to, _)| (from..=to).contains(&k))
+    };
+    for n in 0..out.len() {
+        while out[n].1 + 1 < g && free(out[n].1 + 1, &out) {
+            out[n].1 += 1;
+        }
+        while out[n].0 > 0 && free(out[n].0 - 1, &out) {
+            out[n].0 -= 1;
         }
     }
     out
@@ -492,6 +526,7 @@ mod tests {
             "4532 1234 5678 9012",
             "4532123456789012",
             "378282246310005",
+            "4532.1234.5678.9012",
         ] {
             assert_eq!(
                 redact(&format!("card {c} please")),
@@ -508,6 +543,7 @@ mod tests {
             ("4532 1234 5678 9012 (555) 123-4567", "[CARD] [PHONE]"),
             ("(555) 123-4567 4532 1234 5678 9012", "[PHONE] [CARD]"),
             ("555 123 4567 555 123 4567", "[PHONE] [PHONE]"),
+            ("Order 12345 4532 1234 5678 9012", "Order [CARD]"),
             ("on 2026-12-07 5551234567", "on 2026-12-07 [PHONE]"),
             ("$49.00 2026-12-07", "$49.00 2026-12-07"),
             ("2026-12-07 2026-12-08", "2026-12-07 2026-12-08"),
@@ -544,7 +580,12 @@ mod tests {
     fn variants_of_a_known_entry() {
         let mut v = variants("Jane Doe <jane.doe@x.com>");
         v.sort();
+        v.dedup();
         assert_eq!(v, ["Doe", "Jane", "Jane Doe", "doe", "jane", "jane.doe"]);
+        let mut v = variants("jane.doe2024@x.com");
+        v.sort();
+        v.dedup();
+        assert_eq!(v, ["doe", "doe2024", "jane", "jane.doe2024"]);
         assert_eq!(variants("J. Smith"), ["J. Smith", "Smith"]);
         assert_eq!(
             variants("Jean-Luc (JL) Picard"),
