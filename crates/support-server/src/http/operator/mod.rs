@@ -42,8 +42,6 @@ use support_types::cli_api::{
     RefundOutcome, RefundOutcomes, RefundOutcomesRequest, StripeRefundView, valid_client_ref,
 };
 
-pub use support_core::redact::redact;
-
 use super::api::ApiJson;
 use super::ops::ApiQuery;
 use crate::auth::ApiUser;
