@@ -91,8 +91,9 @@ fn contains_word(hay: &str, needle: &str) -> bool {
     hay.match_indices(&needle).any(|(at, _)| {
         let before = hay[..at].chars().next_back();
         let after = hay[at + needle.len()..].chars().next();
-        !(starts_word && before.is_some_and(word_char))
-            && !(ends_word && after.is_some_and(word_char))
+        let glued_before = starts_word && before.is_some_and(word_char);
+        let glued_after = ends_word && after.is_some_and(word_char);
+        !glued_before && !glued_after
     })
 }
 
