@@ -312,7 +312,7 @@ async fn history_logs_metrics_and_exports(app: &TestApp) {
         app,
         &jonas,
         "Refund please",
-        "Hi, I bought TypeScript Essentials but it is not for me. I would like a refund please. Call me on +1 555 123 4567, my card was 4532 1234 5678 9012, or mail jonas.b@private.example.",
+        "Hi, I bought TypeScript Essentials but it is not for me. I would like a refund please. Call me on +1 555 123 4567, my card was 4532 1234 5678 9012, or mail jonas.b@private.example. Thanks, Jonas Becker",
     )
     .await;
     converse(
@@ -409,6 +409,8 @@ async fn history_logs_metrics_and_exports(app: &TestApp) {
         "{body}"
     );
     assert!(!body.contains("4532") && !body.contains("555") && !body.contains("private"));
+    // The customer's address names them: jonas.becker@… redacts "Jonas" and "Becker".
+    assert!(body.ends_with("Thanks, [NAME] [NAME]"), "{body}");
     assert_eq!(
         refund_conv.decision.as_ref().map(|d| d.category.as_str()),
         Some("support_refund")
@@ -429,7 +431,7 @@ async fn history_logs_metrics_and_exports(app: &TestApp) {
         raw_conv.messages[0]
             .body
             .as_deref()
-            .is_some_and(|b| b.contains("4532 1234"))
+            .is_some_and(|b| b.contains("4532 1234") && b.contains("Jonas Becker"))
     );
     let token = agent_token(app).await;
     let r = app

@@ -242,7 +242,7 @@ pub struct ExportConversation {
     pub customer: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
-    /// Whether emails, phone numbers and card numbers were redacted.
+    /// Whether emails, phone and card numbers and the customer's names were redacted.
     pub redacted: bool,
     pub messages: Vec<ExportMessage>,
     /// The newest decision, if any.

@@ -31,8 +31,9 @@ pub enum ExportFormat {
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
     /// Conversations updated since a time, with their messages, decisions and actions.
-    /// Emails, phone numbers and card numbers (and the customer's address) are redacted as
-    /// [EMAIL], [PHONE], [CARD] unless --include-pii is given (admins only; audited).
+    /// Emails, phone numbers, card numbers and the customer's names (and address) are
+    /// redacted as [EMAIL], [PHONE], [CARD], [NAME] unless --include-pii is given (admins
+    /// only; audited).
     Conversations(ExportArgs),
 }
 
@@ -47,7 +48,7 @@ pub struct ExportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: ExportFormat,
-    /// Keep emails, phone numbers and card numbers (needs the admin role; audited).
+    /// Keep emails, phone numbers, card numbers and names (needs the admin role; audited).
     #[arg(long)]
     pub include_pii: bool,
     /// Write to this file instead of stdout.

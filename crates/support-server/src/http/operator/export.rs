@@ -2,6 +2,7 @@
 //! asks) and `POST /api/v1/apps/{slug}/refund-outcomes`.
 
 use super::*;
+use support_core::redact::Redactor;
 
 #[derive(Deserialize)]
 pub(super) struct ExportQuery {
@@ -28,8 +29,8 @@ fn cursor(raw: &str) -> ApiResult<(i64, String)> {
 
 /// `GET /api/v1/apps/{slug}/export/conversations?since=MS[&after=CURSOR][&include_pii=true]`:
 /// conversations updated since, oldest update first, with their messages, decisions and
-/// actions. Emails, phone numbers and card numbers are redacted unless an admin asks for PII
-/// (which is audited).
+/// actions. Emails, phone and card numbers and the customer's names (what their addresses
+/// start with) are redacted unless an admin asks for PII (which is audited).
 pub(super) async fn export(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -65,7 +66,6 @@ pub(super) async fn export(
             .await?;
     }
     let pii = q.include_pii;
-    let clean = |s: &str| if pii { s.to_owned() } else { redact(s) };
     let mut conversations = Vec::with_capacity(page.len());
     for c in &page {
         let messages = state
@@ -74,6 +74,22 @@ pub(super) async fn export(
             .await?
             .map(|(_, m)| m)
             .unwrap_or_default();
+        // Whoever wrote in is named by their address; the team's own addresses are not PII.
+        let redactor = Redactor::new(
+            c.customer_email.iter().chain(
+                messages
+                    .iter()
+                    .filter(|m| m.direction == "inbound")
+                    .filter_map(|m| m.author.as_ref()),
+            ),
+        );
+        let clean = |s: &str| {
+            if pii {
+                s.to_owned()
+            } else {
+                redactor.redact(s)
+            }
+        };
         let decisions: Vec<ExportDecision> = state
             .store
             .decisions_for(&c.id)

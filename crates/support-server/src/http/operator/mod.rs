@@ -15,7 +15,6 @@
 mod actions;
 mod export;
 mod history;
-mod redact;
 mod reports;
 
 use actions::operator_action;
@@ -42,8 +41,6 @@ use support_types::cli_api::{
     LogEntry, OperatorActionRef, OperatorActionRequest, OperatorActionResponse, OperatorFacts,
     RefundOutcome, RefundOutcomes, RefundOutcomesRequest, StripeRefundView, valid_client_ref,
 };
-
-pub use redact::redact;
 
 use super::api::ApiJson;
 use super::ops::ApiQuery;
