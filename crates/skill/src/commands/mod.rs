@@ -12,6 +12,7 @@ pub mod data;
 pub mod eval;
 pub mod front;
 pub mod keys;
+pub mod models;
 pub mod observe;
 pub mod runs;
 pub mod sandbox;

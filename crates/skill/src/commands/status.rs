@@ -18,6 +18,7 @@ pub async fn status(cli: &Cli, api: &ApiClient) -> Result<(), CliError> {
         println!("events     {}", s.inbound_events);
         println!("queued     {}", s.outbox_pending);
         println!("audit      {}", s.audit_entries);
+        println!("search     {}", s.search);
     })
 }
 

@@ -70,6 +70,7 @@ async fn status(State(state): State<AppState>, ApiUser(user): ApiUser) -> ApiRes
         inbound_events: c.inbound_events,
         outbox_pending: c.outbox_pending,
         audit_entries: c.audit_entries,
+        search: state.retrieval.mode().describe(),
     }))
 }
 

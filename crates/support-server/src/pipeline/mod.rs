@@ -47,6 +47,8 @@ pub struct Pipeline {
     pub ingest: ingest::Ingestor,
     /// Notified when inbound events were committed: wakes the outbox worker at once.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Search: the embedding model, or keywords only.
+    pub retrieval: Arc<crate::retrieval::Retrieval>,
     pub settings: PipelineSettings,
 }
 

@@ -3,6 +3,7 @@
 //! benches are in [`draft`], [`ingest`] and [`workflow`].
 
 pub mod draft;
+pub mod embed;
 pub mod ingest;
 pub mod workflow;
 
@@ -58,6 +59,23 @@ pub enum BenchCommand {
         /// Run one phase with this `worker.inbound_debounce_ms` (default: 3000, then 0).
         #[arg(long, value_name = "MS")]
         debounce_ms: Option<u64>,
+    },
+    /// Embedding speed of the local model: embeddings/s one text at a time and 32 per pass,
+    /// peak memory, and the lowest cosine to sentence-transformers on the 2,000 reference
+    /// texts. Compare with the reference stack on a quiet machine.
+    Embed {
+        /// The model folder [default: the server's, {data_dir}/models/all-minilm-l6-v2].
+        #[arg(long, value_name = "DIR")]
+        model: Option<std::path::PathBuf>,
+        /// The server's configuration file (for the default model folder).
+        #[arg(long, value_name = "FILE")]
+        config: Option<std::path::PathBuf>,
+        /// How many of the reference texts (1-2000).
+        #[arg(long, default_value_t = 2000)]
+        texts: usize,
+        /// Timed passes over them; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        passes: usize,
     },
     /// Durable engine throughput and per-step overhead: N runs of a 3-step workflow (and of
     /// a 0-step baseline) started, then drained, in-process on a fresh database.
@@ -136,6 +154,41 @@ pub async fn run(cmd: &BenchCommand, json: bool) -> Result<(), CliError> {
             backend,
             debounce_ms,
         } => draft(*rate, *seconds, backend, *debounce_ms, json).await,
+        BenchCommand::Embed {
+            model,
+            config,
+            texts,
+            passes,
+        } => {
+            let dir = match model {
+                Some(dir) => dir.clone(),
+                None => {
+                    crate::commands::serve::load_config(config.as_deref(), None, None)?.model_dir()
+                }
+            };
+            let (texts, passes) = (*texts, *passes);
+            let r = tokio::task::spawn_blocking(move || embed::run(&dir, texts, passes))
+                .await
+                .map_err(fail)??;
+            if json {
+                print_json(&r)?;
+            } else {
+                println!(
+                    "{} ({} dims), {} texts, {} threads, median of {} passes: batch 1 {:.1} embeddings/s, batch 32 {:.1} embeddings/s; load {:.0} ms; peak RSS {:.0} MiB; lowest cosine to sentence-transformers {:.7}",
+                    r.model,
+                    r.dimensions,
+                    r.texts,
+                    r.threads,
+                    r.passes,
+                    r.batch1_per_s,
+                    r.batch32_per_s,
+                    r.load_ms,
+                    r.peak_rss_mib,
+                    r.min_cosine_to_reference
+                );
+            }
+            Ok(())
+        }
     }
 }
 
