@@ -73,7 +73,8 @@ fn decode_as_client(
     body: &Value,
 ) -> Option<Result<Value, UpstashError>> {
     Some(match endpoint {
-        "upsert" | "upsert-data" | "reset" | "delete-namespace" => check::<String>(status, body),
+        // The client reads these results as any JSON: only the envelope matters.
+        "upsert" | "upsert-data" | "reset" | "delete-namespace" => check::<Value>(status, body),
         "query" | "query-data" => check::<Vec<ScoredVector>>(status, body),
         "fetch" => check::<Vec<Option<StoredVector>>>(status, body),
         "delete" => check::<Deleted>(status, body),
