@@ -1,4 +1,5 @@
-//! Local fake Front, Slack and Stripe servers that speak the real wire formats.
+//! Local fake Front, Slack, Stripe, LLM and Upstash Vector servers that speak the real wire
+//! formats.
 //!
 //! The sandbox (`skill sandbox`) runs them on loopback so a newcomer sees the whole platform
 //! without any provider account, and integration tests drive the platform against them.
@@ -24,6 +25,7 @@ pub mod llm;
 mod server;
 pub mod slack;
 pub mod stripe;
+pub mod upstash;
 
 pub use front::{
     Delivery, FakeFront, FakeFrontConfig, FrontComment, FrontConversation, FrontMessage,
@@ -36,3 +38,4 @@ pub use slack::{
 pub use stripe::{
     FakeStripe, FakeStripeConfig, PLATFORM_ACCOUNT, SeedCharge, StripeFault, StripeRefund,
 };
+pub use upstash::{FakeUpstash, FakeUpstashConfig, UpstashFault, hashed_embedding};

@@ -1,4 +1,4 @@
-//! Plumbing shared by the three fakes: binding on loopback, graceful shutdown, the request
+//! Plumbing shared by the fakes: binding on loopback, graceful shutdown, the request
 //! log, connections that can be dropped on purpose, and small wire helpers (bearer tokens,
 //! form decoding, ids, clocks).
 
