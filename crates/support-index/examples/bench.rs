@@ -71,6 +71,21 @@ async fn main() {
     let store = LocalIndex::open(dir.path(), Some(embedder)).expect("reopen");
     println!("reopened in {:.2?}", start.elapsed());
 
+    // One small upsert at a time, as ingestion writes: the cost of a commit.
+    let mut times = Vec::new();
+    for (i, mut doc) in synthetic::documents(50, 4, 2).into_iter().enumerate() {
+        doc.id = format!("single-{i:03}");
+        let start = Instant::now();
+        store.upsert(vec![doc]).await.expect("upsert");
+        times.push(start.elapsed());
+    }
+    times.sort();
+    println!(
+        "single-document upserts: p50 {:.2?}, p95 {:.2?}",
+        percentile(&times, 0.5),
+        percentile(&times, 0.95)
+    );
+
     let texts = [
         "refund charged twice",
         "cannot access lesson video",

@@ -13,8 +13,9 @@
 //!
 //! # Commit protocol
 //!
-//! Every write (upsert or delete) is one batch with the next sequence number `N`, through
-//! the one [`tantivy::IndexWriter`] behind a mutex:
+//! One writer thread owns the [`tantivy::IndexWriter`] and the log. Upserts and deletes
+//! are queued to it; whatever has queued up while it was committing becomes the next batch
+//! (group commit: a commit costs a dozen fsyncs), with the next sequence number `N`:
 //!
 //! 1. the batch's vector changes (PUT, or CLEAR for a deleted document or one whose
 //!    embedding failed) and a COMMIT record carrying `N` are appended to `vectors.log`
@@ -43,7 +44,8 @@
 //!   with [`Filter::matches`](support_retrieval::Filter::matches), and the candidate list
 //!   grows until `top_k` pass or none are left, so any filter is exact.
 //! - Dense: one pass of dot products over all unit vectors in memory; the filter is
-//!   evaluated on each document's metadata (kept beside its vector), so it is exact too.
+//!   evaluated on the metadata kept beside each vector, for every vector that would enter
+//!   the top list, so it is exact too.
 //! - Hybrid: reciprocal rank fusion (k = 60) of both lists, each `max(4·top_k, 50)` long.
 //!
 //! Without an embedder the store is keyword-only. When the embedder is busy or down, a
@@ -55,12 +57,15 @@ mod bm25;
 mod narrow;
 pub mod synthetic;
 mod vectors;
+mod writer;
 
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc;
+use std::sync::{Arc, RwLock};
+use std::thread::JoinHandle;
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -69,10 +74,12 @@ use support_retrieval::{
     StoreError, StoreInfo, VectorStore, reciprocal_rank_fusion,
 };
 use tantivy::directory::MmapDirectory;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, Term};
+use tantivy::{Index, IndexWriter, ReloadPolicy};
+use tokio::sync::oneshot;
 
-use crate::bm25::{Fields, Stored};
-use crate::vectors::{AppendError, Change, ModelKey, VectorLog, VectorSet};
+use crate::bm25::Stored;
+use crate::vectors::{ModelKey, VectorLog, VectorSet};
+use crate::writer::{Job, Prepared, Shared, State, Writer};
 
 pub use crate::vectors::Recovery;
 
@@ -90,7 +97,8 @@ const RRF_K: f64 = 60.0;
 const VECTOR_FILE: &str = "vectors.log";
 const BM25_DIR: &str = "bm25";
 
-/// The embedded hybrid index. Cheap to clone; all clones share one writer.
+/// The embedded hybrid index. Cheap to clone; all clones share one writer thread, which
+/// stops (and releases the directory) when the last clone is dropped.
 #[derive(Clone)]
 pub struct LocalIndex {
     inner: Arc<Inner>,
@@ -111,47 +119,32 @@ pub struct IndexStats {
 
 struct Inner {
     dir: PathBuf,
-    index: Index,
-    fields: Fields,
-    reader: IndexReader,
+    shared: Arc<Shared>,
     embedder: Option<Arc<dyn Embed>>,
     /// The embedder's model and dimension, when there is an embedder.
     model: Option<ModelKey>,
-    writer: Mutex<Writer>,
-    /// What queries see; replaced only after a commit, searcher and vectors together.
-    state: RwLock<State>,
-    /// Set when a write failed half-way: no more writes until a reopen.
-    poisoned: AtomicBool,
     recovery: Recovery,
+    /// To the writer thread; taken on drop so the thread ends.
+    jobs: Option<mpsc::Sender<Job>>,
+    writer_thread: Option<JoinHandle<()>>,
 }
 
-struct Writer {
-    tantivy: IndexWriter,
-    log: VectorLog,
-    seq: u64,
+/// Waits for the writer thread, so that when the last handle is gone the directory lock is
+/// released and the index can be opened again at once. Blocks for at most one commit.
+impl Drop for Inner {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(thread) = self.writer_thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
-struct State {
-    searcher: Searcher,
-    /// Every live id, in id order: `range`, `delete`'s count and `pending` come from it.
-    ids: BTreeSet<String>,
-    vectors: VectorSet,
-    /// Documents without a vector for the current model (only with an embedder).
-    pending: BTreeSet<String>,
-    seq: u64,
-}
-
-/// A validated document on its way in, with its metadata as the filter sees it.
-struct Prepared {
-    doc: Document,
-    value: Arc<Value>,
-}
-
-fn storage(e: impl Into<BoxError>) -> StoreError {
+pub(crate) fn storage(e: impl Into<BoxError>) -> StoreError {
     StoreError::Storage(e.into())
 }
 
-fn payload(seq: u64) -> String {
+pub(crate) fn payload(seq: u64) -> String {
     serde_json::json!({ "seq": seq }).to_string()
 }
 
@@ -173,8 +166,8 @@ impl LocalIndex {
     /// Opens the index in `dir`, creating it if needed, and recovers from any interrupted
     /// write (see the crate docs). Blocking: it reads every stored document once to load
     /// the vectors' metadata. With `embedder`, vectors of another model (or dimension) are
-    /// discarded and every document becomes pending. Fails if another process has the
-    /// index open.
+    /// discarded and every document becomes pending. Fails if another process (or another
+    /// `LocalIndex` in this one) has the index open.
     pub fn open(
         dir: impl AsRef<Path>,
         embedder: Option<Arc<dyn Embed>>,
@@ -185,7 +178,7 @@ impl LocalIndex {
         let (schema, fields) = bm25::schema();
         let mmap = MmapDirectory::open(&bm25_dir).map_err(storage)?;
         let index = Index::open_or_create(mmap, schema).map_err(storage)?;
-        let writer: IndexWriter = index
+        let tantivy: IndexWriter = index
             .writer_with_num_threads(1, WRITER_MEMORY)
             .map_err(storage)?;
         let seq = parse_payload(index.load_metas().map_err(storage)?.payload.as_deref())?;
@@ -228,29 +221,40 @@ impl LocalIndex {
             }
         }
 
-        let state = State {
-            searcher,
-            ids,
-            vectors,
-            pending,
+        let shared = Arc::new(Shared {
+            index,
+            fields,
+            reader,
+            state: RwLock::new(State {
+                searcher,
+                ids,
+                vectors,
+                pending,
+                seq,
+            }),
+            poisoned: AtomicBool::new(false),
+            has_model: model.is_some(),
+        });
+        let writer = Writer {
+            tantivy,
+            log,
             seq,
+            shared: shared.clone(),
         };
+        let (jobs, rx) = mpsc::channel();
+        let writer_thread = std::thread::Builder::new()
+            .name("support-index-writer".to_owned())
+            .spawn(move || writer.run(rx))
+            .map_err(storage)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 dir,
-                index,
-                fields,
-                reader,
+                shared,
                 embedder,
                 model,
-                writer: Mutex::new(Writer {
-                    tantivy: writer,
-                    log,
-                    seq,
-                }),
-                state: RwLock::new(state),
-                poisoned: AtomicBool::new(false),
                 recovery,
+                jobs: Some(jobs),
+                writer_thread: Some(writer_thread),
             }),
         })
     }
@@ -261,7 +265,7 @@ impl LocalIndex {
     }
 
     pub fn stats(&self) -> Result<IndexStats, StoreError> {
-        let s = self.inner.read_state()?;
+        let s = self.inner.shared.read_state()?;
         Ok(IndexStats {
             documents: s.ids.len() as u64,
             vectors: s.vectors.len() as u64,
@@ -272,7 +276,7 @@ impl LocalIndex {
     }
 
     /// Embeds the documents still waiting for a vector (an embedder that failed during
-    /// their upsert, or a new model), a chunk at a time, each chunk committed. Returns how
+    /// their upsert, or a new model), a chunk at a time, each chunk logged. Returns how
     /// many got a vector. Stops with `Unavailable` when the embedder fails; what was done
     /// until then is kept.
     pub async fn reembed_pending(&self) -> Result<u64, StoreError> {
@@ -281,6 +285,7 @@ impl LocalIndex {
                 "this index has no embedding model".to_owned(),
             ));
         };
+        let dim = embedder.dim();
         let mut done = 0u64;
         let mut cursor = String::new();
         loop {
@@ -294,252 +299,92 @@ impl LocalIndex {
                 .embed(texts)
                 .await
                 .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-            let dim = embedder.dim();
             if vectors.len() != chunk.len() {
                 return Err(StoreError::Unavailable(
                     "the embedder returned the wrong number of vectors".into(),
                 ));
             }
-            let mut ready = Vec::with_capacity(chunk.len());
-            for (doc, v) in chunk.into_iter().zip(vectors) {
-                if let Some(v) = vectors::normalize(v).filter(|v| v.len() == dim) {
-                    ready.push((doc, v));
-                }
-            }
-            let inner = self.inner.clone();
-            done += blocking(move || inner.write_reembedded(ready)).await?;
+            let ready: Vec<(Stored, Vec<f32>)> = chunk
+                .into_iter()
+                .zip(vectors)
+                .filter_map(|(doc, v)| {
+                    vectors::normalize(v)
+                        .filter(|v| v.len() == dim)
+                        .map(|v| (doc, v))
+                })
+                .collect();
+            done += self
+                .inner
+                .submit(|reply| Job::Reembed { ready, reply })
+                .await?;
         }
         Ok(done)
     }
 }
 
 impl Inner {
-    fn read_state(&self) -> Result<std::sync::RwLockReadGuard<'_, State>, StoreError> {
-        self.state
-            .read()
-            .map_err(|_| storage("index state lock poisoned"))
-    }
-
-    fn lock_writer(&self) -> Result<MutexGuard<'_, Writer>, StoreError> {
-        if self.poisoned.load(Ordering::SeqCst) {
-            return Err(storage(
-                "an earlier write failed half-way; reopen the index to recover",
-            ));
-        }
-        self.writer
-            .lock()
-            .map_err(|_| storage("index writer lock poisoned; reopen the index"))
-    }
-
-    fn poison(&self, why: impl std::fmt::Display) -> StoreError {
-        self.poisoned.store(true, Ordering::SeqCst);
-        storage(format!(
-            "{why}; writes are refused until the index is reopened"
-        ))
-    }
-
-    /// Steps 1 and 2 of the commit protocol for one batch, then publishes it (step 3) with
-    /// `apply` run on the query state.
-    fn commit_batch(
+    /// Hands a job to the writer thread and waits for its commit.
+    async fn submit<T>(
         &self,
-        w: &mut Writer,
-        changes: &[Change],
-        tantivy_ops: impl FnOnce(&mut IndexWriter) -> tantivy::Result<()>,
-        apply: impl FnOnce(&mut State),
-    ) -> Result<(), StoreError> {
-        let seq = w.seq + 1;
-        match w.log.append(changes, seq) {
-            Ok(()) => {}
-            Err(AppendError::RolledBack(e)) => return Err(storage(e)),
-            Err(AppendError::Broken(e)) => return Err(self.poison(format!("vector log: {e}"))),
-        }
-        let committed = (|| {
-            tantivy_ops(&mut w.tantivy)?;
-            let mut prepared = w.tantivy.prepare_commit()?;
-            prepared.set_payload(&payload(seq));
-            prepared.commit()
-        })();
-        if let Err(e) = committed {
-            // Whether tantivy's meta.json moved is unknown here; reopening decides it from
-            // the payload, so the log is left for that replay.
-            return Err(self.poison(format!("tantivy commit: {e}")));
-        }
-        w.seq = seq;
-        self.publish(seq, apply)
-    }
-
-    fn publish(&self, seq: u64, apply: impl FnOnce(&mut State)) -> Result<(), StoreError> {
-        if let Err(e) = self.reader.reload() {
-            return Err(self.poison(format!("reloading the committed index: {e}")));
-        }
-        let mut s = self
-            .state
-            .write()
-            .map_err(|_| self.poison("index state lock poisoned"))?;
-        s.searcher = self.reader.searcher();
-        s.seq = seq;
-        apply(&mut s);
-        Ok(())
-    }
-
-    fn write_upsert(
-        &self,
-        docs: Vec<Prepared>,
-        embedded: Vec<Option<Vec<f32>>>,
-    ) -> Result<(), StoreError> {
-        let mut guard = self.lock_writer()?;
-        let w = &mut *guard;
-        let changes: Vec<Change> = docs
-            .iter()
-            .zip(&embedded)
-            .map(|(d, v)| match v {
-                Some(v) => Change::Put(d.doc.id.clone(), v.clone()),
-                None => Change::Clear(d.doc.id.clone()),
-            })
-            .collect();
-        let f = self.fields;
-        let has_model = self.model.is_some();
-        self.commit_batch(
-            w,
-            &changes,
-            |t| {
-                for d in &docs {
-                    t.delete_term(Term::from_field_text(f.id, &d.doc.id));
-                    t.add_document(bm25::to_tantivy(&f, &d.doc, &d.value))?;
-                }
-                Ok(())
-            },
-            |s| {
-                for (d, v) in docs.iter().zip(&embedded) {
-                    s.ids.insert(d.doc.id.clone());
-                    match v {
-                        Some(v) if has_model => {
-                            s.vectors.put(&d.doc.id, v, d.value.clone());
-                            s.pending.remove(&d.doc.id);
-                        }
-                        _ => {
-                            s.vectors.remove(&d.doc.id);
-                            if has_model {
-                                s.pending.insert(d.doc.id.clone());
-                            }
-                        }
-                    }
-                }
-            },
-        )
-    }
-
-    fn write_delete(&self, ids: Vec<String>) -> Result<u64, StoreError> {
-        let mut guard = self.lock_writer()?;
-        let w = &mut *guard;
-        let existing: Vec<String> = {
-            let s = self.read_state()?;
-            let mut seen = BTreeSet::new();
-            ids.into_iter()
-                .filter(|id| s.ids.contains(id) && seen.insert(id.clone()))
-                .collect()
-        };
-        if existing.is_empty() {
-            return Ok(0);
-        }
-        let changes: Vec<Change> = existing.iter().cloned().map(Change::Clear).collect();
-        let f = self.fields;
-        self.commit_batch(
-            w,
-            &changes,
-            |t| {
-                for id in &existing {
-                    t.delete_term(Term::from_field_text(f.id, id));
-                }
-                Ok(())
-            },
-            |s| {
-                for id in &existing {
-                    s.ids.remove(id);
-                    s.vectors.remove(id);
-                    s.pending.remove(id);
-                }
-            },
-        )?;
-        Ok(existing.len() as u64)
+        job: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Job,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        let stopped = || storage("the index writer has stopped");
+        self.jobs
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(job(tx))
+            .map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
     }
 
     /// The next pending documents after `after`, with their text.
     fn pending_chunk(&self, after: &str) -> Result<Vec<Stored>, StoreError> {
-        let s = self.read_state()?;
+        let s = self.shared.read_state()?;
         let mut out = Vec::new();
         for id in s
             .pending
             .range::<str, _>((Bound::Excluded(after), Bound::Unbounded))
             .take(EMBED_BATCH)
         {
-            if let Some(doc) = bm25::load(&s.searcher, &self.fields, id).map_err(storage)? {
+            if let Some(doc) = bm25::load(&s.searcher, &self.shared.fields, id).map_err(storage)? {
                 out.push(doc);
             }
         }
         Ok(out)
     }
 
-    /// Logs re-embedded vectors for the documents that are still pending with the same
-    /// text (one may have been replaced or deleted meanwhile), as a batch at the current
-    /// sequence number: the text they belong to is already committed in tantivy.
-    fn write_reembedded(&self, ready: Vec<(Stored, Vec<f32>)>) -> Result<u64, StoreError> {
-        let mut guard = self.lock_writer()?;
-        let w = &mut *guard;
-        let current: Vec<(Stored, Vec<f32>)> = {
-            let s = self.read_state()?;
-            let mut keep = Vec::new();
-            for (doc, v) in ready {
-                if !s.pending.contains(&doc.id) {
-                    continue;
-                }
-                let now = bm25::load(&s.searcher, &self.fields, &doc.id).map_err(storage)?;
-                if now.is_some_and(|n| n.data == doc.data) {
-                    keep.push((doc, v));
-                }
-            }
-            keep
-        };
-        if current.is_empty() {
-            return Ok(0);
-        }
-        let changes: Vec<Change> = current
-            .iter()
-            .map(|(d, v)| Change::Put(d.id.clone(), v.clone()))
-            .collect();
-        match w.log.append(&changes, w.seq) {
-            Ok(()) => {}
-            Err(AppendError::RolledBack(e)) => return Err(storage(e)),
-            Err(AppendError::Broken(e)) => return Err(self.poison(format!("vector log: {e}"))),
-        }
-        let mut s = self
-            .state
-            .write()
-            .map_err(|_| self.poison("index state lock poisoned"))?;
-        let n = current.len() as u64;
-        for (doc, v) in current {
-            s.pending.remove(&doc.id);
-            s.vectors.put(&doc.id, &v, Arc::new(doc.value));
-        }
-        Ok(n)
-    }
-
     fn search(&self, q: &Query, qvec: Option<Vec<f32>>) -> Result<Vec<Hit>, StoreError> {
         let filter = q.filter.as_ref();
         let keep = |v: &Value| filter.is_none_or(|f| f.matches(v));
-        let s = self.read_state()?;
-        let searcher = s.searcher.clone();
-        let dense = |k: usize, v: &[f32]| -> Vec<(String, f64)> {
-            s.vectors
-                .top_k(v, k, keep)
-                .into_iter()
-                .map(|(id, score)| (id.to_owned(), f64::from(score)))
-                .collect()
+        let depth = match q.mode {
+            QueryMode::Hybrid => q.top_k.saturating_mul(4).max(HYBRID_DEPTH),
+            _ => q.top_k,
+        };
+        // The dense list under the state lock, then the lock is let go and BM25 runs on the
+        // searcher of the same snapshot, so a slow filtered search never holds up a commit.
+        let (searcher, dense) = {
+            let s = self.shared.read_state()?;
+            let dense: Option<Vec<(String, f64)>> = qvec.map(|v| {
+                s.vectors
+                    .top_k(&v, depth, keep)
+                    .into_iter()
+                    .map(|(id, score)| (id.to_owned(), f64::from(score)))
+                    .collect()
+            });
+            (s.searcher.clone(), dense)
         };
         let mut docs: HashMap<String, Stored> = HashMap::new();
         let mut sparse = |k: usize| -> Result<Vec<(String, f64)>, StoreError> {
-            let hits = bm25::search(&self.index, &searcher, &self.fields, &q.data, filter, k)
-                .map_err(storage)?;
+            let hits = bm25::search(
+                &self.shared.index,
+                &searcher,
+                &self.shared.fields,
+                &q.data,
+                filter,
+                k,
+            )
+            .map_err(storage)?;
             Ok(hits
                 .into_iter()
                 .map(|h| {
@@ -549,12 +394,11 @@ impl Inner {
                 })
                 .collect())
         };
-        let ranked = match (q.mode, qvec) {
-            (QueryMode::Dense, Some(v)) => dense(q.top_k, &v),
-            (QueryMode::Hybrid, Some(v)) => {
-                let depth = q.top_k.saturating_mul(4).max(HYBRID_DEPTH);
+        let ranked = match (q.mode, dense) {
+            (QueryMode::Dense, Some(dense)) => dense,
+            (QueryMode::Hybrid, Some(dense)) => {
                 let lists: Vec<Vec<String>> = vec![
-                    dense(depth, &v).into_iter().map(|(id, _)| id).collect(),
+                    dense.into_iter().map(|(id, _)| id).collect(),
                     sparse(depth)?.into_iter().map(|(id, _)| id).collect(),
                 ];
                 reciprocal_rank_fusion(&lists, RRF_K, q.top_k)
@@ -566,7 +410,6 @@ impl Inner {
             }
             (QueryMode::Sparse | QueryMode::Hybrid, _) => sparse(q.top_k)?,
         };
-        drop(s);
 
         let mut hits = Vec::with_capacity(ranked.len());
         for (id, score) in ranked {
@@ -579,7 +422,7 @@ impl Inner {
             if q.include_data || q.include_metadata {
                 let doc = match docs.remove(&hit.id) {
                     Some(d) => d,
-                    None => bm25::load(&searcher, &self.fields, &hit.id)
+                    None => bm25::load(&searcher, &self.shared.fields, &hit.id)
                         .map_err(storage)?
                         .ok_or_else(|| storage(format!("hit {} vanished", hit.id)))?,
                 };
@@ -596,10 +439,10 @@ impl Inner {
     }
 
     fn fetch(&self, ids: &[String]) -> Result<Vec<Option<Document>>, StoreError> {
-        let searcher = self.read_state()?.searcher.clone();
+        let searcher = self.shared.read_state()?.searcher.clone();
         ids.iter()
             .map(|id| {
-                bm25::load(&searcher, &self.fields, id)
+                bm25::load(&searcher, &self.shared.fields, id)
                     .and_then(|d| d.map(Stored::into_document).transpose())
                     .map_err(storage)
             })
@@ -608,7 +451,7 @@ impl Inner {
 
     fn range(&self, cursor: &str, limit: usize) -> Result<RangePage, StoreError> {
         let (searcher, mut ids) = {
-            let s = self.read_state()?;
+            let s = self.shared.read_state()?;
             let ids: Vec<String> = s
                 .ids
                 .range::<str, _>((Bound::Excluded(cursor), Bound::Unbounded))
@@ -622,7 +465,7 @@ impl Inner {
         let next_cursor = if more { ids.last().cloned() } else { None };
         let mut documents = Vec::with_capacity(ids.len());
         for id in &ids {
-            if let Some(d) = bm25::load(&searcher, &self.fields, id).map_err(storage)? {
+            if let Some(d) = bm25::load(&searcher, &self.shared.fields, id).map_err(storage)? {
                 documents.push(d.into_document().map_err(storage)?);
             }
         }
@@ -704,8 +547,13 @@ impl VectorStore for LocalIndex {
             }
             None => vec![None; docs.len()],
         };
-        let inner = self.inner.clone();
-        blocking(move || inner.write_upsert(docs, embedded)).await
+        self.inner
+            .submit(|reply| Job::Upsert {
+                docs,
+                embedded,
+                reply,
+            })
+            .await
     }
 
     async fn query(&self, query: &Query) -> Result<Vec<Hit>, StoreError> {
@@ -740,9 +588,11 @@ impl VectorStore for LocalIndex {
     }
 
     async fn delete(&self, ids: &[String]) -> Result<u64, StoreError> {
-        let inner = self.inner.clone();
+        if ids.is_empty() {
+            return Ok(0);
+        }
         let ids = ids.to_vec();
-        blocking(move || inner.write_delete(ids)).await
+        self.inner.submit(|reply| Job::Delete { ids, reply }).await
     }
 
     async fn range(&self, cursor: &str, limit: usize) -> Result<RangePage, StoreError> {
@@ -757,7 +607,7 @@ impl VectorStore for LocalIndex {
     }
 
     async fn info(&self) -> Result<StoreInfo, StoreError> {
-        let s = self.inner.read_state()?;
+        let s = self.inner.shared.read_state()?;
         Ok(StoreInfo {
             documents: s.ids.len() as u64,
             dimension: self.inner.model.as_ref().map(|m| m.dim),
