@@ -70,6 +70,11 @@ async fn main() {
     let start = Instant::now();
     let store = LocalIndex::open(dir.path(), Some(embedder)).expect("reopen");
     println!("reopened in {:.2?}", start.elapsed());
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status")
+        && let Some(rss) = status.lines().find(|l| l.starts_with("VmRSS"))
+    {
+        println!("{rss} (this process, after building and reopening)");
+    }
 
     // One small upsert at a time, as ingestion writes: the cost of a commit.
     let mut times = Vec::new();

@@ -15,7 +15,7 @@
 //!
 //! One writer thread owns the [`tantivy::IndexWriter`] and the log. Upserts and deletes
 //! are queued to it; whatever has queued up while it was committing becomes the next batch
-//! (group commit: a commit costs a dozen fsyncs), with the next sequence number `N`:
+//! (group commit: a commit costs some 17 fsyncs), with the next sequence number `N`:
 //!
 //! 1. the batch's vector changes (PUT, or CLEAR for a deleted document or one whose
 //!    embedding failed) and a COMMIT record carrying `N` are appended to `vectors.log`

@@ -1,6 +1,6 @@
 //! The one writer: a thread that owns tantivy's `IndexWriter` and the vector log, takes
 //! jobs from a channel and commits whatever has queued up meanwhile as one batch (group
-//! commit). A tantivy commit costs a dozen fsyncs, so concurrent upserts share one instead
+//! commit). A tantivy commit costs some 17 fsyncs, so concurrent upserts share one instead
 //! of queueing for one each. Each job is all-or-none because the batch holding it is.
 
 use std::collections::{BTreeSet, HashMap};
