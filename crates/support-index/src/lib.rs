@@ -357,14 +357,17 @@ impl Inner {
     fn search(&self, q: &Query, qvec: Option<Vec<f32>>) -> Result<Vec<Hit>, StoreError> {
         let filter = q.filter.as_ref();
         let keep = |v: &Value| filter.is_none_or(|f| f.matches(v));
-        let depth = match q.mode {
-            QueryMode::Hybrid => q.top_k.saturating_mul(4).max(HYBRID_DEPTH),
-            _ => q.top_k,
-        };
         // The dense list under the state lock, then the lock is let go and BM25 runs on the
         // searcher of the same snapshot, so a slow filtered search never holds up a commit.
-        let (searcher, dense) = {
+        let (searcher, dense, top_k, depth) = {
             let s = self.shared.read_state()?;
+            // No list is longer than the index, whatever `topK` asked (it sizes buffers).
+            let total = s.ids.len();
+            let top_k = q.top_k.min(total);
+            let depth = match q.mode {
+                QueryMode::Hybrid => top_k.saturating_mul(4).max(HYBRID_DEPTH).min(total),
+                _ => top_k,
+            };
             let dense: Option<Vec<(String, f64)>> = qvec.map(|v| {
                 s.vectors
                     .top_k(&v, depth, keep)
@@ -372,7 +375,7 @@ impl Inner {
                     .map(|(id, score)| (id.to_owned(), f64::from(score)))
                     .collect()
             });
-            (s.searcher.clone(), dense)
+            (s.searcher.clone(), dense, top_k, depth)
         };
         let mut docs: HashMap<String, Stored> = HashMap::new();
         let mut sparse = |k: usize| -> Result<Vec<(String, f64)>, StoreError> {
@@ -401,14 +404,14 @@ impl Inner {
                     dense.into_iter().map(|(id, _)| id).collect(),
                     sparse(depth)?.into_iter().map(|(id, _)| id).collect(),
                 ];
-                reciprocal_rank_fusion(&lists, RRF_K, q.top_k)
+                reciprocal_rank_fusion(&lists, RRF_K, top_k)
             }
             (QueryMode::Dense, None) => {
                 return Err(StoreError::Unsupported(
                     "dense search needs an embedding model".to_owned(),
                 ));
             }
-            (QueryMode::Sparse | QueryMode::Hybrid, _) => sparse(q.top_k)?,
+            (QueryMode::Sparse | QueryMode::Hybrid, _) => sparse(top_k)?,
         };
 
         let mut hits = Vec::with_capacity(ranked.len());

@@ -318,6 +318,18 @@ async fn each_mode_scores_on_its_own_scale_and_includes_what_is_asked() {
             .expect("sparse")
             .is_empty()
     );
+    // A huge topK is the whole index, not a huge allocation.
+    for mode in MODES {
+        let all = store
+            .query(&query("subscription", mode, None, usize::MAX))
+            .await
+            .expect("huge top_k");
+        assert_eq!(
+            all.len(),
+            if mode == QueryMode::Sparse { 2 } else { 3 },
+            "{mode:?}"
+        );
+    }
     assert!(
         store
             .query(&query("cancel", QueryMode::Hybrid, None, 0))
