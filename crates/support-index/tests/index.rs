@@ -920,3 +920,84 @@ async fn synthetic_builder_builds_a_searchable_index() {
         support_index::synthetic::documents(3, 2, 7)
     );
 }
+
+#[tokio::test]
+async fn a_lost_or_damaged_vector_log_is_re_derived() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let docs: Vec<Document> = (0..5)
+        .map(|i| {
+            doc(
+                &format!("l{i}"),
+                "app",
+                DocType::Knowledge,
+                &format!("lost {i}"),
+            )
+        })
+        .collect();
+    {
+        let store = LocalIndex::open(dir.path(), Some(embedder())).expect("open");
+        store.upsert(docs).await.expect("upsert");
+    }
+    let log = dir.path().join("vectors.log");
+    for damage in ["remove", "garble the header"] {
+        match damage {
+            "remove" => std::fs::remove_file(&log).expect("remove"),
+            _ => std::fs::write(&log, b"not a vector log at all").expect("garble"),
+        }
+        let store = LocalIndex::open(dir.path(), Some(embedder())).expect("reopen");
+        let stats = store.stats().expect("stats");
+        assert_eq!(
+            (stats.documents, stats.vectors, stats.pending),
+            (5, 0, 5),
+            "{damage}"
+        );
+        assert_eq!(store.reembed_pending().await.expect("reembed"), 5);
+        let hit = store
+            .query(&query("lost 3", QueryMode::Dense, None, 1))
+            .await
+            .expect("dense");
+        assert!((hit[0].score - 1.0).abs() < 1e-5, "{damage}");
+    }
+}
+
+#[tokio::test]
+async fn keyword_only_writes_never_pair_new_text_with_an_old_vector() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let store = LocalIndex::open(dir.path(), Some(embedder())).expect("open");
+        store
+            .upsert(vec![
+                doc("keep", "app", DocType::Knowledge, "kept as it was"),
+                doc("edit", "app", DocType::Knowledge, "before the edit"),
+                doc("gone", "app", DocType::Knowledge, "deleted later"),
+            ])
+            .await
+            .expect("upsert");
+    }
+    {
+        // Opened without the model (say it failed to load): writes still go through.
+        let store = LocalIndex::open(dir.path(), None).expect("keyword-only");
+        store
+            .upsert(vec![doc(
+                "edit",
+                "app",
+                DocType::Knowledge,
+                "after the edit",
+            )])
+            .await
+            .expect("upsert");
+        assert_eq!(store.delete(&["gone".into()]).await.expect("delete"), 1);
+    }
+    let store = LocalIndex::open(dir.path(), Some(embedder())).expect("reopen with the model");
+    let stats = store.stats().expect("stats");
+    // "keep" still has its vector; "edit" waits for one of its new text.
+    assert_eq!((stats.documents, stats.vectors, stats.pending), (2, 1, 1));
+    assert!(!stats.recovery.model_changed);
+    assert_eq!(store.reembed_pending().await.expect("reembed"), 1);
+    let hit = store
+        .query(&query("after the edit", QueryMode::Dense, None, 1))
+        .await
+        .expect("dense");
+    assert_eq!(hit[0].id, "edit");
+    assert!((hit[0].score - 1.0).abs() < 1e-5);
+}
