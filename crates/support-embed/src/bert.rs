@@ -6,6 +6,7 @@
 
 use candle_core::{D, DType, Device, Tensor};
 use candle_nn::ops::{layer_norm, softmax_last_dim};
+use rayon::prelude::*;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -114,9 +115,13 @@ impl Weights {
 }
 
 struct Linear {
-    /// Stored as `[in, out]`, contiguous, so every matmul reads it in order.
+    /// `[out, in]`, as stored.
     weight: Tensor,
     bias: Tensor,
+    /// Row blocks of `weight` (views, no copies), one per thread: each thread computes its
+    /// share of the outputs. candle's own gemm threading follows RAYON_NUM_THREADS or the
+    /// physical core count, which a VM may report as 1; this does not depend on either.
+    blocks: Vec<Tensor>,
 }
 
 impl Linear {
@@ -124,14 +129,43 @@ impl Linear {
         let weight = w.take(&format!("{prefix}.weight"), &[out, inp])?;
         let bias = w.take(&format!("{prefix}.bias"), &[out])?;
         Ok(Self {
-            weight: weight.t()?.contiguous()?,
+            weight,
             bias,
+            blocks: Vec::new(),
         })
     }
 
-    /// `x`: `[tokens, in]`.
+    fn split(&mut self, threads: usize) -> candle_core::Result<()> {
+        let out = self.weight.dim(0)?;
+        self.blocks.clear();
+        if threads <= 1 {
+            return Ok(());
+        }
+        let step = out.div_ceil(threads);
+        let mut start = 0;
+        while start < out {
+            let len = step.min(out - start);
+            self.blocks.push(self.weight.narrow(0, start, len)?);
+            start += len;
+        }
+        Ok(())
+    }
+
+    /// `x`: `[tokens, in]`. Computed as `(W x^T)^T`: the large output dimension becomes
+    /// the matrix product's row count, which suits the gemm kernels when tokens are few.
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        x.matmul(&self.weight)?.broadcast_add(&self.bias)
+        let xt = x.t()?;
+        let y = if self.blocks.len() > 1 {
+            let parts = self
+                .blocks
+                .par_iter()
+                .map(|w| w.matmul(&xt))
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            Tensor::cat(&parts, 0)?
+        } else {
+            self.weight.matmul(&xt)?
+        };
+        y.t()?.broadcast_add(&self.bias)
     }
 }
 
@@ -173,8 +207,9 @@ impl Layer {
         let k = Linear::load(w, &format!("{p}.attention.self.key"), h, h)?;
         let v = Linear::load(w, &format!("{p}.attention.self.value"), h, h)?;
         let qkv = Linear {
-            weight: Tensor::cat(&[&q.weight, &k.weight, &v.weight], 1)?.contiguous()?,
+            weight: Tensor::cat(&[&q.weight, &k.weight, &v.weight], 0)?.contiguous()?,
             bias: Tensor::cat(&[&q.bias, &k.bias, &v.bias], 0)?,
+            blocks: Vec::new(),
         };
         Ok(Self {
             qkv,
@@ -253,10 +288,12 @@ pub struct Bert {
 }
 
 impl Bert {
+    /// `threads`: how many ways each dense layer's outputs are split.
     pub(crate) fn load(
         mut w: Weights,
         c: &BertConfig,
         device: &Device,
+        threads: usize,
     ) -> Result<Self, EmbedError> {
         c.check()?;
         let h = c.hidden_size;
@@ -270,9 +307,19 @@ impl Bert {
             &[c.type_vocab_size, h],
         )?;
         let norm = Norm::load(&mut w, "embeddings.LayerNorm", h, c.layer_norm_eps)?;
-        let layers = (0..c.num_hidden_layers)
+        let mut layers = (0..c.num_hidden_layers)
             .map(|i| Layer::load(&mut w, i, c))
             .collect::<Result<Vec<_>, _>>()?;
+        for layer in &mut layers {
+            for linear in [
+                &mut layer.qkv,
+                &mut layer.attn_out,
+                &mut layer.intermediate,
+                &mut layer.output,
+            ] {
+                linear.split(threads)?;
+            }
+        }
         Ok(Self {
             word,
             position,

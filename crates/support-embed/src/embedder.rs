@@ -29,16 +29,21 @@ struct SentenceConfig {
     max_seq_length: Option<usize>,
 }
 
-/// How a batch call is cut up.
+/// How a batch call is cut up and how many cores it uses.
 #[derive(Debug, Clone, Copy)]
 pub struct EmbedOptions {
     /// Texts per forward pass. Texts are sorted by length first, so a batch pads little.
     pub max_batch: usize,
+    /// Threads for the matrix products; 0 = one per core.
+    pub threads: usize,
 }
 
 impl Default for EmbedOptions {
     fn default() -> Self {
-        Self { max_batch: 32 }
+        Self {
+            max_batch: 32,
+            threads: 0,
+        }
     }
 }
 
@@ -49,6 +54,10 @@ pub struct Embedder {
     max_tokens: usize,
     model_id: String,
     options: EmbedOptions,
+    /// Every forward pass runs inside this pool. Called from outside a pool, each of the
+    /// hundreds of small parallel operations in a pass would hand its work to rayon and put
+    /// the caller to sleep until it is done; inside, the caller is one of the workers.
+    pool: rayon::ThreadPool,
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, EmbedError> {
@@ -120,11 +129,20 @@ impl Embedder {
         let device = Device::Cpu;
         let tensors = candle_core::safetensors::load(&weights_path, &device)
             .map_err(|e| EmbedError::Weights(format!("{}: {e}", weights_path.display())))?;
-        let bert = Bert::load(Weights::new(tensors), &config, &device)?;
+        let threads = match options.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let bert = Bert::load(Weights::new(tensors), &config, &device, threads)?;
         let model_id = dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "model".into());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("embed-{i}"))
+            .build()
+            .map_err(|e| EmbedError::Inference(format!("starting {threads} threads: {e}")))?;
         Ok(Self {
             tokenizer,
             bert,
@@ -132,7 +150,9 @@ impl Embedder {
             model_id,
             options: EmbedOptions {
                 max_batch: options.max_batch.max(1),
+                threads,
             },
+            pool,
         })
     }
 
@@ -156,7 +176,11 @@ impl Embedder {
     }
 
     /// One unit-length vector per text, in input order.
-    pub fn embed<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>, EmbedError> {
+    pub fn embed<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.pool.install(|| self.embed_here(texts))
+    }
+
+    fn embed_here<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>, EmbedError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }

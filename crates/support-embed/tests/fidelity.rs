@@ -28,7 +28,14 @@ fn check(batch: usize, step: usize) {
     let Some(dir) = model_dir(&scratch) else {
         return;
     };
-    let embedder = Embedder::load_with(&dir, EmbedOptions { max_batch: batch }).unwrap();
+    let embedder = Embedder::load_with(
+        &dir,
+        EmbedOptions {
+            max_batch: batch,
+            ..EmbedOptions::default()
+        },
+    )
+    .unwrap();
     assert_eq!(embedder.dim(), reference::DIM);
     let all_texts = reference::texts();
     let all_expected = reference::vectors();

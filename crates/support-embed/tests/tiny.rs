@@ -219,8 +219,22 @@ fn candle_encoder_matches_the_loop_by_loop_network() {
 #[test]
 fn vectors_are_unit_length_deterministic_and_independent_of_batching() {
     let dir = fixture();
-    let batched = Embedder::load_with(&dir, EmbedOptions { max_batch: 32 }).unwrap();
-    let single = Embedder::load_with(&dir, EmbedOptions { max_batch: 1 }).unwrap();
+    let batched = Embedder::load_with(
+        &dir,
+        EmbedOptions {
+            max_batch: 32,
+            ..EmbedOptions::default()
+        },
+    )
+    .unwrap();
+    let single = Embedder::load_with(
+        &dir,
+        EmbedOptions {
+            max_batch: 1,
+            ..EmbedOptions::default()
+        },
+    )
+    .unwrap();
     let a = batched.embed(TEXTS).unwrap();
     let b = single.embed(TEXTS).unwrap();
     let again = batched.embed(TEXTS).unwrap();

@@ -49,6 +49,7 @@ impl Retrieval {
         }
         let options = EmbedOptions {
             max_batch: config.retrieval.embed_batch,
+            ..EmbedOptions::default()
         };
         let loaded = Embedder::load_with(&dir, options).and_then(|e| {
             EmbedQueue::start(

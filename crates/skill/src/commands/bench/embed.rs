@@ -53,7 +53,14 @@ pub fn run(model_dir: &Path, texts: usize, passes: usize) -> Result<EmbedReport,
     let passes = passes.max(1);
 
     let started = Instant::now();
-    let batch32 = Embedder::load_with(model_dir, EmbedOptions { max_batch: 32 }).map_err(|e| {
+    let batch32 = Embedder::load_with(
+        model_dir,
+        EmbedOptions {
+            max_batch: 32,
+            ..EmbedOptions::default()
+        },
+    )
+    .map_err(|e| {
         CliError::new(
             exit::NOT_FOUND,
             format!("{e}; `skill models fetch` installs the model"),
