@@ -83,6 +83,15 @@ impl ApiClient {
         self.send(req).await
     }
 
+    pub async fn put<T: DeserializeOwned, B: serde::Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, CliError> {
+        let req = self.http.put(format!("{}{path}", self.url)).json(body);
+        self.send(req).await
+    }
+
     /// Like [`ApiClient::post`], but an answer that is not a success comes back as its status
     /// and error body instead of an error, so a caller can report it per item (bulk rows).
     /// Only an unreachable server or an unreadable answer is an error.

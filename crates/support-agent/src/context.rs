@@ -24,6 +24,8 @@ const PREVIEW_CHARS: usize = 280;
 const SNIPPET_CHARS: usize = 600;
 /// Snippets offered at most.
 const TOP_K: usize = 3;
+/// Similar tickets and trusted responses offered at most, each.
+const EXAMPLES_K: usize = 2;
 
 /// An earlier message of the conversation, for a preview.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +71,8 @@ fn defang(s: &str) -> String {
         .replace("</customer_message", "‹/customer_message")
         .replace("<facts", "‹facts")
         .replace("<knowledge", "‹knowledge")
+        .replace("<similar_ticket", "‹similar_ticket")
+        .replace("<approved_response", "‹approved_response")
 }
 
 fn days_ago(now: i64, at: i64) -> String {
@@ -149,6 +153,23 @@ pub fn build(input: &BrainInput, earlier: &[Preview], budget: usize) -> BuiltCon
         ));
     }
 
+    // Precedent: how similar tickets were resolved and replies humans trusted.
+    for (tag, list) in [
+        ("similar_ticket", &input.similar),
+        ("approved_response", &input.responses),
+    ] {
+        for k in list.iter().take(EXAMPLES_K) {
+            sections.push((
+                format!("snippet:{}", k.id),
+                format!(
+                    "<{tag} id=\"{}\">{}</{tag}>\n",
+                    k.id.replace('"', "'"),
+                    defang(&clip(&k.text, SNIPPET_CHARS))
+                ),
+            ));
+        }
+    }
+
     let mut out = BuiltContext {
         text: String::new(),
         tokens: 0,
@@ -171,6 +192,8 @@ pub fn build(input: &BrainInput, earlier: &[Preview], budget: usize) -> BuiltCon
             let score = input
                 .knowledge
                 .iter()
+                .chain(&input.similar)
+                .chain(&input.responses)
                 .find(|k| k.id == id)
                 .map_or(0.0, |k| k.score);
             out.snippets.push((id.to_owned(), score));
@@ -211,8 +234,12 @@ mod tests {
                     title: format!("Article {i}"),
                     text: "x".repeat(500),
                     score: f64::from(i),
+                    kind: None,
+                    source: None,
                 })
                 .collect(),
+            similar: Vec::new(),
+            responses: Vec::new(),
             thread: Default::default(),
             now: 1_000_000,
         }

@@ -99,6 +99,9 @@ pub struct BrainSettings {
     pub tiered_min_confidence: f64,
     /// The context's token budget.
     pub context_budget: usize,
+    /// The platform's search index (knowledge, similar tickets, trusted responses); without
+    /// it the brain sees only what the app's own search returns.
+    pub search: Option<Arc<dyn support_retrieval::VectorStore>>,
 }
 
 impl BrainSettings {
@@ -126,6 +129,7 @@ impl Default for BrainSettings {
             llm: None,
             tiered_min_confidence: 0.7,
             context_budget: crate::context::DEFAULT_BUDGET_TOKENS,
+            search: None,
         }
     }
 }
@@ -252,6 +256,7 @@ impl InboundService {
             &d.store,
             d.apps.as_ref(),
             d.stripe.as_ref(),
+            d.brain.search.as_deref(),
             Some(app_id),
             Some(from),
             &query,
@@ -270,6 +275,8 @@ impl InboundService {
             purchases: gathered.purchases.clone(),
             charges: gathered.charges.clone(),
             knowledge: gathered.knowledge.clone(),
+            similar: gathered.similar.clone(),
+            responses: gathered.responses.clone(),
             thread: support_core::routing::Thread::default(),
             now: now_ms.div_euclid(1000),
         };
@@ -460,6 +467,7 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
                         &s,
                         d.apps.as_ref(),
                         d.stripe.as_ref(),
+                        d.brain.search.as_deref(),
                         i.app_id.as_deref(),
                         g.customer_email.as_deref(),
                         &format!("{} {}", g.subject, g.latest_preview),
@@ -497,6 +505,8 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
         purchases: app_facts.purchases.clone(),
         charges: app_facts.charges.clone(),
         knowledge: app_facts.knowledge.clone(),
+        similar: app_facts.similar.clone(),
+        responses: app_facts.responses.clone(),
         thread: gathered.thread,
         now: now.div_euclid(1000),
     };

@@ -12,4 +12,5 @@ pub mod helpdesk_tools;
 pub mod inbound;
 pub mod llm_brain;
 pub mod request;
+pub mod retrieve;
 pub mod tools;

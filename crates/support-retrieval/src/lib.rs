@@ -5,6 +5,7 @@
 
 pub mod document;
 pub mod filter;
+pub mod kb;
 pub mod store;
 
 pub use document::{DocType, Document, Hit, Metadata, Query, QueryMode};

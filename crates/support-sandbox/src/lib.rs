@@ -210,6 +210,26 @@ impl FakeWorld {
     /// app was started with, sealed like any other app secret. Its refunds run on
     /// [`DEMO_STRIPE_ACCOUNT`], its escalations go to [`DEMO_SLACK_CHANNEL`].
     pub async fn register_demo_app(&self, app: &Application) -> anyhow::Result<()> {
+        self.register_demo_app_only(app).await?;
+        // The shop's help articles, so questions get answers quoted from them.
+        let state = app.state();
+        if let Some(demo) = state.store.app_by_slug(DEMO_APP).await? {
+            let files: Vec<support_retrieval::kb::KbFile> = first_app::knowledge_base()
+                .into_iter()
+                .map(|(path, text)| support_retrieval::kb::KbFile {
+                    path: path.into(),
+                    text: text.into(),
+                })
+                .collect();
+            match state.retrieval.sync_knowledge(&demo.id, &files).await {
+                Ok(r) => tracing::info!(?r, "sandbox knowledge base indexed"),
+                Err(e) => tracing::warn!("sandbox knowledge base not indexed: {e}"),
+            }
+        }
+        Ok(())
+    }
+
+    async fn register_demo_app_only(&self, app: &Application) -> anyhow::Result<()> {
         let example = self.example()?;
         let state = app.state();
         if let Some(existing) = state.store.app_by_slug(DEMO_APP).await? {

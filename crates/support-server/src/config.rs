@@ -125,6 +125,8 @@ pub struct RetrievalConfig {
     /// model, search runs on keywords (BM25) only, and the server says so at start and in
     /// `skill status`.
     pub model_dir: Option<PathBuf>,
+    /// The embedded search index; default `{data_dir}/index`.
+    pub index_dir: Option<PathBuf>,
     /// Embedding requests that may wait; beyond that a search uses keywords at once.
     pub embed_queue: usize,
     /// Texts per forward pass.
@@ -135,6 +137,7 @@ impl Default for RetrievalConfig {
     fn default() -> Self {
         Self {
             model_dir: None,
+            index_dir: None,
             embed_queue: 256,
             embed_batch: 32,
         }
@@ -142,6 +145,14 @@ impl Default for RetrievalConfig {
 }
 
 impl Config {
+    /// Where the search index lives.
+    pub fn index_dir(&self) -> PathBuf {
+        self.retrieval
+            .index_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("index"))
+    }
+
     /// Where the embedding model is looked for.
     pub fn model_dir(&self) -> PathBuf {
         self.retrieval

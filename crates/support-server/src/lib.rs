@@ -165,6 +165,7 @@ impl Application {
             store: store.clone(),
             slack: slack.clone(),
         }));
+        let retrieval = Arc::new(retrieval::Retrieval::start(&config).await);
         let inbound = support_agent::inbound::InboundService::new(
             store.clone(),
             engine.clone(),
@@ -175,7 +176,10 @@ impl Application {
             actions.clone(),
             directory.clone(),
             stripe.clone(),
-            brain_settings(&config)?,
+            support_agent::inbound::BrainSettings {
+                search: retrieval.store(),
+                ..brain_settings(&config)?
+            },
         );
         let outbox_wake = Arc::new(tokio::sync::Notify::new());
         let pipeline = pipeline::Pipeline {
@@ -197,7 +201,7 @@ impl Application {
             apps: directory,
             clock,
             outbox_wake,
-            retrieval: Arc::new(retrieval::Retrieval::start(&config)),
+            retrieval,
             settings: pipeline::PipelineSettings {
                 poll_ms: config.worker.poll_ms,
                 front_reconcile_secs: config.worker.front_reconcile_secs,

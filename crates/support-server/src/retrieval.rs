@@ -1,9 +1,15 @@
-//! Search for the brain's context. Dense search needs the embedding model; without one the
-//! platform runs on keywords (BM25) alone and says so once at start and in `skill status`.
+//! Search for the brain's context: the embedded hybrid index under the data directory, fed
+//! by knowledge syncs. Dense search needs the embedding model; without one the platform runs
+//! on keywords (BM25) alone and says so once at start and in `skill status`.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use serde::Serialize;
 use support_embed::{EmbedOptions, EmbedQueue, Embedder, QueueOptions};
+use support_index::LocalIndex;
+use support_retrieval::kb::{self, KbFile};
+use support_retrieval::{StoreError, VectorStore};
 
 use crate::Config;
 
@@ -28,16 +34,56 @@ impl SearchMode {
     }
 }
 
-/// The embedding queue, when a model loaded.
+/// The embedding queue, when a model loaded, and the index.
 pub struct Retrieval {
     embedder: Option<EmbedQueue>,
     mode: SearchMode,
+    index: Option<LocalIndex>,
+}
+
+/// What a knowledge sync changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct KbSyncReport {
+    pub files: usize,
+    pub chunks: usize,
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub deleted: usize,
+}
+
+/// Why search is not there for a sync.
+#[derive(Debug, thiserror::Error)]
+pub enum RetrievalError {
+    #[error("the search index is not open: {0}")]
+    NoIndex(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl Retrieval {
-    /// Loads the model named by `[retrieval]`, or settles for keywords. Never fails start-up:
-    /// a missing or broken model costs search quality, not availability.
-    pub fn start(config: &Config) -> Self {
+    /// Loads the model named by `[retrieval]` (or settles for keywords) and opens the index.
+    /// Never fails start-up: a missing model costs search quality, a locked or broken index
+    /// costs search (the brain then decides without it), neither costs availability.
+    pub async fn start(config: &Config) -> Self {
+        let mut retrieval = Self::load_model(config);
+        let dir = config.index_dir();
+        let embedder = retrieval.embedder();
+        let opened = tokio::task::spawn_blocking(move || LocalIndex::open(&dir, embedder)).await;
+        match opened {
+            Ok(Ok(index)) => retrieval.index = Some(index),
+            Ok(Err(e)) => {
+                tracing::error!(index = %config.index_dir().display(), "search index: {e}");
+                retrieval.mode = SearchMode::KeywordOnly {
+                    reason: format!("the search index did not open: {e}"),
+                };
+            }
+            Err(e) => tracing::error!("search index: {e}"),
+        }
+        retrieval
+    }
+
+    fn load_model(config: &Config) -> Self {
         let dir = config.model_dir();
         if !dir.join("model.safetensors").exists() {
             let reason = format!(
@@ -70,6 +116,7 @@ impl Retrieval {
                 Self {
                     embedder: Some(queue),
                     mode,
+                    index: None,
                 }
             }
             Err(e) => {
@@ -84,7 +131,94 @@ impl Retrieval {
         Self {
             embedder: None,
             mode: SearchMode::KeywordOnly { reason },
+            index: None,
         }
+    }
+
+    /// The index the brain searches, when it is open.
+    pub fn store(&self) -> Option<Arc<dyn VectorStore>> {
+        self.index
+            .clone()
+            .map(|i| Arc::new(i) as Arc<dyn VectorStore>)
+    }
+
+    /// Makes the app's knowledge in the index match `files`: new and changed chunks are
+    /// written (redacted), unchanged ones left alone, chunks of removed files or headings
+    /// deleted. Idempotent: the same files again change nothing.
+    pub async fn sync_knowledge(
+        &self,
+        app_id: &str,
+        files: &[KbFile],
+    ) -> Result<KbSyncReport, RetrievalError> {
+        let index = self.index.as_ref().ok_or_else(|| {
+            RetrievalError::NoIndex(match &self.mode {
+                SearchMode::KeywordOnly { reason } => reason.clone(),
+                SearchMode::Hybrid { .. } => "not opened".into(),
+            })
+        })?;
+        let redactor = support_core::redact::Redactor::default();
+        let mut wanted: Vec<support_retrieval::Document> = files
+            .iter()
+            .flat_map(|f| kb::chunk(app_id, f))
+            .map(|mut d| {
+                d.data = redactor.redact(&d.data);
+                d
+            })
+            .collect();
+        let prefix = kb::id_prefix(app_id);
+        let mut existing: BTreeMap<String, Option<String>> = BTreeMap::new();
+        let mut cursor = String::new();
+        loop {
+            let page = index.range(&cursor, 500).await?;
+            for d in page.documents {
+                if d.id.starts_with(&prefix) {
+                    let hash = d
+                        .metadata
+                        .extra
+                        .get("hash")
+                        .and_then(|h| h.as_str().map(str::to_owned));
+                    existing.insert(d.id, hash);
+                }
+            }
+            match page.next_cursor {
+                Some(next) => cursor = next,
+                None => break,
+            }
+        }
+        let mut report = KbSyncReport {
+            files: files.len(),
+            chunks: wanted.len(),
+            ..KbSyncReport::default()
+        };
+        let keep: BTreeSet<String> = wanted.iter().map(|d| d.id.clone()).collect();
+        wanted.retain(|d| {
+            let hash = d.metadata.extra.get("hash").and_then(|h| h.as_str());
+            match existing.get(&d.id) {
+                Some(old) if old.as_deref() == hash => {
+                    report.unchanged += 1;
+                    false
+                }
+                Some(_) => {
+                    report.updated += 1;
+                    true
+                }
+                None => {
+                    report.added += 1;
+                    true
+                }
+            }
+        });
+        for batch in wanted.chunks(256) {
+            index.upsert(batch.to_vec()).await?;
+        }
+        let gone: Vec<String> = existing
+            .into_keys()
+            .filter(|id| !keep.contains(id))
+            .collect();
+        if !gone.is_empty() {
+            report.deleted = index.delete(&gone).await? as usize;
+        }
+        Ok(report)
     }
 
     pub fn mode(&self) -> &SearchMode {

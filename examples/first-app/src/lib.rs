@@ -185,3 +185,14 @@ pub(crate) fn now_unix() -> i64 {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
 }
+
+/// The shop's help articles (`kb/`), as `(path, markdown)`: what `skill kb sync --app
+/// first-app examples/first-app/kb` sends, built in so the sandbox indexes them wherever it
+/// runs.
+pub fn knowledge_base() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("access.md", include_str!("../kb/access.md")),
+        ("pricing.md", include_str!("../kb/pricing.md")),
+        ("refunds.md", include_str!("../kb/refunds.md")),
+    ]
+}

@@ -11,6 +11,7 @@ pub mod customers;
 pub mod data;
 pub mod eval;
 pub mod front;
+pub mod kb;
 pub mod keys;
 pub mod models;
 pub mod observe;
@@ -22,7 +23,6 @@ pub mod stripe;
 
 use crate::exit::{self, CliError};
 
-/// An id safe to put in a URL path.
 /// Reads an input file: a missing one is "not found", any other error a failure.
 pub(crate) fn read_file(path: &std::path::Path) -> Result<String, CliError> {
     std::fs::read_to_string(path).map_err(|e| {
@@ -35,6 +35,7 @@ pub(crate) fn read_file(path: &std::path::Path) -> Result<String, CliError> {
     })
 }
 
+/// An id safe to put in a URL path.
 pub(crate) fn path_id(id: &str) -> Result<&str, CliError> {
     if id.is_empty()
         || !id

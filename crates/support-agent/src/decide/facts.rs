@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use support_engine::StepError;
+use support_retrieval::VectorStore;
 use support_sdk::SdkError;
 use support_store::{App, Store, StoreError};
 use support_stripe::StripeApi;
@@ -31,6 +32,12 @@ pub struct Facts {
     /// Knowledge retrieved for the message; drafts may only claim what these say.
     #[serde(default)]
     pub knowledge: Vec<Snippet>,
+    /// Similar resolved conversations of the same app (redacted).
+    #[serde(default)]
+    pub similar: Vec<Snippet>,
+    /// Replies humans sent unchanged and trust (redacted).
+    #[serde(default)]
+    pub responses: Vec<Snippet>,
     /// Where the conversation stands (replies sent, the customer confirming a fix).
     #[serde(default)]
     pub thread: support_core::routing::Thread,
@@ -47,13 +54,21 @@ pub struct ChargeFacts {
     pub refundable_cents: i64,
 }
 
-/// A knowledge snippet retrieved for the message (the app's `searchContent`).
+/// A snippet retrieved for the message: from the platform's index (knowledge articles,
+/// similar tickets, trusted responses) or the app's `searchContent`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snippet {
     pub id: String,
     pub title: String,
     pub text: String,
     pub score: f64,
+    /// The index's document type (`knowledge`, `conversation`, `response`); none for the
+    /// app's own search.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Where an article lives (its link or file), for a citation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// What the app and Stripe know about the customer (journaled with the run).
@@ -64,9 +79,14 @@ pub struct AppFacts {
     /// Stripe's view of the active purchases' charges on the app's connected account.
     #[serde(default)]
     pub charges: BTreeMap<String, ChargeFacts>,
-    /// Knowledge the app's `searchContent` returned for the message.
+    /// The app's knowledge for the message: the platform's index first, then what the app's
+    /// `searchContent` returned.
     #[serde(default)]
     pub knowledge: Vec<Snippet>,
+    #[serde(default)]
+    pub similar: Vec<Snippet>,
+    #[serde(default)]
+    pub responses: Vec<Snippet>,
     /// What could not be looked up, for the decision record.
     pub note: Option<String>,
 }
@@ -177,28 +197,53 @@ pub async fn gather_facts(
     store: &Store,
     apps: &dyn AppDirectory,
     stripe: &dyn StripeApi,
+    search: Option<&dyn VectorStore>,
     app_id: Option<&str>,
     email: Option<&str>,
     query: &str,
 ) -> Result<AppFacts, FactsError> {
+    // Retrieval first: the platform's own index (knowledge, similar tickets, trusted
+    // responses), whatever the app's integration can tell.
+    let retrieved = match (search, app_id) {
+        (Some(index), Some(app)) => {
+            let names: Vec<String> = email.map(str::to_owned).into_iter().collect();
+            crate::retrieve::retrieve(index, app, query, &names).await
+        }
+        _ => crate::retrieve::Retrieved::default(),
+    };
+    let found = |mut facts: AppFacts| {
+        let mut knowledge = retrieved.knowledge.clone();
+        knowledge.append(&mut facts.knowledge);
+        facts.knowledge = knowledge;
+        facts.similar = retrieved.similar.clone();
+        facts.responses = retrieved.responses.clone();
+        let notes: Vec<String> = retrieved
+            .notes
+            .iter()
+            .cloned()
+            .chain(facts.note.take())
+            .collect();
+        facts.note = (!notes.is_empty()).then(|| notes.join("; "));
+        facts
+    };
     let (Some(app_id), Some(email)) = (app_id, email) else {
-        return Ok(noted("no app or no customer email"));
+        return Ok(found(noted("no app or no customer email")));
     };
     let Ok(email) = support_types::Email::parse(email) else {
-        return Ok(noted("customer address is not an email"));
+        return Ok(found(noted("customer address is not an email")));
     };
     let app: Option<App> = store.app_by_id(app_id).await?;
     if app.as_ref().is_none_or(|a| a.integration_url.is_none()) {
-        return Ok(noted("the app has no integration"));
+        return Ok(found(noted("the app has no integration")));
     }
     let api = match apps.app_api(app_id).await {
         Ok(api) => api,
         Err(e @ ToolError::Retry(_)) => return Err(FactsError::Directory(e)),
-        Err(e) => return Ok(noted(e.to_string())),
+        Err(e) => return Ok(found(noted(e.to_string()))),
     };
     let user = api.lookup_user(&email).await?;
-    // Retrieval first: the app's own knowledge for the message (an app without
-    // `searchContent` answers 501, which is "none"; a failing search is only a note).
+    // The app's own knowledge for the message (an app without `searchContent` answers 501,
+    // which is "none"; a failing search is only a note).
     let mut notes = Vec::new();
     let knowledge = match api.search_content(query).await {
         Ok(Some(hits)) => hits
@@ -210,6 +255,8 @@ pub async fn gather_facts(
                 text: h.snippet.unwrap_or_default(),
                 title: h.title,
                 score: 1.0 / (rank as f64 + 1.0),
+                kind: None,
+                source: None,
             })
             .collect(),
         Ok(None) => Vec::new(),
@@ -231,11 +278,13 @@ pub async fn gather_facts(
         None => (BTreeMap::new(), None),
     };
     notes.extend(note);
-    Ok(AppFacts {
+    Ok(found(AppFacts {
         user,
         purchases,
         charges,
         knowledge,
+        similar: Vec::new(),
+        responses: Vec::new(),
         note: (!notes.is_empty()).then(|| notes.join("; ")),
-    })
+    }))
 }

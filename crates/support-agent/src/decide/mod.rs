@@ -9,6 +9,7 @@
 //! from the customer's words: a message that claims authority changes nothing here. A policy
 //! that cannot be read decides nothing: the conversation goes to a human ([`Plan::to_human`]).
 
+mod answer;
 mod facts;
 pub mod operator;
 use serde::ser::SerializeStruct;
@@ -428,6 +429,15 @@ pub fn decide(
     if proposals.is_empty()
         && r.outcome == RouteOutcome::Respond
         && let Some(d) = opinion.and_then(|o| o.draft.clone())
+    {
+        draft = Some(d);
+    }
+    // The rules' own answer to a question: quoted from an app article that covers it.
+    if proposals.is_empty()
+        && draft.is_none()
+        && r.outcome == RouteOutcome::Respond
+        && let Some((d, _)) =
+            answer::from_knowledge(category, &facts.subject, &facts.body, &facts.knowledge)
     {
         draft = Some(d);
     }

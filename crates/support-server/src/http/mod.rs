@@ -24,6 +24,7 @@ pub mod apps_api;
 pub mod dashboard;
 pub mod health;
 pub mod html;
+mod knowledge;
 pub mod operator;
 pub mod ops;
 pub mod stripe_connect;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(actions_api::routes())
         .merge(agent_api::routes())
         .merge(apps_api::routes())
+        .merge(knowledge::routes())
         .merge(operator::routes())
         .merge(ops::routes())
         .merge(dashboard::routes())
