@@ -662,6 +662,34 @@ fn sandbox_runs_the_loop_and_stops_cleanly_on_ctrl_c() {
     let out = skill(&["doctor", "--app", "nope"], &cfg);
     assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
 
+    // The shop's help articles are indexed: the question before buying gets a draft that
+    // quotes and cites one. With no embedding model installed, search says keyword-only.
+    let out = skill(&["status", "--json"], &cfg);
+    let s = success_json(&out, "json");
+    assert!(
+        s["search"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("keyword-only")),
+        "{s}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let out = skill(&["actions", "--limit", "200", "--json"], &cfg);
+        let actions = success_json(&out, "json");
+        let cited = actions.as_array().is_some_and(|a| {
+            a.iter().any(|x| {
+                x["kind"] == "draft_response"
+                    && x.to_string()
+                        .contains("first-app.example/help/pricing#updates-and-student-discounts")
+            })
+        });
+        if cited {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no cited answer: {actions}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
     signal(&child, "-INT");
     let status = wait_exit(&mut child, Duration::from_secs(20));
     assert_eq!(
