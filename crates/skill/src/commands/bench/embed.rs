@@ -8,6 +8,7 @@ use std::time::Instant;
 use serde::Serialize;
 use support_embed::{EmbedOptions, Embedder, reference};
 
+use super::peak_rss_mib;
 use crate::exit::{self, CliError};
 
 #[derive(Debug, Serialize)]
@@ -31,19 +32,6 @@ pub struct EmbedReport {
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
-}
-
-/// Peak resident set of this process from /proc (Linux), in MiB.
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
 }
 
 pub fn run(model_dir: &Path, texts: usize, passes: usize) -> Result<EmbedReport, CliError> {

@@ -1,13 +1,17 @@
 //! `skill bench start`: cold start (process spawn → `/readyz` 200) and idle memory (RSS after
 //! the server has been idle), measured on a fresh SQLite database each run. The other
-//! benches are in [`draft`], [`ingest`] and [`workflow`].
+//! benches are in [`draft`], [`embed`], [`ingest`], [`retrieval`], [`search`] and
+//! [`workflow`].
 
 pub mod draft;
 pub mod embed;
 pub mod ingest;
+pub mod retrieval;
+pub mod search;
 pub mod workflow;
 
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -76,6 +80,48 @@ pub enum BenchCommand {
         /// Timed passes over them; the median is reported.
         #[arg(long, default_value_t = 3)]
         passes: usize,
+    },
+    /// Retrieval quality on the Bitext dev set (eval/retrieval): every utterance is indexed,
+    /// then each asks for its 5 nearest others by BM25 (sparse), MiniLM (dense) and both
+    /// fused with RRF (hybrid); intent-precision@5 is the share of them with its intent.
+    /// Also query latency per mode and the indexing time.
+    Retrieval {
+        /// The model folder [default: the server's, {data_dir}/models/all-minilm-l6-v2].
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        /// The server's configuration file (for the default model folder).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Only the first N utterances [default: all 3,612].
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
+    /// Search speed at scale: synthetic documents over several apps indexed through the
+    /// embedder into a fresh local index, then hybrid queries filtered to one app and type
+    /// (latency p50/p95/p99, the query's embedding included), sparse and dense alone for
+    /// comparison, indexing rate and peak memory.
+    Search {
+        /// Documents to index.
+        #[arg(long, default_value_t = 100_000)]
+        docs: usize,
+        /// Queries per mode.
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+        /// Apps (tenants) the documents are spread over; at least 4.
+        #[arg(long, default_value_t = 8)]
+        apps: usize,
+        /// Documents per upsert.
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+        /// What embeds documents and queries.
+        #[arg(long, value_enum, default_value_t = search::EmbedderKind::Minilm)]
+        embedder: search::EmbedderKind,
+        /// The model folder for --embedder minilm [default: the server's].
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        /// The server's configuration file (for the default model folder).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
     /// Durable engine throughput and per-step overhead: N runs of a 3-step workflow (and of
     /// a 0-step baseline) started, then drained, in-process on a fresh database.
@@ -189,7 +235,162 @@ pub async fn run(cmd: &BenchCommand, json: bool) -> Result<(), CliError> {
             }
             Ok(())
         }
+        BenchCommand::Retrieval {
+            model,
+            config,
+            limit,
+        } => {
+            let dir = model_dir(model.as_deref(), config.as_deref())?;
+            let r = retrieval::run(&dir, *limit).await?;
+            if json {
+                print_json(&r)?;
+            } else {
+                println!(
+                    "{} utterances, {} intents, {} ({} dims), indexed in {:.1} s",
+                    r.utterances,
+                    r.intents,
+                    r.model,
+                    r.dimensions,
+                    r.index_ms / 1e3
+                );
+                for (name, m) in [
+                    ("sparse (BM25)", &r.sparse),
+                    ("dense (MiniLM)", &r.dense),
+                    ("hybrid (RRF)", &r.hybrid),
+                ] {
+                    println!(
+                        "  {name:<15} intent-precision@5 {:.4}  query p50 {:.2} ms  p95 {:.2} ms",
+                        m.precision_at_5, m.latency.p50_ms, m.latency.p95_ms
+                    );
+                }
+            }
+            Ok(())
+        }
+        BenchCommand::Search {
+            docs,
+            queries,
+            apps,
+            batch,
+            embedder,
+            model,
+            config,
+        } => {
+            let dir = match embedder {
+                search::EmbedderKind::Minilm => {
+                    Some(model_dir(model.as_deref(), config.as_deref())?)
+                }
+                search::EmbedderKind::Hashed => None,
+            };
+            let r = search::run(search::SearchArgs {
+                docs: *docs,
+                queries: *queries,
+                apps: *apps,
+                batch: *batch,
+                embedder: *embedder,
+                model_dir: dir.as_deref(),
+                json,
+            })
+            .await?;
+            if json {
+                print_json(&r)?;
+            } else {
+                println!(
+                    "{} docs over {} apps, embedder {} ({}, {} dims): indexed in {:.1} s ({:.0} docs/s, batches of {}), reopened in {:.0} ms",
+                    r.docs,
+                    r.apps,
+                    r.embedder,
+                    r.model,
+                    r.dimensions,
+                    r.index_s,
+                    r.docs_per_s,
+                    r.batch,
+                    r.reopen_ms
+                );
+                println!(
+                    "{} queries per mode, topK {}, filter {} ({} docs match), the query's embedding included:",
+                    r.queries, r.top_k, r.filter, r.filter_matches
+                );
+                for (name, l) in [
+                    ("hybrid", &r.hybrid),
+                    ("sparse", &r.sparse),
+                    ("dense", &r.dense),
+                ] {
+                    println!(
+                        "  {name:<6} p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+                        l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms
+                    );
+                }
+                println!("peak RSS {:.0} MiB", r.peak_rss_mib);
+            }
+            Ok(())
+        }
     }
+}
+
+/// The model folder a bench loads: `--model`, else the server's (`--config`, or defaults).
+fn model_dir(model: Option<&Path>, config: Option<&Path>) -> Result<PathBuf, CliError> {
+    match model {
+        Some(dir) => Ok(dir.to_owned()),
+        None => Ok(crate::commands::serve::load_config(config, None, None)?.model_dir()),
+    }
+}
+
+/// MiniLM behind the embedding queue, sized as the server sizes it. A missing or unreadable
+/// model is "not found", with the command that installs it and then `or` (another way out).
+async fn start_minilm(dir: &Path, or: &str) -> Result<support_embed::EmbedQueue, CliError> {
+    use support_embed::{EmbedOptions, EmbedQueue, Embedder, QueueOptions};
+    let dir = dir.to_owned();
+    let or = or.to_owned();
+    tokio::task::spawn_blocking(move || {
+        Embedder::load_with(&dir, EmbedOptions::default())
+            .map_err(|e| {
+                CliError::new(
+                    crate::exit::NOT_FOUND,
+                    format!("{e}; `skill models fetch` installs the model{or}"),
+                )
+            })
+            .and_then(|e| EmbedQueue::start(e, QueueOptions::default()).map_err(fail))
+    })
+    .await
+    .map_err(fail)?
+}
+
+/// Latency percentiles (nearest rank) of a set of timings, in milliseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Latency {
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl Latency {
+    pub fn of(mut times: Vec<Duration>) -> Self {
+        times.sort();
+        let at = |p: f64| {
+            let rank = ((times.len() as f64 * p).ceil() as usize).saturating_sub(1);
+            times.get(rank).map_or(0.0, |d| d.as_secs_f64() * 1e3)
+        };
+        Self {
+            p50_ms: at(0.50),
+            p95_ms: at(0.95),
+            p99_ms: at(0.99),
+            max_ms: at(1.0),
+        }
+    }
+}
+
+/// Peak resident set of this process (VmHWM) from /proc (Linux), in MiB; 0 elsewhere.
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
 }
 
 /// The backends `--backend` names, in the order they run.
