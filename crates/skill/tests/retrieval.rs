@@ -1,5 +1,5 @@
 //! `skill bench retrieval` as a user runs it: without a model it says how to install one; with
-//! MiniLM (`SUPPORT_MINILM_WHEEL` or `SUPPORT_MINILM_DIR`; with `CI=true` a missing model
+//! MiniLM (`MINILM_WHEEL` or `MINILM_DIR`; with `CI=true` a missing model
 //! fails) it runs on the full Bitext dev set and fusing BM25 and MiniLM must group the
 //! utterances by intent better than BM25 alone.
 
@@ -8,10 +8,10 @@ mod common;
 use std::path::PathBuf;
 
 fn model_dir(scratch: &tempfile::TempDir) -> Option<PathBuf> {
-    if let Ok(dir) = std::env::var("SUPPORT_MINILM_DIR") {
+    if let Ok(dir) = std::env::var("MINILM_DIR") {
         return Some(PathBuf::from(dir));
     }
-    if let Ok(path) = std::env::var("SUPPORT_MINILM_WHEEL") {
+    if let Ok(path) = std::env::var("MINILM_WHEEL") {
         let dir = support_embed::wheel::install_wheel(
             &support_embed::MINILM,
             path.as_ref(),
@@ -23,9 +23,9 @@ fn model_dir(scratch: &tempfile::TempDir) -> Option<PathBuf> {
     assert_ne!(
         std::env::var("CI").as_deref(),
         Ok("true"),
-        "CI=true but no MiniLM model: set SUPPORT_MINILM_WHEEL (scripts/test.sh does)"
+        "CI=true but no MiniLM model: set MINILM_WHEEL (scripts/test.sh does)"
     );
-    eprintln!("SKIPPED: no MiniLM model (set SUPPORT_MINILM_WHEEL or SUPPORT_MINILM_DIR)");
+    eprintln!("SKIPPED: no MiniLM model (set MINILM_WHEEL or MINILM_DIR)");
     None
 }
 
