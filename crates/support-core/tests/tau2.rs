@@ -462,6 +462,7 @@ fn facts(action: ActionKind, order: Option<OrderFacts>) -> Facts {
         signals: vec![],
         approvers: vec![],
         order,
+        grounding: Default::default(),
     }
 }
 

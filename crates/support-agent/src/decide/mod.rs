@@ -15,16 +15,21 @@ pub mod operator;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};
 use support_core::classify::{Category, Classification, INJECTION_CONFIDENCE_CAP, classify};
+use support_core::grounding::{self, Owned, PurchaseAction, Resolution};
+use support_core::policy::Grounding;
 use support_core::policy::{self, ActionKind, PolicyConfig, PolicyError, PurchaseFacts};
 use support_core::routing::{RouteOutcome, route_in_thread, route_on_error};
-use support_core::signals::{Signal, detect, extract_entities};
+use support_core::signals::{Entities, Signal, detect, extract_entities};
 use support_core::validate::Validation;
-use support_types::sdk::SdkPurchase;
+use support_types::sdk::{SdkPurchase, SdkUser};
 
 pub use facts::{AppFacts, ChargeFacts, Facts, FactsError, Snippet, gather_facts};
 pub use support_core::policy::Verdict;
 
-use crate::request::{ActionRequest, MagicLinkParams, RefundParams, RequestKind, TransferParams};
+use crate::request::{
+    ActionRequest, MagicLinkParams, RefundParams, RequestKind, TransferParams, UpdateEmailParams,
+    UpdateNameParams,
+};
 
 /// The rule id of a refund whose charge is not on the app's connected account.
 pub const CHARGE_ACCOUNT_MISMATCH: &str = "charge_account_mismatch";
@@ -70,15 +75,22 @@ pub struct Proposal {
     pub verdict: Verdict,
     /// The policy rule (or the check before the policy) that gave the verdict.
     pub rule: String,
+    /// How the action's object was resolved from the message (`None`: a person chose it).
+    pub grounding: Option<Resolution>,
 }
 
 impl Serialize for Proposal {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Proposal", 4)?;
+        let mut st = s.serialize_struct("Proposal", 5)?;
         st.serialize_field("kind", &self.request.kind())?;
         st.serialize_field("params", &self.request.params())?;
         st.serialize_field("verdict", &self.verdict)?;
         st.serialize_field("rule", &self.rule)?;
+        if let Some(g) = &self.grounding {
+            st.serialize_field("grounding", g)?;
+        } else {
+            st.skip_field("grounding")?;
+        }
         st.end()
     }
 }
@@ -105,6 +117,9 @@ pub struct Plan {
     pub reasoning: Vec<String>,
     /// The draft validator's verdict on the draft (before it was dropped, if it was).
     pub validation: Option<Validation>,
+    /// How the object of the customer's request was resolved, when they asked for a write.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grounding: Option<Resolution>,
 }
 
 impl Plan {
@@ -256,8 +271,182 @@ fn refund_draft(verdict: Option<&Verdict>, p: &SdkPurchase) -> Option<String> {
     }
 }
 
+/// The confidence of a message that plainly asks to change the account's email or name
+/// (the change itself is still judged by the policy, and email changes need an approval).
+const ACCOUNT_CHANGE_CONFIDENCE: f64 = 0.8;
+
+/// A magic link's lifetime: five minutes, as the spec says.
+pub const MAGIC_LINK_TTL_SECS: u64 = 300;
+
+/// Collects the plan's proposals, each judged by the policy on the facts of the decision.
+struct Proposer<'a> {
+    policy: &'a PolicyConfig,
+    /// The decision's facts; each proposal sets its action, purchase and grounding.
+    base: policy::Facts,
+    proposals: Vec<Proposal>,
+}
+
+impl Proposer<'_> {
+    /// Judges and records one proposal; returns its verdict.
+    fn propose(
+        &mut self,
+        request: ActionRequest,
+        action: ActionKind,
+        purchase: Option<(policy::PurchaseFacts, bool)>,
+        res: &Resolution,
+    ) -> Verdict {
+        let (purchase, known) = match purchase {
+            Some((p, known)) => (Some(p), known),
+            None => (None, !action.needs_purchase()),
+        };
+        let pf = policy::Facts {
+            action,
+            purchase,
+            purchase_known: known,
+            grounding: res.grounding(),
+            ..self.base.clone()
+        };
+        let e = policy::evaluate_detailed(self.policy, &pf);
+        let verdict = with_default_approvers(e.verdict, &self.policy.approvers);
+        self.proposals.push(Proposal {
+            request,
+            verdict: verdict.clone(),
+            rule: e.rule.to_string(),
+            grounding: Some(res.clone()),
+        });
+        verdict
+    }
+
+    /// The refund of the grounded purchase `p`; returns the reply to draft.
+    fn refund(
+        &mut self,
+        facts: &Facts,
+        p: &SdkPurchase,
+        stripe_account: Option<&str>,
+        res: &Resolution,
+    ) -> Option<String> {
+        let (charge, account) = p.stripe_charge_id.as_deref().zip(stripe_account)?;
+        let stripe = facts.charges.get(charge).copied();
+        let refund = |amount: Option<i64>| {
+            ActionRequest::Refund(RefundParams {
+                account: account.to_owned(),
+                charge: charge.to_owned(),
+                amount,
+                reason: Some("requested_by_customer".into()),
+                purchase_id: Some(p.id.clone()),
+            })
+        };
+        if stripe.is_some_and(|cf| !cf.on_account) {
+            // Never refund a charge on an account the app does not own (C23).
+            let v = Verdict::Escalate {
+                reason: "the purchase's charge is not on the app's connected Stripe account".into(),
+            };
+            self.proposals.push(Proposal {
+                request: refund(None),
+                verdict: v.clone(),
+                rule: CHARGE_ACCOUNT_MISMATCH.into(),
+                grounding: Some(res.clone()),
+            });
+            return refund_draft(Some(&v), p);
+        }
+        let mut pf = purchase_facts(p);
+        // Stripe's remaining refundable amount is the ceiling (C20); the policy denies a
+        // refund of nothing before Stripe is ever called.
+        let refundable = stripe.map(|cf| cf.refundable_cents);
+        pf.refundable_cents = refundable.map(|r| r.min(pf.amount_cents));
+        let amount = refundable
+            .map_or(p.amount.amount, |r| r.min(p.amount.amount))
+            .max(0);
+        let v = self.propose(
+            refund(Some(amount)),
+            ActionKind::Refund,
+            Some((pf, true)),
+            res,
+        );
+        refund_draft(Some(&v), p)
+    }
+
+    /// The transfer of the grounded purchase `p` to an address the customer wrote; returns
+    /// the reply to draft.
+    fn transfer(
+        &mut self,
+        user: &SdkUser,
+        p: &SdkPurchase,
+        entities: &Entities,
+        opinion: Option<&ModelOpinion>,
+        res: &Resolution,
+    ) -> Option<String> {
+        // The new owner must be an address the customer wrote; a model may pick among them
+        // but not invent one.
+        let from_model = opinion
+            .and_then(|o| o.transfer_to.as_deref())
+            .filter(|t| entities.emails.iter().any(|e| e.eq_ignore_ascii_case(t)));
+        let to = from_model.or_else(|| {
+            entities
+                .emails
+                .iter()
+                .find(|e| !e.eq_ignore_ascii_case(user.email.as_str()))
+                .map(String::as_str)
+        })?;
+        let email = support_types::Email::parse(to).ok()?;
+        let v = self.propose(
+            ActionRequest::TransferPurchase(TransferParams {
+                purchase_id: p.id.clone(),
+                from_user_id: user.id.clone(),
+                to_email: email,
+            }),
+            ActionKind::TransferPurchase,
+            Some((purchase_facts(p), true)),
+            res,
+        );
+        match v {
+            Verdict::Auto => Some(format!(
+                "Hi,\n\nI've moved your {} purchase to {to}. They can sign in with that address now.\n",
+                p.product_name
+            )),
+            Verdict::Approval { .. } => Some(format!(
+                "Hi,\n\nI've asked the team to move your {} purchase to {to}; you'll hear from us within a day.\n",
+                p.product_name
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The customer's purchases as grounding reads them.
+fn owned(purchases: &[SdkPurchase]) -> Vec<Owned<'_>> {
+    purchases
+        .iter()
+        .map(|p| Owned {
+            id: &p.id,
+            product: &p.product_name,
+            charge: p.stripe_charge_id.as_deref(),
+            amount_cents: p.amount.amount,
+            currency: &p.amount.currency,
+            status: &p.status,
+        })
+        .collect()
+}
+
+/// The reply when a request could be about several of the customer's purchases: it asks.
+fn which_purchase_draft(candidates: &[String], purchases: &[SdkPurchase]) -> String {
+    let names: Vec<String> = candidates
+        .iter()
+        .filter_map(|id| purchases.iter().find(|p| &p.id == id))
+        .map(|p| format!("- {}", p.product_name))
+        .collect();
+    format!(
+        "Hi,\n\nThanks for writing. I can see more than one purchase on your account:\n\n{}\n\nWhich one is this about? Reply with its name and I'll take it from there.\n",
+        names.join("\n")
+    )
+}
+
 /// Decides on one burst of messages: pure, no IO. `stripe_account` is the app's connected
 /// account (refunds need one); `opinion` is a model's validated answer, when one was asked.
+///
+/// Every write names its object, resolved from what the customer wrote against what they own
+/// ([`support_core::grounding`]); the resolution is recorded with the proposal and the policy
+/// judges it (rule 2a). A question about a refund never becomes one.
 pub fn decide(
     facts: &Facts,
     policy_cfg: &PolicyConfig,
@@ -266,46 +455,68 @@ pub fn decide(
 ) -> Plan {
     let approvers = policy_cfg.approvers.as_slice();
     let signals = detect(&facts.subject, &facts.body, &facts.from);
-    let c = classification(facts, &signals, opinion);
+    let text = grounding::own_text(&facts.subject, &facts.body);
+    let entities = extract_entities(&text);
+    let account_email = facts
+        .user
+        .as_ref()
+        .map_or(facts.from.as_str(), |u| u.email.as_str());
+    let email_change = grounding::requested_email_change(&text, &entities, account_email);
+    let name_change = grounding::requested_name_change(&text);
+    let mut c = classification(facts, &signals, opinion);
+    // A request to change the account's email or name is an account request, whatever else
+    // the lexicon saw too little of.
+    if (email_change.is_some() || name_change.is_some())
+        && opinion.is_none()
+        && c.injection.is_empty()
+        && matches!(c.category, Category::Unknown | Category::SupportAccess)
+    {
+        c.category = Category::SupportAccess;
+        c.confidence = c.confidence.max(ACCOUNT_CHANGE_CONFIDENCE);
+        c.reasons
+            .push("asks to change the account's email or name".into());
+    }
     let r = route_in_thread(&c, &signals, &[], &facts.thread);
-    let entities = extract_entities(&facts.body);
+    let owned = owned(&facts.purchases);
     let category = c.category;
-    let mut proposals = Vec::new();
-    let base_facts =
-        |action: ActionKind, purchase: Option<&SdkPurchase>, known: bool| policy::Facts {
-            action,
+    let mut notes: Vec<String> = Vec::new();
+    let mut resolved: Option<Resolution> = None;
+    let mut out = Proposer {
+        policy: policy_cfg,
+        base: policy::Facts {
+            action: ActionKind::Refund,
             now: facts.now,
-            purchase: purchase.map(purchase_facts),
-            purchase_known: known,
+            purchase: None,
+            purchase_known: false,
             requested_amount_cents: None,
             category: category.as_str().to_owned(),
             confidence: c.confidence,
             signals: signals.clone(),
             approvers: approvers.to_vec(),
             order: None,
-        };
-    // The purchase a message is about: one it names, else the newest active one.
-    let named = facts.purchases.iter().find(|p| {
-        entities.purchase_ids.contains(&p.id)
-            || p.stripe_charge_id
-                .as_ref()
-                .is_some_and(|ch| entities.charge_ids.contains(ch))
-    });
-    let rules_target = named.or_else(|| facts.purchases.iter().find(|p| p.status == "active"));
+            grounding: Grounding::Unresolved,
+        },
+        proposals: Vec::new(),
+    };
     // A purchase the model names must be one of the customer's; otherwise nothing is done
     // with it (the conversation goes to a human below).
     let model_named = opinion.and_then(|o| o.purchase_id.as_deref());
-    let target = match model_named {
-        Some(id) => facts.purchases.iter().find(|p| p.id == id),
-        None => rules_target,
+    let model_unknown = model_named.filter(|id| !facts.purchases.iter().any(|p| p.id == *id));
+    // What the customer asked for: a change to their account when they ask for one, else the
+    // model's pick, else what the category leads to.
+    let action = if email_change.is_some() {
+        Some(RequestKind::UpdateEmail)
+    } else if name_change.is_some() {
+        Some(RequestKind::UpdateName)
+    } else {
+        opinion
+            .and_then(|o| o.action)
+            .or_else(|| default_action(category))
     };
-    let action = opinion
-        .and_then(|o| o.action)
-        .or_else(|| default_action(category));
     if r.outcome == RouteOutcome::Respond
-        && let (Some(kind), Some(id), None) = (action, model_named, target)
+        && let (Some(kind), Some(id)) = (action, model_unknown)
     {
-        proposals.push(Proposal {
+        out.proposals.push(Proposal {
             request: ActionRequest::Unresolved {
                 kind,
                 purchase_id: id.to_owned(),
@@ -314,116 +525,154 @@ pub fn decide(
                 reason: "the purchase the model named is not one of the customer's".into(),
             },
             rule: UNKNOWN_NAMED_PURCHASE.into(),
+            grounding: Some(Resolution::NamedNotOwned {
+                named: id.to_owned(),
+            }),
         });
     }
-    let mut propose = |request: ActionRequest, pf: policy::Facts| {
-        let e = policy::evaluate_detailed(policy_cfg, &pf);
-        proposals.push(Proposal {
-            request,
-            verdict: with_default_approvers(e.verdict, approvers),
-            rule: e.rule.to_string(),
-        });
+    // The object of a purchase action, from the message; a model may confirm it but not pick
+    // another (its pick is not what the customer wrote).
+    let resolve = |action: PurchaseAction| {
+        let from_message =
+            grounding::resolve_purchase(&text, &entities, action, account_email, &owned);
+        match (model_named, from_message.purchase_id()) {
+            (Some(id), Some(m)) if m != id => Resolution::Ambiguous {
+                candidates: vec![m.to_owned(), id.to_owned()],
+            },
+            _ => from_message,
+        }
     };
     let mut draft = None;
-    if r.outcome == RouteOutcome::Respond {
-        match (action, facts.user.as_ref(), target) {
-            (Some(RequestKind::Refund), Some(_), Some(p)) => {
-                let charge = p.stripe_charge_id.as_ref().zip(stripe_account);
-                let stripe = charge.and_then(|(ch, _)| facts.charges.get(ch)).copied();
-                let refund = |charge: &str, account: &str, amount: Option<i64>| RefundParams {
-                    account: account.to_owned(),
-                    charge: charge.to_owned(),
-                    amount,
-                    reason: Some("requested_by_customer".into()),
-                    purchase_id: Some(p.id.clone()),
-                };
-                let mut verdict = None;
-                match (charge, stripe) {
-                    (Some((charge, account)), Some(cf)) if !cf.on_account => {
-                        // Never refund a charge on an account the app does not own (C23).
-                        let v = Verdict::Escalate {
-                            reason:
-                                "the purchase's charge is not on the app's connected Stripe account"
-                                    .into(),
-                        };
-                        verdict = Some(v.clone());
-                        proposals.push(Proposal {
-                            request: ActionRequest::Refund(refund(charge, account, None)),
-                            verdict: v,
-                            rule: CHARGE_ACCOUNT_MISMATCH.into(),
-                        });
-                    }
-                    (Some((charge, account)), stripe) => {
-                        let mut pf = base_facts(ActionKind::Refund, Some(p), true);
-                        // Stripe's remaining refundable amount is the ceiling (C20); the
-                        // policy denies a refund of nothing before Stripe is ever called.
-                        let refundable = stripe.map(|cf| cf.refundable_cents);
-                        if let Some(pf) = pf.purchase.as_mut() {
-                            pf.refundable_cents = refundable.map(|r| r.min(pf.amount_cents));
-                        }
-                        let amount = refundable
-                            .map_or(p.amount.amount, |r| r.min(p.amount.amount))
-                            .max(0);
-                        propose(
-                            ActionRequest::Refund(refund(charge, account, Some(amount))),
-                            pf,
-                        );
-                        verdict = proposals.last().map(|x| x.verdict.clone());
-                    }
-                    (None, _) => {}
-                }
-                draft = refund_draft(verdict.as_ref(), p);
+    if r.outcome == RouteOutcome::Respond && model_unknown.is_none() {
+        match (action, facts.user.as_ref()) {
+            (Some(RequestKind::Refund), Some(_)) if grounding::asks_about_refund(&text) => {
+                notes.push(
+                    "asks about a refund (its status, its timing, the policy), not for one".into(),
+                );
             }
-            (Some(RequestKind::MagicLink), Some(user), _) => {
-                propose(
+            (Some(kind @ (RequestKind::Refund | RequestKind::TransferPurchase)), Some(user)) => {
+                let (pa, ak) = if kind == RequestKind::Refund {
+                    (PurchaseAction::Refund, ActionKind::Refund)
+                } else {
+                    (PurchaseAction::Transfer, ActionKind::TransferPurchase)
+                };
+                let res = resolve(pa);
+                notes.push(res.describe());
+                let target = res
+                    .purchase_id()
+                    .and_then(|id| facts.purchases.iter().find(|p| p.id == id));
+                draft = match (&res, target) {
+                    (_, Some(p)) if kind == RequestKind::Refund => {
+                        out.refund(facts, p, stripe_account, &res)
+                    }
+                    (_, Some(p)) => out.transfer(user, p, &entities, opinion, &res),
+                    (Resolution::Ambiguous { candidates }, None) => {
+                        Some(which_purchase_draft(candidates, &facts.purchases))
+                    }
+                    (Resolution::NothingFits, None) => None,
+                    (_, None) => {
+                        let named = match &res {
+                            Resolution::NamedNotOwned { named }
+                            | Resolution::ThirdParty { named } => named.clone(),
+                            _ => String::new(),
+                        };
+                        out.propose(
+                            ActionRequest::Unresolved {
+                                kind,
+                                purchase_id: named,
+                            },
+                            ak,
+                            None,
+                            &res,
+                        );
+                        None
+                    }
+                };
+                resolved = Some(res);
+            }
+            (Some(RequestKind::MagicLink), Some(user)) => {
+                let res = grounding::resolve_account(&text, &entities, account_email);
+                notes.push(res.describe());
+                let verdict = out.propose(
                     ActionRequest::MagicLink(MagicLinkParams {
                         email: user.email.clone(),
-                        expires_in: Some(3600),
+                        expires_in: Some(MAGIC_LINK_TTL_SECS),
                     }),
-                    base_facts(ActionKind::MagicLink, None, true),
+                    ActionKind::MagicLink,
+                    None,
+                    &res,
                 );
-                draft = Some("Hi,\n\nI've sent a fresh sign-in link to your email address. It works once and expires in an hour.\n".into());
+                if verdict.is_auto() {
+                    draft = Some("Hi,\n\nI've sent a fresh sign-in link to your email address. It works once and expires in 5 minutes.\n".into());
+                }
+                resolved = Some(res);
             }
-            (Some(RequestKind::TransferPurchase), Some(user), Some(p)) => {
-                // The new owner must be an address the customer wrote; a model may pick
-                // among them but not invent one.
-                let from_model = opinion
-                    .and_then(|o| o.transfer_to.as_deref())
-                    .filter(|t| entities.emails.iter().any(|e| e.eq_ignore_ascii_case(t)));
-                let to = from_model.or_else(|| {
-                    entities
-                        .emails
-                        .iter()
-                        .find(|e| !e.eq_ignore_ascii_case(user.email.as_str()))
-                        .map(String::as_str)
-                });
-                if let Some((to, email)) =
-                    to.and_then(|t| support_types::Email::parse(t).ok().map(|e| (t, e)))
-                {
-                    propose(
-                        ActionRequest::TransferPurchase(TransferParams {
-                            purchase_id: p.id.clone(),
-                            from_user_id: user.id.clone(),
-                            to_email: email,
+            (Some(RequestKind::UpdateEmail), Some(user)) => {
+                // The new address is meant to differ from the account's; someone else's
+                // account (a relation, a pronoun) still makes it unresolved.
+                let who = grounding::resolve_account(&text, &Default::default(), account_email);
+                let new_email = email_change
+                    .as_ref()
+                    .and_then(|r| r.as_ref().ok())
+                    .and_then(|e| support_types::Email::parse(e).ok());
+                let res = match (&who, &new_email) {
+                    (Resolution::SenderAccount, None) => Resolution::NamedNotOwned {
+                        named: "no single new address in the message".into(),
+                    },
+                    _ => who,
+                };
+                notes.push(res.describe());
+                let request = match &new_email {
+                    Some(e) => ActionRequest::UpdateEmail(UpdateEmailParams {
+                        user_id: user.id.clone(),
+                        new_email: e.clone(),
+                    }),
+                    None => ActionRequest::Unresolved {
+                        kind: RequestKind::UpdateEmail,
+                        purchase_id: String::new(),
+                    },
+                };
+                let verdict = out.propose(request, ActionKind::UpdateEmail, None, &res);
+                draft = match (verdict, new_email) {
+                    (Verdict::Auto, Some(e)) => Some(format!(
+                        "Hi,\n\nDone: your account's email address is now {e}. Sign in with that address from now on.\n"
+                    )),
+                    (Verdict::Approval { .. }, Some(e)) => Some(format!(
+                        "Hi,\n\nThanks. For your account's safety a teammate confirms every change of email address; I've asked them to change yours to {e}, and you'll hear from us within a day.\n"
+                    )),
+                    _ => None,
+                };
+                resolved = Some(res);
+            }
+            (Some(RequestKind::UpdateName), Some(user)) => {
+                let res = grounding::resolve_account(&text, &Default::default(), account_email);
+                notes.push(res.describe());
+                if let Some(name) = name_change.clone() {
+                    let verdict = out.propose(
+                        ActionRequest::UpdateName(UpdateNameParams {
+                            user_id: user.id.clone(),
+                            name: name.clone(),
                         }),
-                        base_facts(ActionKind::TransferPurchase, Some(p), true),
+                        ActionKind::UpdateName,
+                        None,
+                        &res,
                     );
-                    draft = match proposals.last().map(|x| &x.verdict) {
-                        Some(Verdict::Auto) => Some(format!(
-                            "Hi,\n\nI've moved your {} purchase to {to}. They can sign in with that address now.\n",
-                            p.product_name
+                    draft = match verdict {
+                        Verdict::Auto => Some(format!(
+                            "Hi,\n\nDone: the name on your account is now {name}.\n"
                         )),
-                        Some(Verdict::Approval { .. }) => Some(format!(
-                            "Hi,\n\nI've asked the team to move your {} purchase to {to}; you'll hear from us within a day.\n",
-                            p.product_name
+                        Verdict::Approval { .. } => Some(format!(
+                            "Hi,\n\nThanks. I've asked the team to change the name on your account to {name}; you'll hear from us within a day.\n"
                         )),
                         _ => None,
                     };
                 }
+                resolved = Some(res);
             }
             _ => {}
         }
     }
+    let proposals = out.proposals;
     // A model's reply is used only when no action was proposed: replies about actions are
     // templates that say exactly what the policy allowed, never what a model hoped for.
     if proposals.is_empty()
@@ -479,10 +728,11 @@ pub fn decide(
             }
         )
     });
-    let reasoning = match opinion {
+    let mut reasoning = match opinion {
         Some(o) => vec![o.reasoning.clone()],
         None => c.reasons.clone(),
     };
+    reasoning.extend(notes);
     Plan {
         category,
         confidence: c.confidence,
@@ -502,6 +752,7 @@ pub fn decide(
         model: opinion.map(|o| o.model.clone()),
         reasoning,
         validation,
+        grounding: resolved,
     }
 }
 

@@ -98,6 +98,7 @@ fn base_facts(action: ActionKind, now: i64) -> policy::Facts {
         signals: Vec::new(),
         approvers: Vec::new(),
         order: None,
+        grounding: Default::default(),
     }
 }
 

@@ -1065,3 +1065,35 @@ pub(super) const INJECTION_LINE_OPENINGS: &[&str] = &[
     "instruction:",
     "instructions:",
 ];
+
+/// The shapes of the blocks our prompts and tools are made of (`support-agent`'s context:
+/// `<facts>`, `<customer_message>`, `<knowledge>`, `<similar_ticket>`, `<approved_response>`;
+/// tool calls and results in both wire formats), lower-cased and without whitespace. A
+/// customer's message that contains one imitates us.
+pub(super) const FORGED_BLOCKS: &[&str] = &[
+    "<facts",
+    "</facts",
+    "[facts",
+    "[/facts",
+    "<customer_message",
+    "</customer_message",
+    "<knowledge",
+    "<similar_ticket",
+    "<approved_response",
+    "<context",
+    "[context]",
+    "<tool",
+    "</tool",
+    "[tool",
+    "tool_result",
+    "tool_call",
+    "tool_use",
+    "\"tool\":",
+    "\"role\":",
+    "\"function_call\"",
+    "<|im_start|>",
+    "[policy",
+    "[/policy",
+    "<policy",
+    "</policy",
+];

@@ -316,8 +316,31 @@ pub(crate) fn has_support_request(norm: &Norm) -> bool {
     .any(|e| e.strong >= 1)
 }
 
-/// Whether the message looks like an attempt to instruct a model.
+/// Whether the message looks like an attempt to instruct a model: the lexicon's phrases and
+/// line openings, text that imitates the blocks our own prompts and tools are made of, and
+/// any of these hidden by an encoding (base64, rot13, percent, HTML entities; reported as
+/// `base64:ignore previous`), or by look-alike letters (folded before matching).
 fn injection_markers(subject: &str, own: &str, norm: &Norm) -> Vec<String> {
+    let mut found = plain_injection_markers(subject, own, norm);
+    let raw = format!("{subject}\n{own}");
+    for (encoding, text) in crate::signals::decoded(&raw) {
+        let hidden = plain_injection_markers("", &text, &Norm::new(&text));
+        for marker in hidden {
+            if !found.contains(&marker) {
+                found.push(format!("{encoding}:{marker}"));
+            }
+        }
+        // A sentence a customer had to encode is not one the rules can vouch for.
+        if encoding == "base64" {
+            found.push("base64:encoded text".to_owned());
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn plain_injection_markers(subject: &str, own: &str, norm: &Norm) -> Vec<String> {
     let mut found: Vec<String> = norm
         .hits(INJECTION)
         .into_iter()
@@ -327,7 +350,7 @@ fn injection_markers(subject: &str, own: &str, norm: &Norm) -> Vec<String> {
     // instruction header. Quote markers do not hide an opening ("> ### Instruction" counts),
     // nor does a comment ("<!-- SYSTEM: …").
     for line in subject.lines().chain(own.lines()) {
-        let lower = line.to_lowercase();
+        let lower = crate::signals::fold(line).to_lowercase();
         for segment in lower.split("<!--") {
             let segment = segment.trim_start_matches(|c: char| c == '>' || c.is_whitespace());
             if let Some(opening) = INJECTION_LINE_OPENINGS
@@ -335,6 +358,13 @@ fn injection_markers(subject: &str, own: &str, norm: &Norm) -> Vec<String> {
                 .find(|o| segment.starts_with(*o))
             {
                 found.push((*opening).to_owned());
+            }
+        }
+        // Anywhere in a line: the tags of our own context blocks and tool results.
+        let squeezed: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
+        for forged in FORGED_BLOCKS {
+            if squeezed.contains(forged) {
+                found.push(format!("forged {forged}"));
             }
         }
     }

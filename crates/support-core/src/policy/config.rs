@@ -80,6 +80,12 @@ pub struct PolicyConfig {
     pub escalate_signals: Vec<Signal>,
     /// Classifier confidence below this escalates (strictly below: exactly this passes).
     pub min_confidence: f64,
+    /// Action kinds whose object must be grounded in the message: a proposal of one of these
+    /// whose object is unresolved (named but not the customer's, someone else's, ambiguous)
+    /// escalates; any other kind with an unresolved object needs an approval. Left out of the
+    /// file and the fingerprint while it holds its default.
+    #[serde(skip_serializing_if = "is_default_grounding")]
+    pub require_grounding: Vec<ActionKind>,
     /// Who may decide approvals: `user:<email>` (dashboard, CLI) or `slack:<user id>`
     /// (Slack buttons), unless overridden per kind or per request.
     pub approvers: Vec<String>,
@@ -101,6 +107,18 @@ pub struct PolicyConfig {
 /// `change_payment`), which are serialised only when they differ from it.
 const DEFAULT_LATER_MODE: Mode = Mode::Approval;
 
+/// The kinds whose object must be grounded unless a policy says otherwise: the ones that move
+/// money or ownership.
+pub const DEFAULT_REQUIRE_GROUNDING: [ActionKind; 3] = [
+    ActionKind::Refund,
+    ActionKind::TransferPurchase,
+    ActionKind::UpdateEmail,
+];
+
+fn is_default_grounding(kinds: &Vec<ActionKind>) -> bool {
+    kinds.as_slice() == DEFAULT_REQUIRE_GROUNDING
+}
+
 fn is_default_mode(mode: &str) -> bool {
     mode == DEFAULT_LATER_MODE.as_str()
 }
@@ -116,7 +134,8 @@ impl Default for PolicyConfig {
             max_auto_refund_cents: None,
             auto_approve_transfer_days: 14,
             magic_link: auto(),
-            update_email: auto(),
+            // An email change hands the account to whoever controls the new address.
+            update_email: approval(),
             update_name: auto(),
             bulk_seats: approval(),
             delete_account: approval(),
@@ -130,6 +149,7 @@ impl Default for PolicyConfig {
             team_purchases: approval(),
             escalate_signals: vec![Signal::Angry, Signal::LegalThreat],
             min_confidence: 0.5,
+            require_grounding: DEFAULT_REQUIRE_GROUNDING.to_vec(),
             approvers: vec![DEFAULT_APPROVER.to_owned()],
             approvers_by_kind: BTreeMap::new(),
             orders: None,
@@ -139,7 +159,7 @@ impl Default for PolicyConfig {
 }
 
 /// The top-level keys of a policy file, in declaration order.
-const KEYS: [&str; 24] = [
+const KEYS: [&str; 25] = [
     "version",
     "auto_approve_refund_days",
     "approval_refund_days",
@@ -160,6 +180,7 @@ const KEYS: [&str; 24] = [
     "team_purchases",
     "escalate_signals",
     "min_confidence",
+    "require_grounding",
     "approvers",
     "approvers_by_kind",
     "orders",
@@ -407,6 +428,7 @@ mod tests {
             change_payment: "auto".into(),
             orders: Some(OrderPolicy::default()),
             brain: Some("tiered".into()),
+            require_grounding: vec![ActionKind::Refund],
             ..PolicyConfig::default()
         };
         policy

@@ -162,6 +162,29 @@ fn rule_chain(policy: &PolicyConfig, facts: &Facts) -> Ruling {
         );
     }
 
+    // 2a. The object must be the one the customer named and owns.
+    if facts.grounding == Grounding::Unresolved {
+        return if policy.require_grounding.contains(&facts.action) {
+            (
+                Outcome::Escalate,
+                rules::OBJECT_NOT_GROUNDED,
+                format!(
+                    "the {} names no object the customer owns, and the policy requires one",
+                    facts.action.as_str()
+                ),
+            )
+        } else {
+            (
+                Outcome::Approval,
+                rules::OBJECT_NOT_GROUNDED,
+                format!(
+                    "the {}'s object is not the customer's own, so a person confirms it",
+                    facts.action.as_str()
+                ),
+            )
+        };
+    }
+
     // 3. The purchase must be one of the customer's.
     let purchase = match &facts.purchase {
         Some(p) if facts.purchase_known => Some(p),
@@ -425,6 +448,7 @@ mod tests {
             signals: vec![],
             approvers: vec![],
             order: None,
+            grounding: Default::default(),
         };
         let e = evaluate_detailed(&PolicyConfig::default(), &facts);
         assert_eq!(e.rule, rules::LOW_CONFIDENCE);
@@ -465,6 +489,7 @@ mod tests {
             signals: vec![],
             approvers: vec![],
             order: None,
+            grounding: Default::default(),
         };
         let policy = PolicyConfig::default();
         assert_eq!(

@@ -180,6 +180,42 @@ pub struct Facts {
     /// The order an order action is about, from the store, with the proposed change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<OrderFacts>,
+    /// How the action's object was resolved from the customer's message.
+    #[serde(default)]
+    pub grounding: Grounding,
+}
+
+/// How the object of a proposed action (the purchase, the account) was resolved from what the
+/// customer wrote, as the policy sees it (the brain's record keeps the detail: which id, which
+/// name). A proposal whose object is [`Grounding::Unresolved`] never runs on its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grounding {
+    /// A person chose the object (an operator's request, a bulk file): nothing to resolve.
+    #[default]
+    Given,
+    /// The message names the object (an id, a product name, an amount) and it is the
+    /// customer's.
+    Named,
+    /// The message names nothing and exactly one of the customer's objects fits.
+    Inferred,
+    /// The object is the sender's own account (a sign-in link, their own name).
+    Sender,
+    /// The message names something the customer does not own, someone else's account, or
+    /// more than one thing: the object is not known.
+    Unresolved,
+}
+
+impl Grounding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grounding::Given => "given",
+            Grounding::Named => "named",
+            Grounding::Inferred => "inferred",
+            Grounding::Sender => "sender",
+            Grounding::Unresolved => "unresolved",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 //! |---|------|---------|
 //! | 1 | An escalating signal: `legal_threat`, `angry` (both by default, via `escalate_signals`) or `repeated_failures` (always). Legal outranks angry, angry outranks repeated failures, the others follow in declaration order; the reason names the signal. | escalate |
 //! | 2 | Classifier confidence below `min_confidence` (strict: `0.49 < 0.5` escalates, exactly `0.5` passes; NaN escalates). | escalate |
+//! | 2a | The action's object is not grounded in the message (`grounding` is `unresolved`: a purchase or account the customer named but does not own, someone else's, or several). Kinds in `require_grounding` (by default `refund`, `transfer_purchase`, `update_email`) escalate; any other kind needs an approval. | escalate / approval |
 //! | 3 | The purchase the proposal names is not among the customer's purchases (`purchase_known` false), or a refund/transfer names no purchase at all. | approval |
 //! | 4 | Refund or transfer of a purchase that is already `refunded` or `transferred`. | deny |
 //! |   | … of a purchase in any other unrecognised status. | escalate |
@@ -58,9 +59,9 @@ mod evaluate;
 mod facts;
 mod orders;
 
-pub use config::{Mode, PolicyConfig, PolicyError};
+pub use config::{DEFAULT_REQUIRE_GROUNDING, Mode, PolicyConfig, PolicyError};
 pub use evaluate::{Evaluation, Verdict, evaluate, evaluate_detailed};
-pub use facts::{ActionKind, Facts, PurchaseFacts, Signal, UnknownActionKind};
+pub use facts::{ActionKind, Facts, Grounding, PurchaseFacts, Signal, UnknownActionKind};
 pub use orders::{
     CatalogItemFacts, OrderChange, OrderFacts, OrderItemFacts, OrderPaymentFacts, OrderPolicy,
     OrderRules, PaymentMethodFacts, PaymentMethodKind, PaymentRule,
@@ -81,6 +82,8 @@ pub mod rules {
     pub const ESCALATE_SIGNAL: &str = "escalate_signal";
     /// Confidence below `min_confidence`.
     pub const LOW_CONFIDENCE: &str = "low_confidence";
+    /// The action's object is not grounded in the customer's message (rule 2a).
+    pub const OBJECT_NOT_GROUNDED: &str = "object_not_grounded";
     /// The named purchase is not among the customer's purchases, or none is named.
     pub const UNKNOWN_PURCHASE: &str = "unknown_purchase";
     /// The purchase is already refunded or transferred.

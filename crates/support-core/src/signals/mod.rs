@@ -16,9 +16,11 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 mod entities;
+mod fold;
 mod lexicon;
 
 pub use entities::{Entities, extract_entities};
+pub(crate) use fold::{decoded, fold};
 pub(crate) use lexicon::PERSONAL_STRONG;
 
 use entities::extract_emails;
@@ -202,6 +204,7 @@ fn one_edit(w: &str, canonical: &str) -> bool {
 
 impl Norm {
     pub(crate) fn new(raw: &str) -> Self {
+        let raw = fold(raw);
         let mut text = String::with_capacity(raw.len() + 2);
         text.push(' ');
         for c in raw.chars() {

@@ -251,6 +251,7 @@ fn recheck(
         signals: text_signals(s),
         approvers: Vec::new(),
         order: None,
+        grounding: Default::default(),
     };
     let verdict = policy::evaluate(&PolicyConfig::default(), &facts);
     (!verdict.is_auto()).then(|| {

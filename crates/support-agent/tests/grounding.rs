@@ -1,0 +1,259 @@
+//! Every write names its object: one test per grounding outcome, through the pure `decide`
+//! (rules brain, default policy), checking the proposal's verdict and what the decision
+//! record says about how the object was resolved.
+//!
+//! Written after the grounding code was frozen, to measure it rather than shape it.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use support_agent::decide::{Facts, ModelOpinion, Plan, decide};
+use support_agent::request::RequestKind;
+use support_core::classify::Category;
+use support_core::policy::PolicyConfig;
+use support_types::Email;
+use support_types::Money;
+use support_types::sdk::{SdkPurchase, SdkUser};
+
+const NOW: i64 = 1_800_000_000;
+const DAY: i64 = 86_400;
+const ACCOUNT: &str = "acct_test";
+
+fn purchase(id: &str, product: &str, days: i64, cents: i64, status: &str) -> SdkPurchase {
+    SdkPurchase {
+        id: id.into(),
+        product_id: format!("prod_{id}"),
+        product_name: product.into(),
+        amount: Money::new(cents, "usd").expect("money"),
+        purchased_at: NOW - days * DAY,
+        status: status.into(),
+        stripe_charge_id: Some(format!("ch_{id}_00000000")),
+    }
+}
+
+fn facts(body: &str, purchases: Vec<SdkPurchase>) -> Facts {
+    Facts {
+        subject: "Help".into(),
+        body: body.into(),
+        from: "ann@example.com".into(),
+        user: Some(SdkUser {
+            id: "usr_ann".into(),
+            email: Email::parse("ann@example.com").expect("email"),
+            name: "Ann".into(),
+        }),
+        purchases,
+        charges: BTreeMap::new(),
+        knowledge: vec![],
+        similar: vec![],
+        responses: vec![],
+        thread: Default::default(),
+        now: NOW,
+    }
+}
+
+fn two() -> Vec<SdkPurchase> {
+    vec![
+        purchase("pur_sql", "Advanced SQL", 5, 14_900, "active"),
+        purchase("pur_rust", "Rust Fundamentals", 8, 9_900, "active"),
+    ]
+}
+
+fn plan(body: &str, purchases: Vec<SdkPurchase>) -> Plan {
+    decide(
+        &facts(body, purchases),
+        &PolicyConfig::default(),
+        Some(ACCOUNT),
+        None,
+    )
+}
+
+/// The decision record's proposals, as stored.
+fn record(p: &Plan) -> Vec<Value> {
+    serde_json::to_value(&p.proposals)
+        .expect("json")
+        .as_array()
+        .cloned()
+        .expect("array")
+}
+
+fn no_automatic_write(p: &Plan) -> bool {
+    p.proposals.iter().all(|x| !x.verdict.is_auto())
+}
+
+#[test]
+fn matched_by_name_refunds_that_purchase() {
+    let p = plan(
+        "Please refund the Rust Fundamentals course, it isn't for me.",
+        two(),
+    );
+    let r = &record(&p)[0];
+    assert_eq!(r["kind"], "refund");
+    assert_eq!(r["verdict"]["verdict"], "auto", "{r}");
+    assert_eq!(r["params"]["purchase_id"], "pur_rust");
+    assert_eq!(
+        r["grounding"],
+        json!({"how": "by_name", "purchase_id": "pur_rust", "named": "Rust Fundamentals"})
+    );
+}
+
+#[test]
+fn matched_by_id_refunds_that_purchase() {
+    let p = plan("Refund purchase pur_sql please.", two());
+    let r = &record(&p)[0];
+    assert_eq!(r["verdict"]["verdict"], "auto", "{r}");
+    assert_eq!(r["params"]["purchase_id"], "pur_sql");
+    assert_eq!(r["grounding"]["how"], "by_id");
+}
+
+#[test]
+fn inferred_single_refunds_the_only_purchase() {
+    let p = plan(
+        "I'd like a refund please, it wasn't what I expected.",
+        vec![purchase("pur_one", "Advanced SQL", 3, 14_900, "active")],
+    );
+    let r = &record(&p)[0];
+    assert_eq!(r["verdict"]["verdict"], "auto", "{r}");
+    assert_eq!(
+        r["grounding"],
+        json!({"how": "inferred_single", "purchase_id": "pur_one"})
+    );
+    assert!(p.draft.as_deref().unwrap_or("").contains("refunded"));
+}
+
+#[test]
+fn named_not_owned_never_refunds_what_the_customer_does_own() {
+    for body in [
+        "Please refund my Kubernetes Masterclass purchase.",
+        "Refund purchase pur_notmine99 please.",
+        "I want a refund of the $250 I paid.",
+    ] {
+        let p = plan(body, two());
+        assert!(no_automatic_write(&p), "{body}: {:?}", p.proposals);
+        let r = &record(&p)[0];
+        assert_eq!(r["grounding"]["how"], "named_not_owned", "{body}: {r}");
+        assert_eq!(r["verdict"]["verdict"], "escalate", "{body}: {r}");
+        assert_eq!(r["rule"], "object_not_grounded");
+        assert!(p.escalates() || !p.proposals.is_empty());
+    }
+}
+
+#[test]
+fn third_party_is_never_acted_on_automatically() {
+    for body in [
+        "Please refund my husband's purchase, he didn't like it.",
+        "Can you refund the course for my colleague? Her email is bo@corp.example",
+    ] {
+        let p = plan(
+            body,
+            vec![purchase("pur_tp", "Advanced SQL", 3, 14_900, "active")],
+        );
+        assert!(no_automatic_write(&p), "{body}: {:?}", p.proposals);
+        assert_eq!(record(&p)[0]["grounding"]["how"], "third_party", "{body}");
+    }
+    // A sign-in link for someone else's account needs a person (magic links do not require
+    // grounding by default, so the policy asks for an approval instead of escalating).
+    let p = plan(
+        "My colleague can't log in, please send her a login link.",
+        two(),
+    );
+    let link = p
+        .proposals
+        .iter()
+        .find(|x| x.request.kind() == RequestKind::MagicLink);
+    if let Some(link) = link {
+        assert!(!link.verdict.is_auto(), "{link:?}");
+        assert_eq!(
+            record(&p)[0]["grounding"]["how"],
+            "third_party",
+            "{:?}",
+            p.proposals
+        );
+    }
+}
+
+#[test]
+fn ambiguous_asks_which_purchase() {
+    let p = plan("I want a refund please.", two());
+    assert!(p.proposals.is_empty(), "{:?}", p.proposals);
+    let draft = p.draft.expect("a reply that asks");
+    assert!(draft.contains("Advanced SQL") && draft.contains("Rust Fundamentals"));
+    assert_eq!(
+        serde_json::to_value(&p.grounding).expect("json")["how"],
+        "ambiguous"
+    );
+}
+
+#[test]
+fn a_second_refund_is_denied_not_moved_to_another_purchase() {
+    let purchases = vec![
+        purchase("pur_done", "Advanced SQL", 5, 14_900, "refunded"),
+        purchase("pur_live", "Rust Fundamentals", 8, 9_900, "active"),
+    ];
+    let p = plan("Please refund Advanced SQL again.", purchases.clone());
+    assert!(no_automatic_write(&p), "{:?}", p.proposals);
+    assert_eq!(record(&p)[0]["params"]["purchase_id"], "pur_done");
+    assert_eq!(record(&p)[0]["verdict"]["verdict"], "deny");
+    // Naming nothing next to an earlier refund is ambiguous, not the other purchase.
+    let p = plan("Refund it please.", purchases);
+    assert!(no_automatic_write(&p), "{:?}", p.proposals);
+}
+
+#[test]
+fn a_question_about_a_refund_is_not_a_refund() {
+    for body in [
+        "When will I see the refund on my card?",
+        "What is your refund policy for courses?",
+    ] {
+        let p = plan(
+            body,
+            vec![purchase("pur_q", "Advanced SQL", 3, 14_900, "active")],
+        );
+        assert!(p.proposals.is_empty(), "{body}: {:?}", p.proposals);
+    }
+}
+
+#[test]
+fn a_model_cannot_pick_another_purchase_than_the_message_names() {
+    let f = facts("Please refund the Rust Fundamentals course.", two());
+    let opinion = ModelOpinion {
+        category: Category::SupportRefund,
+        confidence: 0.95,
+        reasoning: "refund".into(),
+        action: Some(RequestKind::Refund),
+        purchase_id: Some("pur_sql".into()),
+        transfer_to: None,
+        draft: None,
+        model: "fake/model".into(),
+    };
+    let p = decide(&f, &PolicyConfig::default(), Some(ACCOUNT), Some(&opinion));
+    assert!(no_automatic_write(&p), "{:?}", p.proposals);
+}
+
+#[test]
+fn email_changes_are_grounded_and_approval_gated() {
+    let p = plan("Please change my email to ann.new@mail.example", two());
+    let r = &record(&p)[0];
+    assert_eq!(r["kind"], "update_email", "{r}");
+    assert_eq!(r["params"]["newEmail"], "ann.new@mail.example");
+    assert_eq!(r["verdict"]["verdict"], "approval", "{r}");
+    assert_eq!(r["grounding"]["how"], "sender_account");
+    let p = plan(
+        "Please change my wife's email to her.new@mail.example",
+        two(),
+    );
+    assert!(no_automatic_write(&p), "{:?}", p.proposals);
+}
+
+#[test]
+fn name_changes_and_magic_links_follow_the_spec() {
+    let p = plan("Could you change my name to Ann Lee? Thanks!", two());
+    let r = &record(&p)[0];
+    assert_eq!(r["kind"], "update_name", "{r}");
+    assert_eq!(r["params"]["name"], "Ann Lee");
+    assert_eq!(r["verdict"]["verdict"], "auto");
+    let p = plan("I can't log in, please send me a login link.", two());
+    let r = &record(&p)[0];
+    assert_eq!(r["kind"], "magic_link", "{r}");
+    assert_eq!(r["params"]["expires_in"], 300);
+    assert_eq!(r["grounding"]["how"], "sender_account");
+}

@@ -1,0 +1,1185 @@
+//! Grounding: which of the customer's things a message is about, and whether it asks for an
+//! action at all.
+//!
+//! A write must act on the object the customer named *and owns*. [`resolve_purchase`] reads
+//! what the message names (purchase, order and charge ids, product names, amounts, other
+//! people's accounts) and matches it against the customer's purchases:
+//!
+//! - everything named matches one purchase → that purchase, by id, by name or by amount;
+//! - the message names nothing and exactly one purchase fits → that one, inferred;
+//! - it names something the customer does not own, someone else's account, or several
+//!   purchases → no object ([`Resolution::is_grounded`] is false): the policy sees
+//!   [`Grounding::Unresolved`] and nothing runs on its own.
+//!
+//! [`asks_about_refund`] separates a question about a refund (its status, its timing, the
+//! policy, a hypothetical) from a request for one. Everything here is pure and reads only the
+//! customer's own lines (quoted history is ignored, as everywhere in the rules brain).
+
+use serde::{Deserialize, Serialize};
+
+use crate::policy::Grounding;
+use crate::signals::{Entities, Norm, own_words};
+
+/// One of the customer's purchases, as grounding needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Owned<'a> {
+    pub id: &'a str,
+    pub product: &'a str,
+    pub charge: Option<&'a str>,
+    pub amount_cents: i64,
+    pub currency: &'a str,
+    /// `active`, `refunded`, `transferred`.
+    pub status: &'a str,
+}
+
+/// What a purchase action (refund, transfer) wants to act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PurchaseAction {
+    Refund,
+    Transfer,
+}
+
+/// How the object of an action was resolved from the message. Recorded with the proposal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "how", rename_all = "snake_case")]
+pub enum Resolution {
+    /// The message names the purchase's id, order number or charge id.
+    ById { purchase_id: String, named: String },
+    /// The message names the purchase's product.
+    ByName { purchase_id: String, named: String },
+    /// The message names the purchase's amount (and nothing else).
+    ByAmount { purchase_id: String, named: String },
+    /// The message names nothing and this is the customer's only purchase that fits.
+    InferredSingle { purchase_id: String },
+    /// The object is the sender's own account.
+    SenderAccount,
+    /// The message names something that is none of the customer's purchases.
+    NamedNotOwned { named: String },
+    /// The message is about someone else's account or purchase.
+    ThirdParty { named: String },
+    /// Several of the customer's purchases fit, or the message names several.
+    Ambiguous { candidates: Vec<String> },
+    /// The customer has no purchase that fits.
+    NothingFits,
+}
+
+impl Resolution {
+    /// The purchase acted on, when one was resolved.
+    pub fn purchase_id(&self) -> Option<&str> {
+        match self {
+            Resolution::ById { purchase_id, .. }
+            | Resolution::ByName { purchase_id, .. }
+            | Resolution::ByAmount { purchase_id, .. }
+            | Resolution::InferredSingle { purchase_id } => Some(purchase_id),
+            _ => None,
+        }
+    }
+
+    pub fn is_grounded(&self) -> bool {
+        self.grounding() != Grounding::Unresolved
+    }
+
+    /// What the policy sees.
+    pub fn grounding(&self) -> Grounding {
+        match self {
+            Resolution::ById { .. } | Resolution::ByName { .. } | Resolution::ByAmount { .. } => {
+                Grounding::Named
+            }
+            Resolution::InferredSingle { .. } => Grounding::Inferred,
+            Resolution::SenderAccount => Grounding::Sender,
+            Resolution::NamedNotOwned { .. }
+            | Resolution::ThirdParty { .. }
+            | Resolution::Ambiguous { .. }
+            | Resolution::NothingFits => Grounding::Unresolved,
+        }
+    }
+
+    /// One line for a decision's reasoning.
+    pub fn describe(&self) -> String {
+        match self {
+            Resolution::ById { purchase_id, named } => {
+                format!("object {purchase_id}: named by id {named:?}")
+            }
+            Resolution::ByName { purchase_id, named } => {
+                format!("object {purchase_id}: named by product {named:?}")
+            }
+            Resolution::ByAmount { purchase_id, named } => {
+                format!("object {purchase_id}: named by amount {named}")
+            }
+            Resolution::InferredSingle { purchase_id } => {
+                format!("object {purchase_id}: inferred, the only purchase that fits")
+            }
+            Resolution::SenderAccount => "object: the sender's own account".into(),
+            Resolution::NamedNotOwned { named } => {
+                format!("no object: {named:?} is not one of the customer's purchases")
+            }
+            Resolution::ThirdParty { named } => {
+                format!("no object: the request is about someone else ({named:?})")
+            }
+            Resolution::Ambiguous { candidates } => format!(
+                "no object: several purchases fit ({})",
+                candidates.join(", ")
+            ),
+            Resolution::NothingFits => "no object: the customer has no purchase that fits".into(),
+        }
+    }
+}
+
+/// The customer's own lines of a message (subject and body, quoted history left out).
+pub fn own_text(subject: &str, body: &str) -> String {
+    format!("{subject}\n{}", own_words(body))
+}
+
+/// Resolves the purchase a refund or transfer is about. `text` is [`own_text`]; `entities`
+/// were extracted from it; `account_email` is the customer's address in the app; `owned` the
+/// customer's purchases.
+pub fn resolve_purchase(
+    text: &str,
+    entities: &Entities,
+    action: PurchaseAction,
+    account_email: &str,
+    owned: &[Owned<'_>],
+) -> Resolution {
+    let norm = Norm::new(text);
+    if let Some(who) = third_party(&norm, action) {
+        return Resolution::ThirdParty { named: who };
+    }
+    // An address that is not the customer's, in a refund request, is someone else's account.
+    // (A transfer names its new owner's address; that is the point of it.)
+    if action == PurchaseAction::Refund
+        && let Some(other) = entities
+            .emails
+            .iter()
+            .find(|e| !e.eq_ignore_ascii_case(account_email) && !is_contact_address(text, e))
+    {
+        return Resolution::ThirdParty {
+            named: other.clone(),
+        };
+    }
+
+    // Everything the message names must match, and together pick one purchase.
+    let mut candidates: Vec<&Owned<'_>> = owned.iter().collect();
+    let mut evidence: Option<Resolution> = None;
+
+    let ids: Vec<&String> = entities
+        .purchase_ids
+        .iter()
+        .chain(&entities.charge_ids)
+        .chain(&entities.payment_intents)
+        .chain(&entities.order_ids)
+        .collect();
+    if !ids.is_empty() {
+        let mut by_id = Vec::new();
+        for id in &ids {
+            let hit = owned.iter().find(|p| {
+                p.id.eq_ignore_ascii_case(id)
+                    || p.charge.is_some_and(|c| c.eq_ignore_ascii_case(id))
+            });
+            match hit {
+                Some(p) => by_id.push(p.id),
+                None => {
+                    return Resolution::NamedNotOwned {
+                        named: (*id).clone(),
+                    };
+                }
+            }
+        }
+        candidates.retain(|p| by_id.contains(&p.id));
+        if let [p] = candidates.as_slice() {
+            evidence = Some(Resolution::ById {
+                purchase_id: p.id.to_owned(),
+                named: ids[0].clone(),
+            });
+        }
+    }
+
+    let names = product_phrases(text);
+    if !names.is_empty() {
+        let mut by_name: Vec<&str> = Vec::new();
+        for name in &names {
+            let hits: Vec<&str> = owned
+                .iter()
+                .filter(|p| phrase_matches(name, p.product))
+                .map(|p| p.id)
+                .collect();
+            if hits.is_empty() {
+                return Resolution::NamedNotOwned {
+                    named: name.join(" "),
+                };
+            }
+            by_name.extend(hits);
+        }
+        candidates.retain(|p| by_name.contains(&p.id));
+        if evidence.is_none()
+            && let [p] = candidates.as_slice()
+        {
+            evidence = Some(Resolution::ByName {
+                purchase_id: p.id.to_owned(),
+                named: p.product.to_owned(),
+            });
+        }
+    }
+    // A product named in full counts even outside a pattern ("… the Advanced SQL, …").
+    let full_names: Vec<&str> = owned
+        .iter()
+        .filter(|p| product_named_in_full(&norm, p.product))
+        .map(|p| p.id)
+        .collect();
+    if names.is_empty() && !full_names.is_empty() {
+        candidates.retain(|p| full_names.contains(&p.id));
+        if evidence.is_none()
+            && let [p] = candidates.as_slice()
+        {
+            evidence = Some(Resolution::ByName {
+                purchase_id: p.id.to_owned(),
+                named: p.product.to_owned(),
+            });
+        }
+    }
+
+    if !entities.amounts.is_empty() {
+        for m in &entities.amounts {
+            let fits = |p: &Owned<'_>| {
+                p.amount_cents == m.amount && p.currency.eq_ignore_ascii_case(&m.currency)
+            };
+            if !owned.iter().any(fits) {
+                return Resolution::NamedNotOwned {
+                    named: format!("{} {}", m.amount as f64 / 100.0, m.currency),
+                };
+            }
+            candidates.retain(|p| fits(p));
+        }
+        if evidence.is_none()
+            && let [p] = candidates.as_slice()
+        {
+            evidence = Some(Resolution::ByAmount {
+                purchase_id: p.id.to_owned(),
+                named: format!("{} {}", p.amount_cents as f64 / 100.0, p.currency),
+            });
+        }
+    }
+
+    let named_anything = !ids.is_empty()
+        || !names.is_empty()
+        || !full_names.is_empty()
+        || !entities.amounts.is_empty();
+    if named_anything {
+        return match candidates.as_slice() {
+            [] => Resolution::NamedNotOwned {
+                named: "a purchase matching everything the message names".into(),
+            },
+            [_] => evidence.unwrap_or_else(|| Resolution::Ambiguous {
+                candidates: candidates.iter().map(|p| p.id.to_owned()).collect(),
+            }),
+            many => Resolution::Ambiguous {
+                candidates: many.iter().map(|p| p.id.to_owned()).collect(),
+            },
+        };
+    }
+    // Nothing named: only the customer's one purchase may be inferred. A purchase that was
+    // moved to someone else is no longer theirs; a refunded one still counts, so that "refund
+    // it" next to an earlier refund is not read as the other purchase.
+    let fit: Vec<&Owned<'_>> = owned.iter().filter(|p| p.status != "transferred").collect();
+    match fit.as_slice() {
+        [] => Resolution::NothingFits,
+        [p] => Resolution::InferredSingle {
+            purchase_id: p.id.to_owned(),
+        },
+        many => Resolution::Ambiguous {
+            candidates: many.iter().map(|p| p.id.to_owned()).collect(),
+        },
+    }
+}
+
+/// Whether a sign-in link (or a change to the account) asked for in `text` is for someone
+/// other than the sender: another person's account, or an address that is not the account's.
+pub fn resolve_account(text: &str, entities: &Entities, account_email: &str) -> Resolution {
+    let norm = Norm::new(text);
+    if let Some(who) = third_party(&norm, PurchaseAction::Refund) {
+        return Resolution::ThirdParty { named: who };
+    }
+    if let Some(other) = entities
+        .emails
+        .iter()
+        .find(|e| !e.eq_ignore_ascii_case(account_email))
+    {
+        return Resolution::ThirdParty {
+            named: other.clone(),
+        };
+    }
+    Resolution::SenderAccount
+}
+
+/// Words that offer an address as a way to reach the sender ("mail me at …", "or reach me
+/// on …"), which makes it contact information, not the object of the request.
+const CONTACT: &[&str] = &[
+    "me", "mail", "reach", "contact", "reply", "write", "call", "text",
+];
+
+/// Whether `email` is offered as the sender's contact address: one of [`CONTACT`] in the
+/// three words before it.
+fn is_contact_address(text: &str, email: &str) -> bool {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '@' && c != '.')
+                .to_lowercase()
+        })
+        .collect();
+    words.iter().enumerate().any(|(i, w)| {
+        w.trim_end_matches('.') == email
+            && words[i.saturating_sub(3)..i]
+                .iter()
+                .any(|p| CONTACT.contains(&p.as_str()))
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Someone else.
+// ---------------------------------------------------------------------------------------------
+
+/// People a customer acts for. A closed class: kin, partners, friends, people at work.
+const RELATIONS: &[&str] = &[
+    "wife",
+    "husband",
+    "partner",
+    "spouse",
+    "son",
+    "daughter",
+    "child",
+    "kid",
+    "mother",
+    "mom",
+    "mum",
+    "father",
+    "dad",
+    "parent",
+    "brother",
+    "sister",
+    "sibling",
+    "friend",
+    "colleague",
+    "coworker",
+    "boss",
+    "manager",
+    "employee",
+    "employer",
+    "client",
+    "student",
+    "roommate",
+    "flatmate",
+    "boyfriend",
+    "girlfriend",
+    "fiance",
+    "fiancee",
+    "cousin",
+    "uncle",
+    "aunt",
+    "niece",
+    "nephew",
+    "grandmother",
+    "grandfather",
+    "grandma",
+    "grandpa",
+    "teammate",
+    "assistant",
+    "neighbor",
+    "neighbour",
+    "relative",
+    "intern",
+    "teacher",
+    "classmate",
+];
+
+/// What an account or purchase is called.
+const OBJECTS: &[&str] = &[
+    "account",
+    "purchase",
+    "order",
+    "course",
+    "login",
+    "password",
+    "subscription",
+    "email",
+    "access",
+    "refund",
+    "money",
+    "card",
+    "profile",
+    "license",
+    "licence",
+    "seat",
+];
+
+/// Verbs of someone acting on their own purchase or account.
+const ACTS: &[&str] = &[
+    "bought",
+    "purchased",
+    "paid",
+    "ordered",
+    "cant",
+    "cannot",
+    "forgot",
+    "lost",
+    "wants",
+    "needs",
+    "signed",
+    "registered",
+    "enrolled",
+    "used",
+];
+
+fn relation(word: &str) -> Option<&'static str> {
+    RELATIONS.iter().copied().find(|r| {
+        word == *r || word.strip_suffix('s') == Some(r) || word.strip_suffix("es") == Some(r)
+    })
+}
+
+/// Someone other than the sender whose account or purchase the message is about: "my wife's
+/// purchase", "for my colleague", "her account", "he bought", "on behalf of". For a transfer,
+/// the person it goes *to* is expected, so only possession counts there ("my colleague's
+/// course"), not "to my colleague".
+fn third_party(norm: &Norm, action: PurchaseAction) -> Option<String> {
+    let t: Vec<&str> = norm.tokens().collect();
+    if norm.has("on behalf of") || norm.has("for someone else") || norm.has("for another person") {
+        return Some("someone else".into());
+    }
+    for (i, w) in t.iter().enumerate() {
+        let next = t.get(i + 1).copied().unwrap_or("");
+        let prev = if i > 0 { t[i - 1] } else { "" };
+        // "his account", "her purchase", "their login".
+        if matches!(*w, "his" | "her" | "their") && OBJECTS.contains(&next) {
+            return Some(format!("{w} {next}"));
+        }
+        // "he bought", "she can't".
+        if matches!(*w, "he" | "she") && ACTS.contains(&next) {
+            return Some(format!("{w} {next}"));
+        }
+        let Some(rel) = relation(w) else { continue };
+        if !matches!(prev, "my" | "our" | "a" | "the") {
+            continue;
+        }
+        // "my wife's account" (apostrophes are dropped: "wifes"), "my wife's".
+        let possessive = *w != rel && (w.ends_with('s'));
+        if possessive && (OBJECTS.contains(&next) || action == PurchaseAction::Refund) {
+            return Some(format!("{prev} {w}"));
+        }
+        // "my colleague bought", "my son can't".
+        if ACTS.contains(&next) {
+            return Some(format!("{prev} {w} {next}"));
+        }
+        // "for my colleague" (a transfer *to* a colleague is its point).
+        let before = if i > 1 { t[i - 2] } else { "" };
+        if action == PurchaseAction::Refund && before == "for" {
+            return Some(format!("for {prev} {w}"));
+        }
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------------------------
+// Product names.
+// ---------------------------------------------------------------------------------------------
+
+/// Nouns that name a kind of product: the words before one name it ("the Kubernetes course").
+const PRODUCT_NOUNS: &[&str] = &[
+    "course",
+    "courses",
+    "class",
+    "classes",
+    "bundle",
+    "book",
+    "ebook",
+    "workshop",
+    "program",
+    "programme",
+    "package",
+    "tutorial",
+    "training",
+    "bootcamp",
+    "masterclass",
+    "series",
+    "module",
+    "kit",
+    "template",
+    "templates",
+    "guide",
+    "membership",
+    "license",
+    "licence",
+    "product",
+    "cohort",
+    "seminar",
+    "webinar",
+    "certification",
+    "pack",
+];
+
+/// Words that end a name, read backwards from its noun: determiners, possessives,
+/// prepositions, pronouns, conjunctions, and the verbs of a request.
+const NAME_STOPS: &[&str] = &[
+    "the",
+    "a",
+    "an",
+    "my",
+    "your",
+    "our",
+    "his",
+    "her",
+    "their",
+    "its",
+    "this",
+    "that",
+    "these",
+    "those",
+    "for",
+    "of",
+    "on",
+    "in",
+    "to",
+    "from",
+    "with",
+    "about",
+    "at",
+    "by",
+    "i",
+    "you",
+    "me",
+    "it",
+    "we",
+    "they",
+    "and",
+    "or",
+    "but",
+    "please",
+    "refund",
+    "refunded",
+    "refunding",
+    "transfer",
+    "transferred",
+    "move",
+    "bought",
+    "purchased",
+    "buy",
+    "paid",
+    "cancel",
+    "get",
+    "want",
+    "return",
+    "is",
+    "was",
+    "be",
+    "s",
+    "and",
+    "any",
+    "some",
+    "all",
+    "which",
+    "what",
+    "whole",
+    "entire",
+];
+
+/// Words inside a name that say nothing about which product: age, order, format, and how the
+/// customer feels about it.
+const NAME_FILLER: &[&str] = &[
+    "recent",
+    "latest",
+    "last",
+    "new",
+    "newest",
+    "old",
+    "older",
+    "previous",
+    "first",
+    "second",
+    "other",
+    "online",
+    "video",
+    "full",
+    "same",
+    "one",
+    "only",
+    "current",
+    "paid",
+    "digital",
+    "amazing",
+    "great",
+    "good",
+    "bad",
+    "terrible",
+    "awful",
+    "horrible",
+    "useless",
+    "boring",
+    "excellent",
+    "wonderful",
+    "fantastic",
+    "awesome",
+    "nice",
+    "best",
+    "worst",
+    "favorite",
+    "favourite",
+    "expensive",
+    "cheap",
+    "free",
+    "short",
+    "long",
+    "little",
+    "whole",
+    "entire",
+    "annual",
+    "yearly",
+    "monthly",
+    "lifetime",
+    "above",
+    "mentioned",
+    "said",
+    "wrong",
+    "accidental",
+    "duplicate",
+    "extra",
+    "unused",
+    "unwanted",
+    "damn",
+    "stupid",
+    "disappointing",
+];
+
+fn stem(w: &str) -> &str {
+    if w.len() > 3 {
+        w.strip_suffix('s').unwrap_or(w)
+    } else {
+        w
+    }
+}
+
+/// The product names a message uses: the words before a product noun ("the Kubernetes Deep
+/// Dive course" → `kubernetes deep dive`) and quoted titles, lower-cased, without filler.
+pub fn product_phrases(text: &str) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = Vec::new();
+    let mut push = |words: Vec<String>| {
+        let words: Vec<String> = words
+            .into_iter()
+            .filter(|w| !NAME_FILLER.contains(&w.as_str()) && !PRODUCT_NOUNS.contains(&w.as_str()))
+            .collect();
+        if !words.is_empty() && !out.contains(&words) {
+            out.push(words);
+        }
+    };
+    // Quoted titles.
+    for (open, close) in [
+        ('"', '"'),
+        ('\u{201C}', '\u{201D}'),
+        ('\u{00AB}', '\u{00BB}'),
+    ] {
+        let mut rest = text;
+        while let Some(a) = rest.find(open) {
+            let after = &rest[a + open.len_utf8()..];
+            let Some(b) = after.find(close) else { break };
+            let inner = &after[..b];
+            if (3..=80).contains(&inner.chars().count()) && !inner.contains('\n') {
+                push(Norm::new(inner).tokens().map(str::to_owned).collect());
+            }
+            rest = &after[b + close.len_utf8()..];
+        }
+    }
+    let norm = Norm::new(text);
+    let t: Vec<&str> = norm.tokens().collect();
+    for (i, w) in t.iter().enumerate() {
+        if !PRODUCT_NOUNS.contains(w) {
+            continue;
+        }
+        let mut j = i;
+        while j > 0 && i - j < 5 && !NAME_STOPS.contains(&t[j - 1]) {
+            j -= 1;
+        }
+        // A noun right after a digit-free "the"/"my" has no name; "course 3" is not a name.
+        push(t[j..i].iter().map(|s| (*s).to_owned()).collect());
+    }
+    out
+}
+
+/// Whether a name the customer used fits a product: every word of the shorter is in the
+/// longer (plural `s` ignored), so "the SQL course" fits "Advanced SQL" and "the complete
+/// Advanced SQL bootcamp" fits it too.
+fn phrase_matches(name: &[String], product: &str) -> bool {
+    let norm = Norm::new(product);
+    let product: Vec<&str> = norm
+        .tokens()
+        .filter(|w| !PRODUCT_NOUNS.contains(w) && !NAME_FILLER.contains(w))
+        .map(stem)
+        .collect();
+    if product.is_empty() {
+        return false;
+    }
+    let name: Vec<&str> = name.iter().map(|w| stem(w)).collect();
+    let subset = |a: &[&str], b: &[&str]| a.iter().all(|w| b.contains(w));
+    subset(&name, &product) || subset(&product, &name)
+}
+
+fn product_named_in_full(norm: &Norm, product: &str) -> bool {
+    let p = Norm::new(product);
+    let words: Vec<&str> = p.tokens().collect();
+    !words.is_empty() && norm.has(&words.join(" "))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Questions about refunds.
+// ---------------------------------------------------------------------------------------------
+
+/// A refund that already exists: its status, its timing.
+const REFUND_STATUS: &[&str] = &[
+    "when will",
+    "when do",
+    "when does",
+    "when can i expect",
+    "when should i",
+    "how long",
+    "how many days",
+    "how soon",
+    "status of",
+    "status on",
+    "track",
+    "tracking",
+    "did my refund",
+    "did the refund",
+    "did you refund",
+    "did you process",
+    "has my refund",
+    "has the refund",
+    "have you refunded",
+    "was my refund",
+    "is my refund",
+    "where is my refund",
+    "where is the refund",
+    "havent received",
+    "have not received",
+    "not received",
+    "still havent",
+    "still waiting",
+    "not showing",
+    "not show",
+    "hasnt shown",
+    "hasnt arrived",
+    "has not arrived",
+    "not arrived",
+    "not appeared",
+    "went through",
+    "gone through",
+    "go through",
+    "been processed",
+    "being processed",
+    "already refunded",
+    "already requested",
+    "already asked",
+    "refund was approved",
+    "refund was issued",
+    "you refunded",
+    "you issued",
+    "confirmation of",
+    "pending",
+];
+
+/// A refund in general: the policy, a hypothetical.
+const REFUND_POLICY: &[&str] = &[
+    "refund policy",
+    "return policy",
+    "policy on refunds",
+    "refunds policy",
+    "do you offer",
+    "do you give",
+    "do you do refunds",
+    "do you provide",
+    "are refunds",
+    "is there a refund",
+    "money back guarantee",
+    "guarantee",
+    "what if",
+    "if i",
+    "in case",
+    "would i",
+    "would it be possible",
+    "hypothetically",
+    "how do refunds work",
+    "how does the refund",
+    "how does a refund",
+    "how do your refunds",
+    "eligible for a refund",
+    "am i eligible",
+    "is it refundable",
+    "are your courses refundable",
+    "refundable",
+];
+
+/// Asking for a refund now.
+const REFUND_REQUEST: &[&str] = &[
+    "please refund",
+    "refund me",
+    "refund it",
+    "refund this",
+    "refund my purchase",
+    "i want",
+    "i would like",
+    "id like",
+    "i need",
+    "requesting",
+    "request a refund",
+    "i request",
+    "i am requesting",
+    "give me",
+    "issue a refund",
+    "issue me",
+    "i demand",
+    "cancel and refund",
+    "can you refund",
+    "could you refund",
+    "can i have my money",
+    "send my money back",
+    "want my money",
+    "money back now",
+    "process a refund",
+    "process my refund now",
+];
+
+/// Whether the message asks *about* a refund (when it arrives, whether it went through, what
+/// the policy is, what would happen if…) without asking for one now. Such a message gets an
+/// answer, never a refund.
+pub fn asks_about_refund(text: &str) -> bool {
+    let norm = Norm::new(text);
+    let about = norm.any(REFUND_STATUS) || norm.any(REFUND_POLICY);
+    about && !norm.any(REFUND_REQUEST)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changes to the account.
+// ---------------------------------------------------------------------------------------------
+
+/// Verbs of changing a detail of one's account.
+const CHANGE_VERBS: &[&str] = &[
+    "change", "update", "correct", "fix", "switch", "replace", "edit", "modify", "set",
+];
+
+/// The new address of an email change the customer asks for ("change my email to
+/// new@example.com", "update my email address: new@…"): the one address in the message that
+/// is not the account's, when the message asks to change the account's email. `None` when it
+/// does not ask; `Some(Err(n))` when it asks but names `n` ≠ 1 new addresses.
+pub fn requested_email_change(
+    text: &str,
+    entities: &Entities,
+    account_email: &str,
+) -> Option<Result<String, usize>> {
+    let norm = Norm::new(text);
+    let t: Vec<&str> = norm.tokens().collect();
+    let asks = t.iter().enumerate().any(|(i, w)| {
+        CHANGE_VERBS.contains(w)
+            && t[i + 1..]
+                .iter()
+                .take(5)
+                .any(|x| matches!(*x, "email" | "e" | "address" | "emails"))
+    }) || norm.has("new email is")
+        || norm.has("new email address is");
+    if !asks {
+        return None;
+    }
+    let new: Vec<&String> = entities
+        .emails
+        .iter()
+        .filter(|e| !e.eq_ignore_ascii_case(account_email))
+        .collect();
+    Some(match new.as_slice() {
+        [one] => Ok((*one).clone()),
+        other => Err(other.len()),
+    })
+}
+
+/// The new name of a name change the customer asks for: "change my name to Ann Lee", "my
+/// name is misspelled, it should be Ann Lee". The name is the words after `to`/`be`/`as`
+/// (letters, apostrophes, hyphens, dots; one to five words), as written.
+pub fn requested_name_change(text: &str) -> Option<String> {
+    let norm = Norm::new(text);
+    let asks = norm.tokens().collect::<Vec<_>>().windows(3).any(|w| {
+        (CHANGE_VERBS.contains(&w[0]) && w[1] == "my" && w[2] == "name")
+            || (w[0] == "my" && w[1] == "name" && matches!(w[2], "is" | "was"))
+    }) || norm.has("name on my account")
+        || norm.has("name on the certificate")
+        || norm.has("name on my certificate");
+    if !asks {
+        return None;
+    }
+    let lower = text.to_lowercase();
+    for key in [" should be ", " name to ", " to read ", " to be ", " as "] {
+        let Some(at) = lower.find(key) else { continue };
+        // The byte offsets of `lower` match `text` only for ASCII; take the name from `text`.
+        if !text.is_char_boundary(at + key.len()) {
+            continue;
+        }
+        let rest = &text[at + key.len()..];
+        let mut name: Vec<&str> = Vec::new();
+        for raw in rest.split_whitespace().take(5) {
+            let w = raw.trim_end_matches([',', '.', '!', '?', ';', ':', ')']);
+            let ok = !w.is_empty()
+                && w.chars().next().is_some_and(char::is_uppercase)
+                && w.chars()
+                    .all(|c| c.is_alphabetic() || matches!(c, '\'' | '-' | '.'));
+            if !ok {
+                break;
+            }
+            name.push(w);
+            // Punctuation after a word ends the name ("to Ann Lee? Thanks").
+            if w.len() != raw.len() {
+                break;
+            }
+        }
+        if !name.is_empty() {
+            return Some(name.join(" "));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signals::extract_entities;
+
+    fn owned() -> Vec<Owned<'static>> {
+        vec![
+            Owned {
+                id: "pur_sql",
+                product: "Advanced SQL",
+                charge: Some("ch_sql00000001"),
+                amount_cents: 14_900,
+                currency: "usd",
+                status: "active",
+            },
+            Owned {
+                id: "pur_rust",
+                product: "Rust Fundamentals",
+                charge: Some("ch_rust0000001"),
+                amount_cents: 9_900,
+                currency: "usd",
+                status: "active",
+            },
+        ]
+    }
+
+    fn resolve(text: &str, owned: &[Owned<'_>]) -> Resolution {
+        resolve_purchase(
+            text,
+            &extract_entities(text),
+            PurchaseAction::Refund,
+            "ann@example.com",
+            owned,
+        )
+    }
+
+    #[test]
+    fn matched_by_name() {
+        let r = resolve("Please refund the Advanced SQL course.", &owned());
+        assert_eq!(
+            r,
+            Resolution::ByName {
+                purchase_id: "pur_sql".into(),
+                named: "Advanced SQL".into()
+            }
+        );
+        assert_eq!(r.grounding(), Grounding::Named);
+        // A shorter name that fits only one product, and the name without a product noun.
+        assert_eq!(
+            resolve("refund my rust course please", &owned()).purchase_id(),
+            Some("pur_rust")
+        );
+        assert_eq!(
+            resolve("I'd like my money back for Rust Fundamentals", &owned()).purchase_id(),
+            Some("pur_rust")
+        );
+    }
+
+    #[test]
+    fn matched_by_id() {
+        let r = resolve("refund purchase pur_rust please", &owned());
+        assert_eq!(
+            r,
+            Resolution::ById {
+                purchase_id: "pur_rust".into(),
+                named: "pur_rust".into()
+            }
+        );
+        assert_eq!(
+            resolve("refund charge ch_sql00000001", &owned()).purchase_id(),
+            Some("pur_sql")
+        );
+    }
+
+    #[test]
+    fn matched_by_amount() {
+        let r = resolve("please refund the $99.00 I paid", &owned());
+        assert_eq!(r.purchase_id(), Some("pur_rust"));
+        assert!(matches!(r, Resolution::ByAmount { .. }));
+    }
+
+    #[test]
+    fn inferred_single() {
+        let one = &owned()[..1];
+        let r = resolve("I want a refund please", one);
+        assert_eq!(
+            r,
+            Resolution::InferredSingle {
+                purchase_id: "pur_sql".into()
+            }
+        );
+        assert_eq!(r.grounding(), Grounding::Inferred);
+    }
+
+    #[test]
+    fn named_not_owned() {
+        for text in [
+            "Please refund the Kubernetes course",
+            "refund purchase pur_someoneelse1",
+            "refund charge ch_notyours00001",
+            "I want my $250 back",
+            "refund \"Data Science for Managers\" please",
+        ] {
+            let r = resolve(text, &owned());
+            assert!(
+                matches!(r, Resolution::NamedNotOwned { .. }),
+                "{text}: {r:?}"
+            );
+            assert!(!r.is_grounded());
+        }
+    }
+
+    #[test]
+    fn third_party() {
+        for text in [
+            "Please refund my wife's purchase",
+            "refund for my colleague, she didn't like it",
+            "Can you refund her account?",
+            "My son bought the course by mistake, refund please",
+            "I'm writing on behalf of my boss to get a refund",
+            "refund the purchase of bob@other.example",
+        ] {
+            let r = resolve(text, &owned()[..1]);
+            assert!(matches!(r, Resolution::ThirdParty { .. }), "{text}: {r:?}");
+        }
+        // A transfer *to* a colleague is what a transfer is.
+        let text = "please transfer my course to my colleague bob@other.example";
+        let r = resolve_purchase(
+            text,
+            &extract_entities(text),
+            PurchaseAction::Transfer,
+            "ann@example.com",
+            &owned()[..1],
+        );
+        assert_eq!(r.purchase_id(), Some("pur_sql"));
+        let text = "please transfer my colleague's course to me";
+        let r = resolve_purchase(
+            text,
+            &extract_entities(text),
+            PurchaseAction::Transfer,
+            "ann@example.com",
+            &owned()[..1],
+        );
+        assert!(matches!(r, Resolution::ThirdParty { .. }), "{r:?}");
+    }
+
+    #[test]
+    fn a_contact_address_is_not_someone_else() {
+        let text = "refund please. Call me on +1 555 123 4567, or mail ann.b@private.example";
+        assert_eq!(resolve(text, &owned()[..1]).purchase_id(), Some("pur_sql"));
+    }
+
+    #[test]
+    fn ambiguous() {
+        let r = resolve("I want a refund", &owned());
+        assert_eq!(
+            r,
+            Resolution::Ambiguous {
+                candidates: vec!["pur_sql".into(), "pur_rust".into()]
+            }
+        );
+        assert!(!r.is_grounded());
+        let r = resolve("refund the SQL course and the Rust course", &owned());
+        assert!(matches!(r, Resolution::Ambiguous { .. }), "{r:?}");
+        // An earlier, refunded purchase makes "it" ambiguous.
+        let mut o = owned();
+        o[1].status = "refunded";
+        assert!(matches!(
+            resolve("refund it please", &o),
+            Resolution::Ambiguous { .. }
+        ));
+    }
+
+    #[test]
+    fn accounts() {
+        let r = resolve_account(
+            "send me a login link",
+            &extract_entities("send me a login link"),
+            "ann@example.com",
+        );
+        assert_eq!(r, Resolution::SenderAccount);
+        let text = "I lost my email, send the link to ann.new@gmail.example";
+        let r = resolve_account(text, &extract_entities(text), "ann@example.com");
+        assert!(matches!(r, Resolution::ThirdParty { .. }));
+        let text = "my colleague can't log in, please send her a link";
+        let r = resolve_account(text, &extract_entities(text), "ann@example.com");
+        assert!(matches!(r, Resolution::ThirdParty { .. }), "{r:?}");
+    }
+
+    #[test]
+    fn account_changes() {
+        let text = "Please change my email to ann.lee@newmail.example";
+        assert_eq!(
+            requested_email_change(text, &extract_entities(text), "ann@example.com"),
+            Some(Ok("ann.lee@newmail.example".into()))
+        );
+        let text = "update my email address please";
+        assert_eq!(
+            requested_email_change(text, &extract_entities(text), "ann@example.com"),
+            Some(Err(0))
+        );
+        let text = "I can't find my email";
+        assert_eq!(
+            requested_email_change(text, &extract_entities(text), "ann@example.com"),
+            None
+        );
+        assert_eq!(
+            requested_name_change("Hi, could you change my name to Ann Lee? Thanks"),
+            Some("Ann Lee".into())
+        );
+        assert_eq!(
+            requested_name_change(
+                "My name is misspelled on the certificate, it should be José Núñez."
+            ),
+            Some("José Núñez".into())
+        );
+        assert_eq!(
+            requested_name_change("My name is Ann and I love the course"),
+            None
+        );
+    }
+
+    #[test]
+    fn questions_are_not_requests() {
+        for q in [
+            "When will I see my refund?",
+            "Did my refund go through?",
+            "What is your refund policy?",
+            "Can I get a refund if I don't like the course?",
+            "How long do refunds take to show up?",
+        ] {
+            assert!(asks_about_refund(q), "{q}");
+        }
+        for r in [
+            "Please refund my purchase",
+            "I want a refund",
+            "I'd like a refund. When will I see the money?",
+            "refund me",
+            "Can you refund the course?",
+        ] {
+            assert!(!asks_about_refund(r), "{r}");
+        }
+    }
+}
