@@ -128,10 +128,11 @@ fn tally_section(out: &mut String, t: &Tally) {
     if let Some(c) = t.per_class.get("legal") {
         let _ = writeln!(
             out,
-            "- legal routed `escalate_urgent`: {}; of the {} scenarios routed `escalate_urgent`, {} expected it",
+            "- legal routed `escalate_urgent`: {}; of the {} scenarios routed `escalate_urgent`, {} expected it ({} stated no expected route)",
             share(c.urgent, c.cases),
             t.urgent_routed,
-            t.urgent_routed_expected
+            t.urgent_routed_expected,
+            t.urgent_routed_unlabelled
         );
     }
     if let Some(c) = t.per_class.get("anger") {

@@ -71,8 +71,11 @@ pub struct Tally {
     pub per_class: BTreeMap<String, ClassTally>,
     /// Scenarios of the whole dataset routed `escalate_urgent`…
     pub urgent_routed: usize,
-    /// … of which the expected route is `escalate_urgent`.
+    /// … of which the expected route is `escalate_urgent`…
     pub urgent_routed_expected: usize,
+    /// … and of which no expected route is stated (they count against the precision).
+    #[serde(default)]
+    pub urgent_routed_unlabelled: usize,
     /// `lookalike`: the share not escalated (a figure, no gate); `None` without lookalikes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookalike_not_escalated: Option<f64>,
@@ -126,8 +129,10 @@ pub fn tally(reports: &[ScenarioReport]) -> Option<Tally> {
         let routed_urgent = r.route.as_deref() == Some(URGENT);
         if routed_urgent {
             t.urgent_routed += 1;
-            if r.expected.as_ref().and_then(|e| e.route.as_deref()) == Some(URGENT) {
-                t.urgent_routed_expected += 1;
+            match r.expected.as_ref().and_then(|e| e.route.as_deref()) {
+                Some(URGENT) => t.urgent_routed_expected += 1,
+                None => t.urgent_routed_unlabelled += 1,
+                Some(_) => {}
             }
         }
         let Some(class) = &r.class else {
@@ -363,6 +368,8 @@ mod tests {
             ),
             // An unclassed scenario routed urgent without expecting it lowers the precision.
             sr(None, Some("respond"), Some("escalate_urgent"), &[], &[]),
+            // So does one that states no expected route.
+            sr(None, None, Some("escalate_urgent"), &[], &[]),
             // anger: one to a human by the route, one by an approval verdict, one automated.
             sr(
                 Some("anger"),
@@ -438,8 +445,10 @@ mod tests {
         assert_eq!((wo.route_checked, wo.route_correct), (1, 1));
         let legal = &t.per_class["legal"];
         assert_eq!((legal.cases, legal.urgent, legal.human), (4, 3, 4));
-        // Routed urgent: 3 legal + 1 unclassed + 1 lookalike; 3 of them expected it.
-        assert_eq!((t.urgent_routed, t.urgent_routed_expected), (5, 3));
+        // Routed urgent: 3 legal + 2 unclassed + 1 lookalike; 3 of them expected it, 1 of
+        // them states no route.
+        assert_eq!((t.urgent_routed, t.urgent_routed_expected), (6, 3));
+        assert_eq!(t.urgent_routed_unlabelled, 1);
         let anger = &t.per_class["anger"];
         assert_eq!((anger.cases, anger.human, anger.automated), (3, 2, 1));
         assert_eq!((anger.route_checked, anger.route_correct), (3, 1));
@@ -474,7 +483,7 @@ mod tests {
         let lr = gate(&g, "legal_urgent_recall");
         assert!(close(lr.value, 0.75) && !lr.pass);
         let up = gate(&g, "urgent_precision");
-        assert!(close(up.value, 0.6) && !up.pass);
+        assert!(close(up.value, 0.5) && !up.pass);
         let ar = gate(&g, "anger_human_recall");
         assert!(close(ar.value, 2.0 / 3.0) && !ar.pass);
         let ipa = gate(&g, "in_policy_automation");
