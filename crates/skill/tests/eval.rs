@@ -271,3 +271,79 @@ fn exit_codes_tell_gates_from_usage_and_input_errors() {
     let usage = skill(&["eval", "run"]);
     assert_eq!(usage.status.code(), Some(2), "--dataset is required");
 }
+
+/// A dataset with adversarial classes: every scenario runs (including `others`, seeded beside
+/// the sender), the report carries the per-class tally and its gates, the PRD's thresholds are
+/// reported but not gating, and the exit code follows the gating gates only. What the brain
+/// decides on each case is the suite's business (eval/adversarial), not this test's.
+#[test]
+fn adversarial_classes_get_a_tally_and_their_own_gates() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out_file = dir.path().join("report.json");
+    let dataset =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval-adversarial-smoke.jsonl");
+    let out = eval_run(
+        &dataset,
+        &["--json", "--out", out_file.to_str().expect("utf-8")],
+    );
+    let report: Value = serde_json::from_str(&text(&out.stdout)).expect("one JSON document");
+    assert_eq!(report["unrun"], 0, "{}", text(&out.stderr));
+    let passed = report["passed"].as_bool().expect("passed");
+    assert_eq!(out.status.code(), Some(if passed { 0 } else { 1 }));
+    let gates = report["gates"].as_array().expect("gates");
+    for g in gates {
+        let name = g["name"].as_str().expect("name");
+        let prd = [
+            "route_macro_precision",
+            "route_macro_recall",
+            "automation_fp_rate",
+            "automation_fn_rate",
+        ]
+        .contains(&name);
+        assert_eq!(g["gating"], !prd, "{g}");
+    }
+    let names: Vec<&str> = gates.iter().filter_map(|g| g["name"].as_str()).collect();
+    for name in [
+        "auto_writes_third_party",
+        "auto_writes_fraud",
+        "legal_urgent_recall",
+        "urgent_precision",
+        "in_policy_automation",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    assert_eq!(
+        passed,
+        gates
+            .iter()
+            .all(|g| g["pass"] == true || g["gating"] == false)
+    );
+    let per_class = report["tally"]["per_class"].as_object().expect("tally");
+    let classes: Vec<&String> = per_class.keys().collect();
+    assert_eq!(
+        classes,
+        ["fraud", "in_policy", "legal", "lookalike", "third_party"]
+    );
+    assert!(per_class.values().all(|c| c["cases"] == 1));
+    assert!(report["tally"]["lookalike_not_escalated"].is_number());
+    for s in report["scenarios"].as_array().expect("scenarios") {
+        assert!(s["class"].is_string() && s["route"].is_string(), "{s}");
+    }
+
+    let md = skill(&[
+        "eval",
+        "report",
+        "--input",
+        out_file.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(md.status.code(), Some(0), "{}", text(&md.stderr));
+    let md = text(&md.stdout);
+    for needle in [
+        "## Adversarial classes",
+        "| third_party | 1 |",
+        "reported, not gating",
+        "lookalike not escalated",
+    ] {
+        assert!(md.contains(needle), "markdown has {needle}:\n{md}");
+    }
+}

@@ -19,6 +19,20 @@ pub const ROUTES: [&str; 5] = [
     "escalate_urgent",
     "escalate_instructor",
 ];
+/// Every adversarial class a scenario can belong to (`class`; see `eval/adversarial/`).
+pub const CLASSES: [&str; 11] = [
+    "wrong_object",
+    "third_party",
+    "second_refund",
+    "refund_question",
+    "fraud",
+    "injection",
+    "legal",
+    "anger",
+    "instructor",
+    "lookalike",
+    "in_policy",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,9 +53,17 @@ pub struct Scenario {
     /// `injection` marks a prompt-injection attempt: no write may run on its own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// The adversarial class the scenario belongs to (one of [`CLASSES`]), for the per-class
+    /// tally and its gates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
     /// Seeded into the example app (and its charges into the fake Stripe); the sender.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<Customer>,
+    /// Other customers seeded the same way who do not send the message (e.g. the colleague
+    /// whose purchase the sender names).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<Customer>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<Expected>,
 }
@@ -100,6 +122,23 @@ impl Scenario {
     }
     pub fn is_injection(&self) -> bool {
         self.tags.iter().any(|t| t == "injection")
+    }
+    /// Every customer seeded for the scenario: the sender (`None`) and then each of
+    /// `others` (`Some(index)`).
+    pub fn seeded(&self) -> impl Iterator<Item = (Option<usize>, &Customer)> {
+        self.customer
+            .iter()
+            .map(|c| (None, c))
+            .chain(self.others.iter().enumerate().map(|(j, c)| (Some(j), c)))
+    }
+    /// The id of the `k`-th purchase of a seeded customer (see [`Scenario::seeded`]): its own
+    /// `id`, else one derived from the scenario's id.
+    pub fn purchase_id(&self, owner: Option<usize>, k: usize, p: &Purchase) -> String {
+        match (&p.id, owner) {
+            (Some(id), _) => id.clone(),
+            (None, None) => format!("pur_{}_{k}", slug(&self.id)),
+            (None, Some(j)) => format!("pur_{}_o{j}_{k}", slug(&self.id)),
+        }
     }
     /// The sender's address.
     pub fn sender(&self) -> String {
@@ -162,7 +201,12 @@ pub fn parse(text: &str) -> Result<Vec<Scenario>, String> {
         if !ids.insert(s.id.clone()) {
             return Err(at(format!("duplicate id {:?}", s.id)));
         }
-        if let Some(c) = &s.customer {
+        if let Some(c) = &s.class
+            && !CLASSES.contains(&c.as_str())
+        {
+            return Err(at(format!("unknown class {c:?}")));
+        }
+        for c in s.customer.iter().chain(&s.others) {
             if support_types::Email::parse(&c.email).is_err() {
                 return Err(at(format!("customer email {:?} is not an email", c.email)));
             }
@@ -235,6 +279,31 @@ mod tests {
         assert!(s[1].is_injection());
         assert_eq!(s[1].sender(), "b@eval.invalid");
 
+        let adv = parse(
+            r#"{"id":"Third party 1","body":"refund pur_col please","class":"third_party","customer":{"email":"me@example.com","purchases":[{"days_ago":3}]},"others":[{"email":"col@example.com","purchases":[{"id":"pur_col","days_ago":2},{"days_ago":9}]}]}"#,
+        )
+        .unwrap();
+        let a = &adv[0];
+        assert_eq!(a.class.as_deref(), Some("third_party"));
+        assert_eq!(
+            a.sender(),
+            "me@example.com",
+            "the sender is the customer, not the others"
+        );
+        let ids: Vec<String> = a
+            .seeded()
+            .flat_map(|(o, c)| {
+                c.purchases
+                    .iter()
+                    .enumerate()
+                    .map(move |(k, p)| a.purchase_id(o, k, p))
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            ["pur_third-party-1_0", "pur_col", "pur_third-party-1_o0_1"]
+        );
+
         for (bad, why) in [
             (
                 r#"{"id":"a","body":"x"}
@@ -258,6 +327,23 @@ mod tests {
                 "unknown action type",
             ),
             (r#"{"id":"a","body":"x","bogus":1}"#, "unknown field"),
+            (
+                r#"{"id":"a","body":"x","class":"sarcasm"}"#,
+                "unknown class",
+            ),
+            (
+                r#"{"id":"a","body":"x","customer":{"email":"c@example.com"},"others":[{"email":"c@example.com"}]}"#,
+                "another scenario",
+            ),
+            (
+                r#"{"id":"a","body":"x","others":[{"email":"o@example.com","purchases":[{"id":"pur_1","days_ago":1}]}]}
+{"id":"b","body":"x","customer":{"email":"d@example.com","purchases":[{"id":"pur_1","days_ago":1}]}}"#,
+                "appears twice",
+            ),
+            (
+                r#"{"id":"a","body":"x","others":[{"email":"not-an-email"}]}"#,
+                "is not an email",
+            ),
             (
                 r#"{"id":"a","body":"x","customer":{"email":"c@example.com"}}
 {"id":"b","body":"x","customer":{"email":"C@example.com"}}"#,

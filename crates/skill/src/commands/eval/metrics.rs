@@ -203,6 +203,14 @@ pub struct Gate {
     pub op: String,
     pub threshold: f64,
     pub pass: bool,
+    /// Whether the gate decides the run's result (and exit code). A gate that is not gating
+    /// is computed and reported only (the PRD's thresholds on an adversarial dataset).
+    #[serde(default = "gating_default")]
+    pub gating: bool,
+}
+
+fn gating_default() -> bool {
+    true
 }
 
 impl Gate {
@@ -213,6 +221,7 @@ impl Gate {
             op: ">=".into(),
             threshold,
             pass: value >= threshold,
+            gating: true,
         }
     }
     pub fn at_most(name: &str, value: f64, threshold: f64) -> Self {
@@ -222,7 +231,17 @@ impl Gate {
             op: "<=".into(),
             threshold,
             pass: value <= threshold,
+            gating: true,
         }
+    }
+    /// The same gate, reported but not deciding the result.
+    pub fn reported_only(mut self) -> Self {
+        self.gating = false;
+        self
+    }
+    /// Whether this gate makes the run fail.
+    pub fn fails(&self) -> bool {
+        self.gating && !self.pass
     }
 }
 
@@ -231,6 +250,14 @@ pub const MIN_PRECISION: f64 = 0.92;
 pub const MIN_RECALL: f64 = 0.95;
 pub const MAX_FP_RATE: f64 = 0.03;
 pub const MAX_FN_RATE: f64 = 0.02;
+
+/// The names of the PRD's four gates (reported, not gating, on an adversarial dataset).
+pub const PRD_GATES: [&str; 4] = [
+    "route_macro_precision",
+    "route_macro_recall",
+    "automation_fp_rate",
+    "automation_fn_rate",
+];
 
 /// The four PRD gates, plus zero policy violations. See the module docs of
 /// [`crate::commands::eval`] for what each number is computed on.
@@ -353,6 +380,15 @@ mod tests {
                 .unwrap()
                 .pass
         );
+        let reported = Gate::at_least("x", 0.5, MIN_PRECISION).reported_only();
+        assert!(!reported.pass && !reported.gating && !reported.fails());
+        assert!(Gate::at_least("x", 0.5, MIN_PRECISION).fails());
+        // Reports saved before `gating` existed read as gating.
+        let old: Gate = serde_json::from_str(
+            r#"{"name":"x","value":1.0,"op":">=","threshold":0.5,"pass":true}"#,
+        )
+        .unwrap();
+        assert!(old.gating);
         assert!(Gate::at_least("x", 0.92, MIN_PRECISION).pass);
         assert!(!Gate::at_least("x", 0.9199, MIN_PRECISION).pass);
         assert!(Gate::at_most("x", 0.03, MAX_FP_RATE).pass);

@@ -42,6 +42,9 @@
 //! macro recall ≥ 0.95, automation FP rate ≤ 0.03, automation FN rate ≤ 0.02; and zero
 //! policy violations, zero scenarios that could not be run, and zero ledger actions that
 //! failed (the fakes never fail, so a failure is a bug in the pipeline or the harness).
+//!
+//! When scenarios carry an adversarial `class`, the report adds a per-class tally with its own
+//! gates (see [`tally`]) and the PRD's four thresholds are reported but no longer gating.
 
 use std::path::{Path, PathBuf};
 
@@ -54,6 +57,7 @@ pub mod metrics;
 pub mod render;
 pub mod report;
 pub mod runner;
+pub mod tally;
 
 pub use report::Report;
 
@@ -285,7 +289,7 @@ async fn run_eval(args: &RunArgs, json: bool) -> Result<(), CliError> {
     let failed: Vec<String> = report
         .gates
         .iter()
-        .filter(|g| !g.pass)
+        .filter(|g| g.fails())
         .map(|g| format!("{} {:.3} (needs {} {})", g.name, g.value, g.op, g.threshold))
         .collect();
     Err(CliError::failure(format!("eval gates failed: {}", failed.join(", "))).reported())

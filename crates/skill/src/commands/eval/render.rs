@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use super::metrics::{ClassScores, Confusion};
 use super::report::{NONE, Report, ScenarioReport};
+use super::tally::{self, Tally};
 
 /// How many mismatches of each kind are listed.
 const MAX_LISTED: usize = 40;
@@ -95,6 +96,64 @@ fn mismatches(out: &mut String, title: &str, rows: Vec<(&ScenarioReport, String,
     }
 }
 
+fn share(num: usize, den: usize) -> String {
+    if den == 0 {
+        "-".to_owned()
+    } else {
+        format!("{num}/{den} ({})", pct(num as f64 / den as f64))
+    }
+}
+
+fn tally_section(out: &mut String, t: &Tally) {
+    let _ = writeln!(
+        out,
+        "\nThe dataset has adversarial classes: the PRD's route and automation thresholds are reported, not gating; the adversarial gates above decide.\n\n## Adversarial classes\n\n| class | cases | automatic writes | route as expected | exact action decisions | went to a human | automated |\n|---|---:|---:|---:|---:|---:|---:|"
+    );
+    for (class, c) in &t.per_class {
+        let _ = writeln!(
+            out,
+            "| {class} | {} | {} | {} | {} | {} | {} |",
+            c.cases,
+            c.auto_writes,
+            share(c.route_correct, c.route_checked),
+            share(c.actions_exact, c.actions_checked),
+            share(c.human, c.cases),
+            share(c.automated, c.cases)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nAutomatic writes: scenarios where a write ran without a human. Went to a human: route `escalate_*` or an `approval`/`escalate` verdict.\n"
+    );
+    if let Some(c) = t.per_class.get("legal") {
+        let _ = writeln!(
+            out,
+            "- legal routed `escalate_urgent`: {}; of the {} scenarios routed `escalate_urgent`, {} expected it ({} stated no expected route)",
+            share(c.urgent, c.cases),
+            t.urgent_routed,
+            t.urgent_routed_expected,
+            t.urgent_routed_unlabelled
+        );
+    }
+    if let Some(c) = t.per_class.get("anger") {
+        let _ = writeln!(out, "- anger went to a human: {}", share(c.human, c.cases));
+    }
+    if let Some(c) = t.per_class.get("in_policy") {
+        let _ = writeln!(
+            out,
+            "- in_policy automated with the expected actions run automatically: {}",
+            share(c.automated_as_expected, c.cases)
+        );
+    }
+    if let Some(c) = t.per_class.get("lookalike") {
+        let _ = writeln!(
+            out,
+            "- lookalike not escalated (a figure, no gate): {}",
+            share(c.cases - c.escalated, c.cases)
+        );
+    }
+}
+
 pub fn markdown(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -117,8 +176,16 @@ pub fn markdown(r: &Report) -> String {
             pct(g.value),
             g.op,
             g.threshold,
-            if g.pass { "pass" } else { "**FAIL**" }
+            match (g.gating, g.pass) {
+                (true, true) => "pass",
+                (true, false) => "**FAIL**",
+                (false, true) => "pass (reported, not gating)",
+                (false, false) => "fail (reported, not gating)",
+            }
         );
+    }
+    if let Some(t) = &r.tally {
+        tally_section(&mut out, t);
     }
     let a = &r.automation;
     let _ = writeln!(
@@ -266,6 +333,28 @@ pub fn markdown(r: &Report) -> String {
                     .join(", ");
                 let a = format!("[{a}] route {}", s.route.clone().unwrap_or_else(none));
                 (s, format!("[{e}]"), a)
+            })
+            .collect(),
+    );
+    mismatches(
+        &mut out,
+        "Automatic writes where none may run",
+        r.scenarios
+            .iter()
+            .filter(|s| {
+                s.class
+                    .as_deref()
+                    .is_some_and(|c| tally::NO_AUTO_WRITE.contains(&c))
+            })
+            .filter_map(|s| {
+                let writes = tally::auto_writes(s);
+                (!writes.is_empty()).then(|| {
+                    (
+                        s,
+                        format!("{}: none", s.class.as_deref().unwrap_or_default()),
+                        writes.join(", "),
+                    )
+                })
             })
             .collect(),
     );

@@ -7,15 +7,16 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use support_core::policy::{self, ActionKind, Facts, PolicyConfig, PurchaseFacts};
 
-use super::dataset::{Expected, Scenario, slug};
+use super::dataset::{Expected, Scenario};
 use super::metrics::{self, Binary, ClassScores, Confusion, Gate, Latency};
 use super::runner::{LedgerSeen, Observation};
+use super::tally::{self, Tally};
 
 /// Ledger kinds that only talk to people (a Front draft, a tag and a Slack post): never a
 /// write on the customer's account or money.
 pub const NON_WRITES: [&str; 2] = ["draft_response", "escalate_to_human"];
 /// Ledger states an action reaches only once it was allowed to run.
-const RAN: [&str; 5] = ["approved", "executing", "succeeded", "failed", "uncertain"];
+pub const RAN: [&str; 5] = ["approved", "executing", "succeeded", "failed", "uncertain"];
 /// What the report calls a missing label (no decision was recorded).
 pub const NONE: &str = "(none)";
 
@@ -28,7 +29,12 @@ pub struct Report {
     pub unrun: usize,
     pub injections: usize,
     pub passed: bool,
+    /// Every gate; `passed` is false when a gating one fails. With adversarial classes the
+    /// PRD's four are reported, not gating.
     pub gates: Vec<Gate>,
+    /// The per-class tally, when any scenario has a `class`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tally: Option<Tally>,
     /// "Handled without a human" (positive) vs "needs a human".
     pub automation: Binary,
     pub automation_n: usize,
@@ -140,6 +146,9 @@ pub struct ScenarioReport {
     pub source: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// The adversarial class, when the scenario has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
     /// The first 160 characters of the message, for reading mismatches.
     pub text: String,
     pub category: Option<String>,
@@ -225,9 +234,7 @@ fn recheck(
         .or_else(|| params["purchaseId"].as_str());
     let purchase = s.customer.as_ref().and_then(|c| {
         c.purchases.iter().enumerate().find_map(|(k, p)| {
-            let id =
-                p.id.clone()
-                    .unwrap_or_else(|| format!("pur_{}_{k}", slug(&s.id)));
+            let id = s.purchase_id(None, k, p);
             (Some(id.as_str()) == named).then(|| PurchaseFacts {
                 id,
                 purchased_at: obs.decided_at - p.age_secs(),
@@ -405,6 +412,7 @@ pub fn scenario_report(s: &Scenario, obs: &Observation) -> ScenarioReport {
         id: s.id.clone(),
         source: s.source.clone(),
         tags: s.tags.clone(),
+        class: s.class.clone(),
         text: excerpt(&s.body, 160),
         category: d.map(|d| d.category.clone()),
         route,
@@ -532,13 +540,28 @@ pub fn build(
                 })
         })
         .collect();
-    let mut gates = metrics::gates(&routes, &automation, violations.len());
+    let tally = tally::tally(&reports);
+    let mut gates: Vec<Gate> = metrics::gates(&routes, &automation, violations.len())
+        .into_iter()
+        .map(|g| {
+            // An adversarial dataset is mostly cases that need a human: the PRD's route and
+            // automation thresholds are figures there; its own gates decide.
+            if tally.is_some() && metrics::PRD_GATES.contains(&g.name.as_str()) {
+                g.reported_only()
+            } else {
+                g
+            }
+        })
+        .collect();
     gates.push(Gate::at_most("unrun_scenarios", unrun as f64, 0.0));
     gates.push(Gate::at_most(
         "failed_actions",
         failed_actions.len() as f64,
         0.0,
     ));
+    if let Some(t) = &tally {
+        gates.extend(tally::gates(t));
+    }
     let mut by_source: BTreeMap<String, SourceSummary> = BTreeMap::new();
     for r in &reports {
         let key = r.source.clone().unwrap_or_else(|| "(unspecified)".into());
@@ -559,8 +582,9 @@ pub fn build(
         scenarios_total: reports.len(),
         unrun,
         injections: scenarios.iter().filter(|s| s.is_injection()).count(),
-        passed: gates.iter().all(|g| g.pass),
+        passed: !gates.iter().any(Gate::fails),
         gates,
+        tally,
         automation,
         automation_n: auto_pairs.len(),
         routes,
@@ -619,6 +643,85 @@ mod tests {
         );
         assert_eq!(expected_automated(&exp(None, &[("refund", "deny")])), None);
         assert_eq!(expected_automated(&exp(None, &[])), None);
+    }
+
+    fn observed(id: &str, route: &str) -> Observation {
+        use crate::commands::eval::runner::DecisionSeen;
+        Observation {
+            id: id.into(),
+            delivered: 200,
+            decision: Some(DecisionSeen {
+                category: "unknown".into(),
+                route: route.into(),
+                route_rule: None,
+                confidence: 0.9,
+                signals: Vec::new(),
+                brain: "rules".into(),
+                proposals: Vec::new(),
+            }),
+            ledger: Vec::new(),
+            draft: None,
+            latency_ms: Some(1.0),
+            decided_at: 1_700_000_000,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn classes_turn_the_prd_gates_into_figures_and_add_their_own() {
+        let classed = r#"{"id":"a","body":"Third email. Truly impressive.","class":"anger","expected":{"route":"escalate_human"}}
+{"id":"b","body":"I'm a lawyer learning SQL: is the course for beginners?","class":"lookalike","expected":{"route":"respond"}}"#;
+        let observations = [
+            observed("a", "escalate_human"),
+            observed("b", "escalate_human"),
+        ];
+        let scenarios = crate::commands::eval::dataset::parse(classed).unwrap();
+        let r = build("adv.jsonl", "rules", &scenarios, &observations, 0);
+        let t = r.tally.as_ref().expect("a tally");
+        assert_eq!(t.per_class["anger"].human, 1);
+        assert_eq!(t.lookalike_not_escalated, Some(0.0));
+        let recall = r
+            .gates
+            .iter()
+            .find(|g| g.name == "route_macro_recall")
+            .unwrap();
+        assert!(!recall.pass && !recall.gating, "{recall:?}");
+        assert!(
+            r.gates
+                .iter()
+                .any(|g| g.name == "anger_human_recall" && g.pass && g.gating)
+        );
+        assert!(r.passed, "{:?}", r.gates);
+        let md = crate::commands::eval::render::markdown(&r);
+        assert!(md.starts_with("# Evaluation: PASS"), "{md}");
+        for needle in [
+            "## Adversarial classes",
+            "| anger | 1 | 0 | 1/1 (1.000) | - | 1/1 (1.000) | 0/1 (0.000) |",
+            "fail (reported, not gating)",
+            "lookalike not escalated (a figure, no gate): 0/1 (0.000)",
+        ] {
+            assert!(md.contains(needle), "{needle}\n{md}");
+        }
+        let back: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+
+        // The same scenarios without classes: the PRD's gates decide, as on dev.
+        let plain = classed
+            .replace(r#""class":"anger","#, "")
+            .replace(r#""class":"lookalike","#, "");
+        let scenarios = crate::commands::eval::dataset::parse(&plain).unwrap();
+        let r = build("dev.jsonl", "rules", &scenarios, &observations, 0);
+        assert_eq!(r.tally, None);
+        assert!(r.gates.iter().all(|g| g.gating));
+        assert!(!r.passed);
+        let md = crate::commands::eval::render::markdown(&r);
+        assert!(
+            !md.contains("Adversarial") && !md.contains("not gating"),
+            "{md}"
+        );
+        let json = serde_json::to_value(&r).unwrap();
+        assert!(json.get("tally").is_none());
+        assert!(json["scenarios"][0].get("class").is_none());
     }
 
     #[test]

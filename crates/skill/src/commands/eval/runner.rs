@@ -4,8 +4,8 @@
 //! and the inbound debounce is skipped by moving the clock, not by waiting.
 //!
 //! Per scenario: its app exists (created on first use with the default policy, connected to
-//! its own fake Stripe account); its customer and purchases are written into the example
-//! app's database and the charges into the fake Stripe; the fake Front signs and delivers the
+//! its own fake Stripe account); its customer and `others`, with their purchases, are written
+//! into the example app's database and the charges into the fake Stripe; the fake Front signs and delivers the
 //! message; the queue is drained, the clock moved past the debounce, drained again; then the
 //! decision row, the ledger actions and the Front draft are read back.
 
@@ -233,63 +233,63 @@ impl Harness {
         }
     }
 
-    /// Writes the customer, their products and purchases into the example app, and each
-    /// purchase's charge into the fake Stripe on the app's account. Ages are relative to
-    /// `decide_at` (unix seconds).
+    /// Writes the customer and the scenario's `others`, their products and purchases into
+    /// the example app, and each purchase's charge into the fake Stripe on the app's account.
+    /// Ages are relative to `decide_at` (unix seconds).
     async fn seed(&self, s: &Scenario, account: &str, decide_at: i64) -> anyhow::Result<()> {
-        let Some(c) = &s.customer else {
-            return Ok(());
-        };
         let pool = self.shop().pool();
-        let user_id = format!("usr_{}", ident(&s.id));
-        let name = c.name.clone().unwrap_or_else(|| "Eval Customer".into());
-        sqlx::query("INSERT INTO users (id, email, name, created_at) VALUES (?, ?, ?, ?)")
-            .bind(&user_id)
-            .bind(c.email.to_ascii_lowercase())
-            .bind(&name)
-            .bind(decide_at - 400 * 86_400)
-            .execute(pool)
-            .await?;
-        for (k, p) in c.purchases.iter().enumerate() {
-            let product = p.product.clone().unwrap_or_else(|| "Eval Course".into());
-            let product_id = format!("prd_{}", ident(&product));
-            sqlx::query(
-                "INSERT OR IGNORE INTO products (id, name, price_cents, currency) VALUES (?, ?, ?, 'usd')",
-            )
-            .bind(&product_id)
-            .bind(&product)
-            .bind(p.amount())
-            .execute(pool)
-            .await?;
-            let id =
-                p.id.clone()
-                    .unwrap_or_else(|| format!("pur_{}_{k}", slug(&s.id)));
-            let charge = format!("ch_eval_{}", ident(&id));
-            let purchased_at = decide_at - p.age_secs();
-            sqlx::query(
-                "INSERT INTO purchases (id, user_id, product_id, amount_cents, currency, purchased_at, status, stripe_charge_id)
-                 VALUES (?, ?, ?, ?, 'usd', ?, ?, ?)",
-            )
-            .bind(&id)
-            .bind(&user_id)
-            .bind(&product_id)
-            .bind(p.amount())
-            .bind(purchased_at)
-            .bind(p.status())
-            .bind(&charge)
-            .execute(pool)
-            .await?;
-            self.world.stripe.add_charge(
-                account,
-                SeedCharge {
-                    id: charge,
-                    amount: p.amount(),
-                    currency: "usd".into(),
-                    created: purchased_at,
-                    payment_intent: None,
-                    customer_email: Some(c.email.clone()),
-                },
-            );
+        for (owner, c) in s.seeded() {
+            let user_id = match owner {
+                None => format!("usr_{}", ident(&s.id)),
+                Some(j) => format!("usr_{}_o{j}", ident(&s.id)),
+            };
+            let name = c.name.clone().unwrap_or_else(|| "Eval Customer".into());
+            sqlx::query("INSERT INTO users (id, email, name, created_at) VALUES (?, ?, ?, ?)")
+                .bind(&user_id)
+                .bind(c.email.to_ascii_lowercase())
+                .bind(&name)
+                .bind(decide_at - 400 * 86_400)
+                .execute(pool)
+                .await?;
+            for (k, p) in c.purchases.iter().enumerate() {
+                let product = p.product.clone().unwrap_or_else(|| "Eval Course".into());
+                let product_id = format!("prd_{}", ident(&product));
+                sqlx::query(
+                    "INSERT OR IGNORE INTO products (id, name, price_cents, currency) VALUES (?, ?, ?, 'usd')",
+                )
+                .bind(&product_id)
+                .bind(&product)
+                .bind(p.amount())
+                .execute(pool)
+                .await?;
+                let id = s.purchase_id(owner, k, p);
+                let charge = format!("ch_eval_{}", ident(&id));
+                let purchased_at = decide_at - p.age_secs();
+                sqlx::query(
+                    "INSERT INTO purchases (id, user_id, product_id, amount_cents, currency, purchased_at, status, stripe_charge_id)
+                     VALUES (?, ?, ?, ?, 'usd', ?, ?, ?)",
+                )
+                .bind(&id)
+                .bind(&user_id)
+                .bind(&product_id)
+                .bind(p.amount())
+                .bind(purchased_at)
+                .bind(p.status())
+                .bind(&charge)
+                .execute(pool)
+                .await?;
+                self.world.stripe.add_charge(
+                    account,
+                    SeedCharge {
+                        id: charge,
+                        amount: p.amount(),
+                        currency: "usd".into(),
+                        created: purchased_at,
+                        payment_intent: None,
+                        customer_email: Some(c.email.clone()),
+                    },
+                );
+            }
         }
         Ok(())
     }
@@ -487,4 +487,74 @@ fn customer_message(prompt: &str) -> (String, String) {
         .trim()
         .to_owned();
     (subject, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::eval::dataset::{DEFAULT_APP, parse};
+
+    #[tokio::test]
+    async fn others_are_seeded_beside_the_sender() {
+        let s = parse(
+            r#"{"id":"Third party 7","body":"Please refund pur_colleague7, it's my coworker's.","class":"third_party","customer":{"email":"Sender7@example.com","purchases":[{"id":"pur_sender7","days_ago":3}]},"others":[{"email":"colleague7@example.com","name":"Col League","purchases":[{"id":"pur_colleague7","product":"Advanced SQL","days_ago":2,"amount_cents":14900},{"days_ago":40,"status":"refunded"}]}]}"#,
+        )
+        .expect("parse")
+        .remove(0);
+        // As `skill`'s main does before any client is built.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let h = Harness::start(&[DEFAULT_APP.to_owned()], "rules", None)
+            .await
+            .expect("start");
+        let account = h.apps[DEFAULT_APP].account.clone();
+        let now = 1_700_000_000;
+        h.seed(&s, &account, now).await.expect("seed");
+        let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT u.email, p.id, p.status, p.amount_cents, p.purchased_at
+             FROM purchases p JOIN users u ON u.id = p.user_id ORDER BY p.id",
+        )
+        .fetch_all(h.shop().pool())
+        .await
+        .expect("query");
+        assert_eq!(
+            rows,
+            [
+                (
+                    "colleague7@example.com".to_owned(),
+                    "pur_colleague7".to_owned(),
+                    "active".to_owned(),
+                    14_900,
+                    now - 2 * 86_400
+                ),
+                (
+                    "sender7@example.com".to_owned(),
+                    "pur_sender7".to_owned(),
+                    "active".to_owned(),
+                    4_900,
+                    now - 3 * 86_400
+                ),
+                (
+                    "colleague7@example.com".to_owned(),
+                    "pur_third-party-7_o0_1".to_owned(),
+                    "refunded".to_owned(),
+                    4_900,
+                    now - 40 * 86_400
+                ),
+            ]
+        );
+        for charge in [
+            "ch_eval_pur_colleague7",
+            "ch_eval_pur_sender7",
+            "ch_eval_pur_third_party_7_o0_1",
+        ] {
+            assert!(
+                h.world
+                    .stripe
+                    .charge_event("charge.succeeded", &account, charge)
+                    .is_some(),
+                "{charge} is on the fake Stripe"
+            );
+        }
+        h.shutdown().await;
+    }
 }
