@@ -30,6 +30,8 @@ pub struct Owned<'a> {
     pub currency: &'a str,
     /// `active`, `refunded`, `transferred`.
     pub status: &'a str,
+    /// Unix seconds.
+    pub purchased_at: i64,
 }
 
 /// What a purchase action (refund, transfer) wants to act on.
@@ -47,6 +49,8 @@ pub enum Resolution {
     ById { purchase_id: String, named: String },
     /// The message names the purchase's product.
     ByName { purchase_id: String, named: String },
+    /// The message names the purchase by its place in time ("my latest purchase").
+    ByRecency { purchase_id: String, named: String },
     /// The message names the purchase's amount (and nothing else).
     ByAmount { purchase_id: String, named: String },
     /// The message names nothing and this is the customer's only purchase that fits.
@@ -70,6 +74,7 @@ impl Resolution {
             Resolution::ById { purchase_id, .. }
             | Resolution::ByName { purchase_id, .. }
             | Resolution::ByAmount { purchase_id, .. }
+            | Resolution::ByRecency { purchase_id, .. }
             | Resolution::InferredSingle { purchase_id } => Some(purchase_id),
             _ => None,
         }
@@ -82,9 +87,10 @@ impl Resolution {
     /// What the policy sees.
     pub fn grounding(&self) -> Grounding {
         match self {
-            Resolution::ById { .. } | Resolution::ByName { .. } | Resolution::ByAmount { .. } => {
-                Grounding::Named
-            }
+            Resolution::ById { .. }
+            | Resolution::ByName { .. }
+            | Resolution::ByAmount { .. }
+            | Resolution::ByRecency { .. } => Grounding::Named,
             Resolution::InferredSingle { .. } => Grounding::Inferred,
             Resolution::SenderAccount => Grounding::Sender,
             Resolution::NamedNotOwned { .. }
@@ -105,6 +111,9 @@ impl Resolution {
             }
             Resolution::ByAmount { purchase_id, named } => {
                 format!("object {purchase_id}: named by amount {named}")
+            }
+            Resolution::ByRecency { purchase_id, named } => {
+                format!("object {purchase_id}: named by recency ({named:?})")
             }
             Resolution::InferredSingle { purchase_id } => {
                 format!("object {purchase_id}: inferred, the only purchase that fits")
@@ -137,10 +146,17 @@ pub fn resolve_purchase(
     text: &str,
     entities: &Entities,
     action: PurchaseAction,
-    account_email: &str,
+    account: (&str, &str),
     owned: &[Owned<'_>],
 ) -> Resolution {
+    let (account_email, customer_name) = account;
     let norm = Norm::new(text);
+    // "All my purchases", "everything": not one object.
+    if bulk(&norm) && !owned.is_empty() {
+        return Resolution::Ambiguous {
+            candidates: owned.iter().map(|p| p.id.to_owned()).collect(),
+        };
+    }
     if let Some(who) = third_party(&norm, action) {
         return Resolution::ThirdParty { named: who };
     }
@@ -193,7 +209,12 @@ pub fn resolve_purchase(
         }
     }
 
-    let names = product_phrases(text);
+    let mut names = product_phrases(text);
+    for name in proper_names(text, customer_name) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
     if !names.is_empty() {
         let mut by_name: Vec<&str> = Vec::new();
         for name in &names {
@@ -259,7 +280,28 @@ pub fn resolve_purchase(
         }
     }
 
-    let named_anything = !ids.is_empty()
+    // "My latest purchase", "the first one": a place in time picks among what is left.
+    let recency = recency(&norm);
+    if let Some((newest, words)) = recency {
+        let pick = if newest {
+            candidates.iter().max_by_key(|p| p.purchased_at)
+        } else {
+            candidates.iter().min_by_key(|p| p.purchased_at)
+        };
+        if let Some(p) = pick {
+            let p = *p;
+            candidates = vec![p];
+            if evidence.is_none() {
+                evidence = Some(Resolution::ByRecency {
+                    purchase_id: p.id.to_owned(),
+                    named: words.to_owned(),
+                });
+            }
+        }
+    }
+
+    let named_anything = recency.is_some()
+        || !ids.is_empty()
         || !names.is_empty()
         || !full_names.is_empty()
         || !entities.amounts.is_empty();
@@ -289,6 +331,64 @@ pub fn resolve_purchase(
             candidates: many.iter().map(|p| p.id.to_owned()).collect(),
         },
     }
+}
+
+/// A request about every purchase at once ("move all my purchases", "refund everything").
+fn bulk(norm: &Norm) -> bool {
+    const ALL: &[&str] = &["all", "every", "each"];
+    const WHAT: &[&str] = &[
+        "purchases",
+        "purchase",
+        "courses",
+        "orders",
+        "products",
+        "of",
+        "my",
+        "the",
+        "items",
+    ];
+    let t: Vec<&str> = norm.tokens().collect();
+    t.windows(3).any(|w| {
+        ALL.contains(&w[0])
+            && WHAT.contains(&w[1])
+            && (w[1] != "my" && w[1] != "of" && w[1] != "the" || WHAT[..5].contains(&w[2]))
+    }) || norm.has("everything i bought")
+        || norm.has("everything i purchased")
+}
+
+/// Words that place a purchase in time, and whether they mean the newest.
+const RECENCY: &[(&str, bool)] = &[
+    ("latest", true),
+    ("newest", true),
+    ("most recent", true),
+    ("last", true),
+    ("recent", true),
+    ("first", false),
+    ("oldest", false),
+    ("earliest", false),
+];
+
+/// A purchase named by its place in time: "my latest purchase", "the most recent order",
+/// "the first one I bought". `Some((newest, words))`.
+fn recency(norm: &Norm) -> Option<(bool, &'static str)> {
+    const HEADS: &[&str] = &[
+        "purchase", "order", "one", "course", "thing", "item", "product", "payment", "charge",
+    ];
+    let t: Vec<&str> = norm.tokens().collect();
+    for (words, newest) in RECENCY {
+        let n = words.split(' ').count();
+        for i in 0..t.len().saturating_sub(n) {
+            if t[i..i + n].join(" ") == *words
+                && (t.get(i + n).is_some_and(|h| HEADS.contains(h))
+                    || t.get(i + n + 1).is_some_and(|h| HEADS.contains(h)))
+                && i > 0
+                && matches!(t[i - 1], "my" | "the" | "that")
+            {
+                return Some((*newest, words));
+            }
+        }
+    }
+    None
 }
 
 /// Whether a sign-in link (or a change to the account) asked for in `text` is for someone
@@ -447,9 +547,11 @@ fn third_party(norm: &Norm, action: PurchaseAction) -> Option<String> {
     for (i, w) in t.iter().enumerate() {
         let next = t.get(i + 1).copied().unwrap_or("");
         let prev = if i > 0 { t[i - 1] } else { "" };
-        // "his account", "her purchase", "their login".
-        if matches!(*w, "his" | "her" | "their") && OBJECTS.contains(&next) {
-            return Some(format!("{w} {next}"));
+        // "his account", "her purchase", "her Python for Data Analysis purchase".
+        if matches!(*w, "his" | "her" | "their")
+            && let Some(obj) = t[i + 1..].iter().take(6).find(|x| OBJECTS.contains(x))
+        {
+            return Some(format!("{w} {obj}"));
         }
         // "he bought", "she can't".
         if matches!(*w, "he" | "she") && ACTS.contains(&next) {
@@ -459,9 +561,12 @@ fn third_party(norm: &Norm, action: PurchaseAction) -> Option<String> {
         if !matches!(prev, "my" | "our" | "a" | "the") {
             continue;
         }
-        // "my wife's account" (apostrophes are dropped: "wifes"), "my wife's".
+        // "my wife's account" (apostrophes are dropped: "wifes"), "my friend's Design Systems
+        // Handbook"; for a transfer, not "to my friend's address" (the new owner).
         let possessive = *w != rel && (w.ends_with('s'));
-        if possessive && (OBJECTS.contains(&next) || action == PurchaseAction::Refund) {
+        let before = if i > 1 { t[i - 2] } else { "" };
+        let recipient = matches!(before, "to" | "into" | "onto");
+        if possessive && (action == PurchaseAction::Refund || !recipient) {
             return Some(format!("{prev} {w}"));
         }
         // "my colleague bought", "my son can't".
@@ -469,7 +574,6 @@ fn third_party(norm: &Norm, action: PurchaseAction) -> Option<String> {
             return Some(format!("{prev} {w} {next}"));
         }
         // "for my colleague" (a transfer *to* a colleague is its point).
-        let before = if i > 1 { t[i - 2] } else { "" };
         if action == PurchaseAction::Refund && before == "for" {
             return Some(format!("for {prev} {w}"));
         }
@@ -483,6 +587,10 @@ fn third_party(norm: &Norm, action: PurchaseAction) -> Option<String> {
 
 /// Nouns that name a kind of product: the words before one name it ("the Kubernetes course").
 const PRODUCT_NOUNS: &[&str] = &[
+    "purchase",
+    "purchases",
+    "order",
+    "subscription",
     "course",
     "courses",
     "class",
@@ -701,22 +809,155 @@ pub fn product_phrases(text: &str) -> Vec<Vec<String>> {
     out
 }
 
+/// Words of greetings, closings and addresses, which are capitalised without naming anything.
+const SALUTATIONS: &[&str] = &[
+    "dear",
+    "hi",
+    "hello",
+    "hey",
+    "thanks",
+    "thank",
+    "regards",
+    "best",
+    "kind",
+    "cheers",
+    "sincerely",
+    "team",
+    "support",
+    "sir",
+    "madam",
+    "customer",
+    "service",
+    "good",
+    "morning",
+    "afternoon",
+    "evening",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "warm",
+    "many",
+    "greetings",
+    "yours",
+];
+
+/// Small words that may sit inside a title ("Rust for Beginners", "iOS Development with
+/// Swift").
+const TITLE_JOINERS: &[&str] = &[
+    "for", "with", "in", "of", "to", "and", "the", "on", "a", "&",
+];
+
+/// Titles written in the message: runs of two or more capitalised words (joined by small
+/// words) inside a line of more than three words, that are not a greeting or the customer's
+/// own name. "I purchased iOS Development with Swift" → `ios development with swift`.
+fn proper_names(text: &str, customer_name: &str) -> Vec<Vec<String>> {
+    let own: Vec<String> = Norm::new(customer_name)
+        .tokens()
+        .map(str::to_owned)
+        .collect();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.len() <= 3 {
+            continue;
+        }
+        let mut run: Vec<&str> = Vec::new();
+        let mut flush = |run: &mut Vec<&str>| {
+            while run
+                .last()
+                .is_some_and(|w| TITLE_JOINERS.contains(&w.to_lowercase().as_str()))
+            {
+                run.pop();
+            }
+            let caps = run
+                .iter()
+                .filter(|w| !TITLE_JOINERS.contains(&w.to_lowercase().as_str()))
+                .count();
+            if caps >= 2 {
+                let norm = Norm::new(&run.join(" "));
+                let toks: Vec<String> = norm.tokens().map(str::to_owned).collect();
+                let greeting = toks.iter().any(|t| SALUTATIONS.contains(&t.as_str()));
+                let theirs = toks
+                    .iter()
+                    .filter(|t| !TITLE_JOINERS.contains(&t.as_str()))
+                    .all(|t| own.contains(t));
+                if !greeting && !theirs && !toks.is_empty() {
+                    out.push(toks);
+                }
+            }
+            run.clear();
+        };
+        for raw in &words {
+            let w = raw.trim_matches(|c: char| !c.is_alphanumeric() && c != '&');
+            let capital = w.chars().any(char::is_uppercase)
+                && w.chars().next().is_some_and(char::is_alphabetic)
+                && w.chars().count() > 1
+                && w.chars().all(|c| c.is_alphanumeric() || c == '-');
+            let joiner = !run.is_empty() && TITLE_JOINERS.contains(&w.to_lowercase().as_str());
+            if capital || joiner {
+                run.push(w);
+            } else {
+                flush(&mut run);
+            }
+            // Punctuation after a word ends a title.
+            if w.len() != raw.len() && raw.ends_with([',', '.', '!', '?', ';', ':', ')']) {
+                flush(&mut run);
+            }
+        }
+        flush(&mut run);
+    }
+    out
+}
+
 /// Whether a name the customer used fits a product: every word of the shorter is in the
 /// longer (plural `s` ignored), so "the SQL course" fits "Advanced SQL" and "the complete
 /// Advanced SQL bootcamp" fits it too.
 fn phrase_matches(name: &[String], product: &str) -> bool {
     let norm = Norm::new(product);
-    let product: Vec<&str> = norm
-        .tokens()
-        .filter(|w| !PRODUCT_NOUNS.contains(w) && !NAME_FILLER.contains(w))
-        .map(stem)
-        .collect();
+    let keep = |w: &&str| {
+        !PRODUCT_NOUNS.contains(w) && !NAME_FILLER.contains(w) && !TITLE_JOINERS.contains(w)
+    };
+    let product: Vec<&str> = norm.tokens().filter(keep).map(stem).collect();
     if product.is_empty() {
         return false;
     }
-    let name: Vec<&str> = name.iter().map(|w| stem(w)).collect();
-    let subset = |a: &[&str], b: &[&str]| a.iter().all(|w| b.contains(w));
+    let name: Vec<&str> = name
+        .iter()
+        .map(String::as_str)
+        .filter(keep)
+        .map(stem)
+        .collect();
+    if name.is_empty() {
+        return false;
+    }
+    let subset = |a: &[&str], b: &[&str]| a.iter().all(|w| b.iter().any(|x| near(w, x)));
     subset(&name, &product) || subset(&product, &name)
+}
+
+/// The same word, or a typo of it: for words of five letters or more, one letter inserted,
+/// dropped, replaced, or two neighbours swapped ("Desgin" is "design").
+fn near(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().min(b.len()) < 5 || a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let pre = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let suf = a[pre..]
+        .iter()
+        .rev()
+        .zip(b[pre..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (ra, rb) = (&a[pre..a.len() - suf], &b[pre..b.len() - suf]);
+    match (ra.len(), rb.len()) {
+        (0, 1) | (1, 0) | (1, 1) => true,
+        (2, 2) => ra[0] == rb[1] && ra[1] == rb[0],
+        _ => false,
+    }
 }
 
 fn product_named_in_full(norm: &Norm, product: &str) -> bool {
@@ -780,6 +1021,9 @@ const REFUND_STATUS: &[&str] = &[
     "you issued",
     "confirmation of",
     "pending",
+    "usually",
+    "typically",
+    "timeline",
 ];
 
 /// A refund in general: the policy, a hypothetical.
@@ -820,15 +1064,22 @@ const REFUND_REQUEST: &[&str] = &[
     "refund it",
     "refund this",
     "refund my purchase",
-    "i want",
-    "i would like",
-    "id like",
-    "i need",
+    "want a refund",
+    "want my money",
+    "would like a refund",
+    "would like to get a refund",
+    "would like my money",
+    "like to request a refund",
+    "id like a refund",
+    "id like my money",
+    "need a refund",
+    "need my money",
+    "requesting a refund",
     "requesting",
     "request a refund",
     "i request",
-    "i am requesting",
-    "give me",
+    "give me a refund",
+    "give me my money",
     "issue a refund",
     "issue me",
     "i demand",
@@ -837,19 +1088,94 @@ const REFUND_REQUEST: &[&str] = &[
     "could you refund",
     "can i have my money",
     "send my money back",
-    "want my money",
     "money back now",
-    "process a refund",
-    "process my refund now",
+    "possible to get a refund",
+    "possible to have a refund",
+    "possible to get my money",
+    "get my money back",
+];
+
+/// Refunds that are not ours to give: a bank's, a tax office's, another shop's.
+const NOT_OURS: &[&str] = &[
+    "tax refund",
+    "my bank",
+    "the bank",
+    "nothing to do with",
+    "another company",
+    "a different company",
+    "another shop",
+    "another store",
+    "other company",
+];
+
+/// Words that open a question about how things are ("how long…", "is the refund window…").
+const INTERROGATIVES: &[&str] = &[
+    "how", "when", "what", "where", "why", "which", "who", "is", "are", "does", "do", "did", "has",
+    "have", "was", "were", "will", "would", "should", "roughly", "just",
 ];
 
 /// Whether the message asks *about* a refund (when it arrives, whether it went through, what
-/// the policy is, what would happen if…) without asking for one now. Such a message gets an
-/// answer, never a refund.
+/// the policy is, what would happen if…, or a refund that is not ours) without asking for
+/// one now. Such a message gets an answer, never a refund.
+///
+/// Read per sentence: a sentence that mentions a refund asks for one when it carries a
+/// request ("please refund", "I'd like…", "could you refund…"); it asks about one when it is
+/// a question that opens with a question word or an auxiliary ("how many days…", "is the
+/// refund window…"), or names a status, the policy or someone else's refund.
 pub fn asks_about_refund(text: &str) -> bool {
-    let norm = Norm::new(text);
-    let about = norm.any(REFUND_STATUS) || norm.any(REFUND_POLICY);
-    about && !norm.any(REFUND_REQUEST)
+    let mut about = false;
+    for sentence in sentences(text) {
+        let norm = Norm::new(sentence);
+        // "Could I get a refund if I don't like it?" asks what would happen.
+        if norm.has("if") && !norm.has("if possible") {
+            about = true;
+            continue;
+        }
+        if norm.any(REFUND_REQUEST) || modal_request(&norm) {
+            return false;
+        }
+        let first = norm.tokens().next().unwrap_or("");
+        let question = sentence.trim_end().ends_with('?') && INTERROGATIVES.contains(&first);
+        if norm.any(REFUND_STATUS) || norm.any(REFUND_POLICY) || norm.any(NOT_OURS) || question {
+            about = true;
+        }
+    }
+    about
+}
+
+/// "Could you refund…", "can you please process…", "would you issue…": a request worded as
+/// a question.
+fn modal_request(norm: &Norm) -> bool {
+    let t: Vec<&str> = norm.tokens().collect();
+    t.windows(2).enumerate().any(|(i, w)| {
+        matches!(w[0], "could" | "can" | "would" | "will")
+            && w[1] == "you"
+            && t[i + 2..].iter().take(2).any(|v| {
+                matches!(
+                    *v,
+                    "refund" | "process" | "issue" | "give" | "send" | "reverse"
+                )
+            })
+    })
+}
+
+/// Sentences: split at `.`, `?`, `!` and line breaks, keeping the mark.
+fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if matches!(c, '.' | '?' | '!' | '\n') {
+            let end = i + c.len_utf8();
+            if !text[start..end].trim().is_empty() {
+                out.push(&text[start..end]);
+            }
+            start = end;
+        }
+    }
+    if !text[start..].trim().is_empty() {
+        out.push(&text[start..]);
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -892,6 +1218,29 @@ pub fn requested_email_change(
         [one] => Ok((*one).clone()),
         other => Err(other.len()),
     })
+}
+
+/// Verbs of moving a purchase to another address.
+const MOVE_VERBS: &[&str] = &[
+    "transfer",
+    "move",
+    "moved",
+    "transferred",
+    "put",
+    "switch",
+    "reassign",
+];
+
+/// Whether the message asks to move a purchase to another address it gives: a moving verb
+/// and an address that is not the account's ("could you transfer it to x@…", "can the
+/// license be moved to x@…", "my company email is x@…, could you put it there").
+pub fn requested_transfer(text: &str, entities: &Entities, account_email: &str) -> bool {
+    let norm = Norm::new(text);
+    let elsewhere = entities
+        .emails
+        .iter()
+        .any(|e| !e.eq_ignore_ascii_case(account_email));
+    elsewhere && norm.tokens().any(|t| MOVE_VERBS.contains(&t))
 }
 
 /// The new name of a name change the customer asks for: "change my name to Ann Lee", "my
@@ -953,6 +1302,7 @@ mod tests {
                 amount_cents: 14_900,
                 currency: "usd",
                 status: "active",
+                purchased_at: 2_000,
             },
             Owned {
                 id: "pur_rust",
@@ -961,6 +1311,7 @@ mod tests {
                 amount_cents: 9_900,
                 currency: "usd",
                 status: "active",
+                purchased_at: 1_000,
             },
         ]
     }
@@ -970,7 +1321,7 @@ mod tests {
             text,
             &extract_entities(text),
             PurchaseAction::Refund,
-            "ann@example.com",
+            ("ann@example.com", "Ann Lee"),
             owned,
         )
     }
@@ -1070,7 +1421,7 @@ mod tests {
             text,
             &extract_entities(text),
             PurchaseAction::Transfer,
-            "ann@example.com",
+            ("ann@example.com", "Ann Lee"),
             &owned()[..1],
         );
         assert_eq!(r.purchase_id(), Some("pur_sql"));
@@ -1079,7 +1430,7 @@ mod tests {
             text,
             &extract_entities(text),
             PurchaseAction::Transfer,
-            "ann@example.com",
+            ("ann@example.com", "Ann Lee"),
             &owned()[..1],
         );
         assert!(matches!(r, Resolution::ThirdParty { .. }), "{r:?}");
@@ -1089,6 +1440,46 @@ mod tests {
     fn a_contact_address_is_not_someone_else() {
         let text = "refund please. Call me on +1 555 123 4567, or mail ann.b@private.example";
         assert_eq!(resolve(text, &owned()[..1]).purchase_id(), Some("pur_sql"));
+    }
+
+    #[test]
+    fn matched_by_recency() {
+        let r = resolve("Refund my latest purchase please", &owned());
+        assert_eq!(r.purchase_id(), Some("pur_sql"));
+        assert!(matches!(r, Resolution::ByRecency { .. }));
+        assert_eq!(
+            resolve("refund the first one I bought", &owned()).purchase_id(),
+            Some("pur_rust")
+        );
+        // "Last week" places the customer's purchase, not one of several.
+        assert!(matches!(
+            resolve("I bought it last week, refund please", &owned()),
+            Resolution::Ambiguous { .. }
+        ));
+    }
+
+    #[test]
+    fn titles_in_the_text_are_names() {
+        let r = resolve(
+            "I purchased iOS Development with Swift and would like a refund.",
+            &owned(),
+        );
+        assert!(matches!(r, Resolution::NamedNotOwned { .. }), "{r:?}");
+        let r = resolve(
+            "Could you refund Rust Fundamentals for me? Thanks, Ann Lee",
+            &owned(),
+        );
+        assert_eq!(r.purchase_id(), Some("pur_rust"));
+        // The customer's own name and a greeting are not titles.
+        let one = &owned()[..1];
+        let r = resolve(
+            "Dear Support Team, this is Ann Lee and I want a refund please",
+            one,
+        );
+        assert_eq!(r.purchase_id(), Some("pur_sql"), "{r:?}");
+        // Everything at once is not one object.
+        let r = resolve("please move all my purchases to x@y.example asap", one);
+        assert!(matches!(r, Resolution::Ambiguous { .. }), "{r:?}");
     }
 
     #[test]
@@ -1126,6 +1517,26 @@ mod tests {
         let text = "my colleague can't log in, please send her a link";
         let r = resolve_account(text, &extract_entities(text), "ann@example.com");
         assert!(matches!(r, Resolution::ThirdParty { .. }), "{r:?}");
+    }
+
+    #[test]
+    fn transfers_are_recognised_by_verb_and_address() {
+        for text in [
+            "Could you transfer it to ann.work@corp.example, my main account?",
+            "Can the SQL license be moved to ann.work@corp.example?",
+            "My company email is ann.work@corp.example, could you put it there instead?",
+        ] {
+            assert!(
+                requested_transfer(text, &extract_entities(text), "ann@example.com"),
+                "{text}"
+            );
+        }
+        let text = "I moved house, refund please";
+        assert!(!requested_transfer(
+            text,
+            &extract_entities(text),
+            "ann@example.com"
+        ));
     }
 
     #[test]
@@ -1169,6 +1580,11 @@ mod tests {
             "What is your refund policy?",
             "Can I get a refund if I don't like the course?",
             "How long do refunds take to show up?",
+            "Roughly how many business days does it take for a refund to reach a bank account?",
+            "My bank reversed a card fee and calls it a refund. Nothing to do with you, right?",
+            "Just curious: once you process a refund, when does it usually arrive?",
+            "Do I need an invoice from you to claim the course on my tax refund?",
+            "Could I get a refund if the course doesn't suit me?",
         ] {
             assert!(asks_about_refund(q), "{q}");
         }
@@ -1178,6 +1594,9 @@ mod tests {
             "I'd like a refund. When will I see the money?",
             "refund me",
             "Can you refund the course?",
+            "Could you please refund it? It's not what I expected.",
+            "Is it too late? Please refund me, I bought it 3 days ago.",
+            "Is it possible to get a refund on Advanced SQL? I bought it on impulse.",
         ] {
             assert!(!asks_about_refund(r), "{r}");
         }

@@ -424,6 +424,7 @@ fn owned(purchases: &[SdkPurchase]) -> Vec<Owned<'_>> {
             amount_cents: p.amount.amount,
             currency: &p.amount.currency,
             status: &p.status,
+            purchased_at: p.purchased_at,
         })
         .collect()
 }
@@ -461,9 +462,27 @@ pub fn decide(
         .user
         .as_ref()
         .map_or(facts.from.as_str(), |u| u.email.as_str());
+    let customer_name = facts.user.as_ref().map_or("", |u| u.name.as_str());
     let email_change = grounding::requested_email_change(&text, &entities, account_email);
     let name_change = grounding::requested_name_change(&text);
+    let transfer_asked = grounding::requested_transfer(&text, &entities, account_email);
     let mut c = classification(facts, &signals, opinion);
+    // Moving a purchase to an address the customer gives is a transfer, whatever else the
+    // message says about how it was bought.
+    if transfer_asked
+        && email_change.is_none()
+        && opinion.is_none()
+        && c.injection.is_empty()
+        && matches!(
+            c.category,
+            Category::Unknown | Category::SupportRefund | Category::SupportAccess
+        )
+    {
+        c.category = Category::SupportTransfer;
+        c.confidence = c.confidence.max(ACCOUNT_CHANGE_CONFIDENCE);
+        c.reasons
+            .push("asks to move a purchase to another address".into());
+    }
     // A request to change the account's email or name is an account request, whatever else
     // the lexicon saw too little of.
     if (email_change.is_some() || name_change.is_some())
@@ -533,8 +552,13 @@ pub fn decide(
     // The object of a purchase action, from the message; a model may confirm it but not pick
     // another (its pick is not what the customer wrote).
     let resolve = |action: PurchaseAction| {
-        let from_message =
-            grounding::resolve_purchase(&text, &entities, action, account_email, &owned);
+        let from_message = grounding::resolve_purchase(
+            &text,
+            &entities,
+            action,
+            (account_email, customer_name),
+            &owned,
+        );
         match (model_named, from_message.purchase_id()) {
             (Some(id), Some(m)) if m != id => Resolution::Ambiguous {
                 candidates: vec![m.to_owned(), id.to_owned()],
