@@ -59,7 +59,8 @@ fn customer_for(n: u64, customers: &[SeedCustomer]) -> &SeedCustomer {
 
 /// A believable message from a seeded customer, chosen round-robin over situations that each
 /// exercise a different path of the pipeline (refund windows, access, transfer, anger, legal,
-/// team, presales, spam).
+/// team, presales, spam, a refund of a product the customer never bought, a question about a
+/// refund's timing).
 pub fn scripted_message(n: u64, customers: &[SeedCustomer]) -> InboundMessage {
     let c = customer_for(n, customers);
     let first = c.name.split_whitespace().next().unwrap_or("there");
@@ -73,7 +74,7 @@ pub fn scripted_message(n: u64, customers: &[SeedCustomer]) -> InboundMessage {
         .first()
         .map(|p| p.age_secs / 86_400)
         .unwrap_or(0);
-    let (subject, body) = match n % 8 {
+    let (subject, body) = match n % 10 {
         0 => (
             format!("Refund for {product}"),
             format!("Hi, I bought {product} about {days} days ago but it isn't what I expected. Could I get a refund please?\n\nThanks,\n{first}"),
@@ -101,6 +102,17 @@ pub fn scripted_message(n: u64, customers: &[SeedCustomer]) -> InboundMessage {
         6 => (
             "Question before buying".to_owned(),
             "Does the course include lifetime updates, and is there a student discount?".to_owned(),
+        ),
+        // Grounding: nobody owns this product, so nothing is refunded (and nothing else of
+        // theirs is refunded in its place); a person takes it.
+        8 => (
+            "Refund for Advanced Rust Patterns".to_owned(),
+            format!("Hi, please refund my Advanced Rust Patterns course, I never got around to starting it.\n\n{first}"),
+        ),
+        // A question about a refund is not a request for one.
+        9 => (
+            "Refund timing".to_owned(),
+            format!("Hi, quick question: how many days does a refund usually take to show up on the card?\n\n{first}"),
         ),
         _ => (
             "Partnership opportunity: SEO backlinks".to_owned(),
