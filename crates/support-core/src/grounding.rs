@@ -281,7 +281,7 @@ pub fn resolve_purchase(
     }
 
     // "My latest purchase", "the first one": a place in time picks among what is left.
-    let recency = recency(&norm);
+    let recency = recency(&Norm::new(&without_emails(text)));
     if let Some((newest, words)) = recency {
         let pick = if newest {
             candidates.iter().max_by_key(|p| p.purchased_at)
@@ -381,8 +381,6 @@ fn recency(norm: &Norm) -> Option<(bool, &'static str)> {
             if t[i..i + n].join(" ") == *words
                 && (t.get(i + n).is_some_and(|h| HEADS.contains(h))
                     || t.get(i + n + 1).is_some_and(|h| HEADS.contains(h)))
-                && i > 0
-                && matches!(t[i - 1], "my" | "the" | "that")
             {
                 return Some((*newest, words));
             }
@@ -753,6 +751,16 @@ const NAME_FILLER: &[&str] = &[
     "damn",
     "stupid",
     "disappointing",
+    "different",
+    "another",
+    "separate",
+    "correct",
+    "right",
+    "intended",
+    "actual",
+    "most",
+    "least",
+    "very",
 ];
 
 fn stem(w: &str) -> &str {
@@ -766,6 +774,9 @@ fn stem(w: &str) -> &str {
 /// The product names a message uses: the words before a product noun ("the Kubernetes Deep
 /// Dive course" → `kubernetes deep dive`) and quoted titles, lower-cased, without filler.
 pub fn product_phrases(text: &str) -> Vec<Vec<String>> {
+    // An address is not a name ("jonas@example.org's purchase").
+    let cleaned = without_emails(text);
+    let text = cleaned.as_str();
     let mut out: Vec<Vec<String>> = Vec::new();
     let mut push = |words: Vec<String>| {
         let words: Vec<String> = words
@@ -852,6 +863,8 @@ const TITLE_JOINERS: &[&str] = &[
 /// words) inside a line of more than three words, that are not a greeting or the customer's
 /// own name. "I purchased iOS Development with Swift" → `ios development with swift`.
 fn proper_names(text: &str, customer_name: &str) -> Vec<Vec<String>> {
+    let cleaned = without_emails(text);
+    let text = cleaned.as_str();
     let own: Vec<String> = Norm::new(customer_name)
         .tokens()
         .map(str::to_owned)
@@ -908,6 +921,13 @@ fn proper_names(text: &str, customer_name: &str) -> Vec<Vec<String>> {
         flush(&mut run);
     }
     out
+}
+
+/// `text` with every word that holds an `@` replaced by a comma (a boundary for names).
+fn without_emails(text: &str) -> String {
+    text.split_inclusive(char::is_whitespace)
+        .map(|w| if w.contains('@') { ", " } else { w })
+        .collect()
 }
 
 /// Whether a name the customer used fits a product: every word of the shorter is in the
@@ -1456,6 +1476,15 @@ mod tests {
             resolve("I bought it last week, refund please", &owned()),
             Resolution::Ambiguous { .. }
         ));
+    }
+
+    #[test]
+    fn an_address_is_not_a_name() {
+        let r = resolve(
+            "Please refund ann@example.com's most recent purchase",
+            &owned(),
+        );
+        assert_eq!(r.purchase_id(), Some("pur_sql"), "{r:?}");
     }
 
     #[test]
