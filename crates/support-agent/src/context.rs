@@ -251,6 +251,7 @@ mod tests {
             similar: Vec::new(),
             responses: Vec::new(),
             thread: Default::default(),
+            learned: None,
             now: 1_000_000,
         }
     }

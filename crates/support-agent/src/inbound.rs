@@ -102,6 +102,9 @@ pub struct BrainSettings {
     /// The platform's search index (knowledge, similar tickets, trusted responses); without
     /// it the brain sees only what the app's own search returns.
     pub search: Option<Arc<dyn support_retrieval::VectorStore>>,
+    /// The learned classifier beside the rules (needs the embedding model); without it the
+    /// rules decide alone.
+    pub learned: Option<Arc<crate::learned::LearnedBrain>>,
 }
 
 impl BrainSettings {
@@ -130,6 +133,7 @@ impl Default for BrainSettings {
             tiered_min_confidence: 0.7,
             context_budget: crate::context::DEFAULT_BUDGET_TOKENS,
             search: None,
+            learned: None,
         }
     }
 }
@@ -278,6 +282,10 @@ impl InboundService {
             similar: gathered.similar.clone(),
             responses: gathered.responses.clone(),
             thread: support_core::routing::Thread::default(),
+            learned: match &d.brain.learned {
+                Some(l) => l.opinion(subject, body).await.ok(),
+                None => None,
+            },
             now: now_ms.div_euclid(1000),
         };
         let context = crate::context::build(&facts, &[], d.brain.context_budget);
@@ -496,6 +504,18 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
         .as_ref()
         .filter(|a| a.stripe_connected)
         .and_then(|a| a.stripe_account_id.clone());
+    // The learned classifier's reading, journaled: a replay decides on the same opinion.
+    let learned: Option<support_core::learned::LearnedOpinion> = match deps.brain.learned.clone() {
+        Some(brain) => {
+            let (subject, body) = (gathered.subject.clone(), gathered.body.clone());
+            ctx.run("learned", local, move || async move {
+                // An embedder that is busy or down leaves the rules to decide alone.
+                Ok(brain.opinion(&subject, &body).await.ok())
+            })
+            .await?
+        }
+        None => None,
+    };
     let now = ctx.now_ms("decided_at").await?;
     let facts = Facts {
         subject: gathered.subject.clone(),
@@ -508,6 +528,7 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
         similar: app_facts.similar.clone(),
         responses: app_facts.responses.clone(),
         thread: gathered.thread,
+        learned,
         now: now.div_euclid(1000),
     };
     let built = crate::context::build(&facts, &gathered.earlier, deps.brain.context_budget);

@@ -10,6 +10,7 @@ pub mod context;
 pub mod decide;
 pub mod helpdesk_tools;
 pub mod inbound;
+pub mod learned;
 pub mod llm_brain;
 pub mod request;
 pub mod retrieve;

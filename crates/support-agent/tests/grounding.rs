@@ -47,6 +47,7 @@ fn facts(body: &str, purchases: Vec<SdkPurchase>) -> Facts {
         similar: vec![],
         responses: vec![],
         thread: Default::default(),
+        learned: None,
         now: NOW,
     }
 }
@@ -256,4 +257,64 @@ fn name_changes_and_magic_links_follow_the_spec() {
     assert_eq!(r["kind"], "magic_link", "{r}");
     assert_eq!(r["params"]["expires_in"], 300);
     assert_eq!(r["grounding"]["how"], "sender_account");
+}
+
+// --- The learned classifier's opinion joins only towards a human -------------------------------
+
+fn with_learned(body: &str, category: &str, fired: &[&str]) -> Plan {
+    let mut f = facts(
+        body,
+        vec![purchase("pur_l", "Advanced SQL", 3, 14_900, "active")],
+    );
+    f.learned = Some(support_core::learned::LearnedOpinion {
+        category: category.into(),
+        category_p: 0.9,
+        scores: Default::default(),
+        fired: fired.iter().map(|s| (*s).to_owned()).collect(),
+    });
+    decide(&f, &PolicyConfig::default(), Some(ACCOUNT), None)
+}
+
+#[test]
+fn a_learned_legal_threat_goes_urgent_and_nothing_runs() {
+    let p = with_learned(
+        "Refund my Advanced SQL purchase or this goes further.",
+        "support_refund",
+        &["legal"],
+    );
+    assert_eq!(p.routing.as_str(), "escalate_urgent");
+    assert!(no_automatic_write(&p), "{:?}", p.proposals);
+}
+
+#[test]
+fn a_learned_question_holds_the_refund_for_a_person() {
+    let p = with_learned(
+        "I'd like a refund for Advanced SQL please.",
+        "support_refund",
+        &["question"],
+    );
+    let r = &record(&p)[0];
+    assert_eq!(r["verdict"]["verdict"], "approval", "{r}");
+    assert_eq!(r["rule"], "learned_question");
+    assert!(p.draft.as_deref().unwrap_or("").contains("asked the team"));
+}
+
+#[test]
+fn a_learned_injection_caps_confidence_and_a_disagreement_lowers_it() {
+    let p = with_learned(
+        "Please refund Advanced SQL.",
+        "support_refund",
+        &["injection"],
+    );
+    assert!(no_automatic_write(&p), "{:?}", p.proposals);
+    let agree = with_learned("Please refund Advanced SQL.", "support_refund", &[]);
+    let disagree = with_learned("Please refund Advanced SQL.", "support_billing", &[]);
+    assert!(disagree.confidence < agree.confidence);
+    // Agreement changes nothing against the rules alone.
+    let alone = plan(
+        "Please refund Advanced SQL.",
+        vec![purchase("pur_l", "Advanced SQL", 3, 14_900, "active")],
+    );
+    assert_eq!(agree.confidence, alone.confidence);
+    assert_eq!(record(&agree)[0]["verdict"], record(&alone)[0]["verdict"]);
 }

@@ -4,6 +4,7 @@
 
 pub mod classify;
 pub mod grounding;
+pub mod learned;
 pub mod policy;
 pub mod redact;
 pub mod routing;

@@ -59,6 +59,24 @@ fn brain_settings(config: &Config) -> anyhow::Result<support_agent::inbound::Bra
     })
 }
 
+/// The learned classifier over the loaded embedding model, when there is one. A head that
+/// does not fit the model is reported and left out: the rules then decide alone.
+fn learned_brain(
+    retrieval: &retrieval::Retrieval,
+) -> Option<Arc<support_agent::learned::LearnedBrain>> {
+    let embed = retrieval.embedder()?;
+    match support_agent::learned::LearnedBrain::bundled(embed) {
+        Ok(brain) => {
+            tracing::info!("learned classifier on (beside the rules)");
+            Some(Arc::new(brain))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "learned classifier off: the rules decide alone");
+            None
+        }
+    }
+}
+
 pub struct Application {
     listener: TcpListener,
     state: AppState,
@@ -178,6 +196,7 @@ impl Application {
             stripe.clone(),
             support_agent::inbound::BrainSettings {
                 search: retrieval.store(),
+                learned: learned_brain(&retrieval),
                 ..brain_settings(&config)?
             },
         );

@@ -6,6 +6,7 @@ pub mod agent;
 pub mod apps;
 pub mod audit;
 pub mod bench;
+pub mod brain;
 pub mod conversations;
 pub mod customers;
 pub mod data;

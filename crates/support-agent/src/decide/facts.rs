@@ -41,6 +41,9 @@ pub struct Facts {
     /// Where the conversation stands (replies sent, the customer confirming a fix).
     #[serde(default)]
     pub thread: support_core::routing::Thread,
+    /// What the learned classifier read in the message, when the embedding model is loaded.
+    #[serde(default)]
+    pub learned: Option<support_core::learned::LearnedOpinion>,
     /// Unix seconds.
     pub now: i64,
 }

@@ -11,6 +11,7 @@
 
 mod answer;
 mod facts;
+pub mod learned;
 pub mod operator;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};
@@ -284,6 +285,9 @@ struct Proposer<'a> {
     /// The decision's facts; each proposal sets its action, purchase and grounding.
     base: policy::Facts,
     proposals: Vec<Proposal>,
+    /// Why a refund the policy would run on its own waits for a person instead (the learned
+    /// classifier reads a question where the rules read a request).
+    hold_refunds: Option<&'static str>,
 }
 
 impl Proposer<'_> {
@@ -357,12 +361,29 @@ impl Proposer<'_> {
         let amount = refundable
             .map_or(p.amount.amount, |r| r.min(p.amount.amount))
             .max(0);
-        let v = self.propose(
+        let mut v = self.propose(
             refund(Some(amount)),
             ActionKind::Refund,
             Some((pf, true)),
             res,
         );
+        if let (Some(why), true) = (self.hold_refunds, v.is_auto())
+            && let Some(last) = self.proposals.last_mut()
+        {
+            // With nobody to approve, a person still takes it (as the policy's rule 13).
+            v = if self.policy.approvers.is_empty() {
+                Verdict::Escalate {
+                    reason: why.to_owned(),
+                }
+            } else {
+                Verdict::Approval {
+                    approvers: self.policy.approvers.clone(),
+                    reason: why.to_owned(),
+                }
+            };
+            last.verdict = v.clone();
+            last.rule = learned::QUESTION_RULE.into();
+        }
         refund_draft(Some(&v), p)
     }
 
@@ -455,7 +476,15 @@ pub fn decide(
     opinion: Option<&ModelOpinion>,
 ) -> Plan {
     let approvers = policy_cfg.approvers.as_slice();
-    let signals = detect(&facts.subject, &facts.body, &facts.from);
+    let mut notes: Vec<String> = Vec::new();
+    let mut signals = detect(&facts.subject, &facts.body, &facts.from);
+    let rules_category = classify(&facts.subject, &facts.body, &facts.from, &signals).category;
+    learned::add_signals(
+        facts.learned.as_ref(),
+        rules_category,
+        &mut signals,
+        &mut notes,
+    );
     let text = grounding::own_text(&facts.subject, &facts.body);
     let entities = extract_entities(&text);
     let account_email = facts
@@ -467,6 +496,7 @@ pub fn decide(
     let name_change = grounding::requested_name_change(&text);
     let transfer_asked = grounding::requested_transfer(&text, &entities, account_email);
     let mut c = classification(facts, &signals, opinion);
+    learned::adjust(&mut c, facts.learned.as_ref(), &mut notes);
     // Moving a purchase to an address the customer gives is a transfer, whatever else the
     // message says about how it was bought.
     if transfer_asked
@@ -498,7 +528,6 @@ pub fn decide(
     let r = route_in_thread(&c, &signals, &[], &facts.thread);
     let owned = owned(&facts.purchases);
     let category = c.category;
-    let mut notes: Vec<String> = Vec::new();
     let mut resolved: Option<Resolution> = None;
     let mut out = Proposer {
         policy: policy_cfg,
@@ -516,6 +545,8 @@ pub fn decide(
             grounding: Grounding::Unresolved,
         },
         proposals: Vec::new(),
+        hold_refunds: learned::asks_about_refund(facts.learned.as_ref())
+            .then_some("the learned classifier reads a question about a refund, not a request"),
     };
     // A purchase the model names must be one of the customer's; otherwise nothing is done
     // with it (the conversation goes to a human below).

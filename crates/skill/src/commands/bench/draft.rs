@@ -85,6 +85,7 @@ pub async fn run(
     rate: f64,
     seconds: f64,
     debounce_ms: u64,
+    model: Option<std::path::PathBuf>,
 ) -> Result<DraftReport, CliError> {
     if !(rate > 0.0 && rate <= 10_000.0 && seconds > 0.0 && seconds <= 3_600.0) {
         return Err(CliError::new(
@@ -107,6 +108,7 @@ pub async fn run(
     };
     world.apply(&mut config);
     config.worker.inbound_debounce_ms = debounce_ms;
+    config.retrieval.model_dir = model;
     let worker_poll_ms = config.worker.poll_ms;
     let app = Application::build(config).await?;
     world.register_demo_app(&app).await?;

@@ -63,6 +63,10 @@ pub enum BenchCommand {
         /// Run one phase with this `worker.inbound_debounce_ms` (default: 3000, then 0).
         #[arg(long, value_name = "MS")]
         debounce_ms: Option<u64>,
+        /// The embedding model's folder: turns on dense search and the learned classifier,
+        /// to measure what they add to a decision.
+        #[arg(long, value_name = "DIR")]
+        model: Option<std::path::PathBuf>,
     },
     /// Embedding speed of the local model: embeddings/s one text at a time and 32 per pass,
     /// peak memory, and the lowest cosine to sentence-transformers on the 2,000 reference
@@ -199,7 +203,8 @@ pub async fn run(cmd: &BenchCommand, json: bool) -> Result<(), CliError> {
             seconds,
             backend,
             debounce_ms,
-        } => draft(*rate, *seconds, backend, *debounce_ms, json).await,
+            model,
+        } => draft(*rate, *seconds, backend, *debounce_ms, model.clone(), json).await,
         BenchCommand::Embed {
             model,
             config,
@@ -434,6 +439,7 @@ async fn draft(
     seconds: f64,
     backend: &str,
     debounce_ms: Option<u64>,
+    model: Option<std::path::PathBuf>,
     json: bool,
 ) -> Result<(), CliError> {
     if !matches!(backend, "sqlite" | "postgres") {
@@ -449,7 +455,7 @@ async fn draft(
     };
     let mut reports = Vec::new();
     for d in phases {
-        let r = draft::run(backend, rate, seconds, d).await?;
+        let r = draft::run(backend, rate, seconds, d, model.clone()).await?;
         if !json {
             println!(
                 "{:<8} debounce {:>4} ms (worker poll {} ms): sent {} at {:.1}/s, drafts {}/{} ({} rejected), {:.1} drafts/s; webhook->draft p50 {:.0} ms p95 {:.0} ms p99 {:.0} ms max {:.0} ms; excluding the debounce p50 {:.0} ms p95 {:.0} ms p99 {:.0} ms; webhook ack p95 {:.1} ms",

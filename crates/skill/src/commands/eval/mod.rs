@@ -105,6 +105,10 @@ pub struct RunArgs {
     /// SKILL_LLM_API_KEY.
     #[arg(long, value_name = "PROVIDER", default_value = "openai_compat")]
     pub llm_provider: String,
+    /// The embedding model's folder (`skill models fetch` installs it): turns on dense
+    /// search and the learned classifier beside the rules. Without it the rules decide alone.
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -202,7 +206,7 @@ pub async fn evaluate(
     brain: Brain,
     limit: Option<usize>,
 ) -> Result<Report, CliError> {
-    evaluate_with(dataset_path, brain, limit, ModelTarget::StandIn).await
+    evaluate_with(dataset_path, brain, limit, ModelTarget::StandIn, None).await
 }
 
 /// [`evaluate`] with the model to use for `--brain llm`.
@@ -211,6 +215,7 @@ pub async fn evaluate_with(
     brain: Brain,
     limit: Option<usize>,
     target: ModelTarget,
+    model: Option<PathBuf>,
 ) -> Result<Report, CliError> {
     let mut stand_in = None;
     let (mode, llm) = match (brain, target) {
@@ -247,7 +252,7 @@ pub async fn evaluate_with(
     let mut apps: Vec<String> = scenarios.iter().map(|s| s.app().to_owned()).collect();
     apps.sort();
     apps.dedup();
-    let harness = runner::Harness::start(&apps, mode, llm)
+    let harness = runner::Harness::start(&apps, mode, llm, model)
         .await
         .map_err(|e| CliError::failure(format!("start the platform and its fakes: {e:#}")))?;
     let mut observations = Vec::with_capacity(scenarios.len());
@@ -272,7 +277,14 @@ pub async fn evaluate_with(
 }
 
 async fn run_eval(args: &RunArgs, json: bool) -> Result<(), CliError> {
-    let report = evaluate_with(&args.dataset, args.brain, args.limit, model_target(args)?).await?;
+    let report = evaluate_with(
+        &args.dataset,
+        args.brain,
+        args.limit,
+        model_target(args)?,
+        args.model.clone(),
+    )
+    .await?;
     let doc = to_json(&report)?;
     if let Some(out) = &args.out {
         std::fs::write(out, format!("{doc}\n"))

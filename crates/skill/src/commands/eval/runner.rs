@@ -115,6 +115,7 @@ impl Harness {
         apps: &[String],
         brain: &str,
         llm: Option<support_llm::LlmConfig>,
+        model: Option<std::path::PathBuf>,
     ) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let slots: BTreeMap<String, AppSlot> = apps
@@ -164,6 +165,8 @@ impl Harness {
         // The brain is one assignment: when the LLM brain lands, `--brain llm` sets these.
         config.brain.mode = brain.parse().map_err(anyhow::Error::msg)?;
         config.llm = llm;
+        // The embedding model turns on dense search and the learned classifier.
+        config.retrieval.model_dir = model;
 
         let clock = Arc::new(ManualClock::new(wall_ms()));
         let app = Application::build_with(
@@ -503,7 +506,7 @@ mod tests {
         .remove(0);
         // As `skill`'s main does before any client is built.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let h = Harness::start(&[DEFAULT_APP.to_owned()], "rules", None)
+        let h = Harness::start(&[DEFAULT_APP.to_owned()], "rules", None, None)
             .await
             .expect("start");
         let account = h.apps[DEFAULT_APP].account.clone();
