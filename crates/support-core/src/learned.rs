@@ -23,6 +23,9 @@ pub const SIGNAL_HEADS: [&str; 6] = [
     "automated",
 ];
 
+/// The heads whose signal sends a message to a person (see `TrainOptions`).
+pub const SAFETY_HEADS: [&str; 4] = ["angry", "legal", "injection", "instructor"];
+
 /// The file format's version.
 pub const HEAD_VERSION: u32 = 1;
 
@@ -169,6 +172,8 @@ pub struct TrainOptions {
     pub l2: f64,
     /// Each binary head's threshold is the lowest that reaches this held-out precision.
     pub min_precision: f64,
+    /// The same for the safety heads ([`SAFETY_HEADS`]).
+    pub min_precision_safety: f64,
 }
 
 impl Default for TrainOptions {
@@ -178,6 +183,7 @@ impl Default for TrainOptions {
             learning_rate: 2.0,
             l2: 1e-4,
             min_precision: 0.9,
+            min_precision_safety: 0.8,
         }
     }
 }
@@ -337,8 +343,16 @@ pub fn train(examples: &[Example], dim: usize, model: &str, opts: TrainOptions) 
         let (held, rest): (Vec<_>, Vec<_>) = data.iter().enumerate().partition(|(i, _)| i % 5 == 4);
         let rest: Vec<(&[f32], bool)> = rest.into_iter().map(|(_, d)| *d).collect();
         let held: Vec<(&[f32], bool)> = held.into_iter().map(|(_, d)| *d).collect();
+        // A safety head's miss leaves a threat with an automatic reply; its false alarm costs
+        // a person's minute: those heads favour recall. The question head's false alarm holds a
+        // refund that should run, so it keeps the stricter target.
+        let target = if SAFETY_HEADS.contains(&name) {
+            opts.min_precision_safety
+        } else {
+            opts.min_precision
+        };
         let threshold = match logistic(&rest, dim, opts) {
-            Some((w, b)) => pick_threshold(&held, &w, b, opts.min_precision),
+            Some((w, b)) => pick_threshold(&held, &w, b, target),
             None => 0.5,
         };
         trained_on.insert(
