@@ -962,22 +962,7 @@ fn near(a: &str, b: &str) -> bool {
         return true;
     }
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len().min(b.len()) < 5 || a.len().abs_diff(b.len()) > 1 {
-        return false;
-    }
-    let pre = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let suf = a[pre..]
-        .iter()
-        .rev()
-        .zip(b[pre..].iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let (ra, rb) = (&a[pre..a.len() - suf], &b[pre..b.len() - suf]);
-    match (ra.len(), rb.len()) {
-        (0, 1) | (1, 0) | (1, 1) => true,
-        (2, 2) => ra[0] == rb[1] && ra[1] == rb[0],
-        _ => false,
-    }
+    a.len().min(b.len()) >= 5 && crate::signals::one_edit_apart(&a, &b)
 }
 
 fn product_named_in_full(norm: &Norm, product: &str) -> bool {

@@ -186,6 +186,16 @@ fn one_edit(w: &str, canonical: &str) -> bool {
     {
         return false;
     }
+    one_edit_apart(a, b)
+}
+
+/// Whether `a` and `b` differ by exactly one edit (optimal string alignment: one element
+/// inserted, dropped or replaced, or two neighbours swapped). Equal inputs are not one edit
+/// apart.
+pub(crate) fn one_edit_apart<T: PartialEq>(a: &[T], b: &[T]) -> bool {
+    if a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
     // Skip the common prefix and suffix; what is left must be one edit.
     let pre = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let suf = a[pre..]
