@@ -478,13 +478,12 @@ pub fn decide(
     let approvers = policy_cfg.approvers.as_slice();
     let mut notes: Vec<String> = Vec::new();
     let mut signals = detect(&facts.subject, &facts.body, &facts.from);
-    let rules_category = classify(&facts.subject, &facts.body, &facts.from, &signals).category;
-    learned::add_signals(
-        facts.learned.as_ref(),
-        rules_category,
-        &mut signals,
-        &mut notes,
-    );
+    // The rules' own category, read before the learned signals join (which may change it),
+    // only when there is a learned opinion to weigh: no second pass on the rules-only path.
+    if let Some(l) = facts.learned.as_ref() {
+        let rules_category = classify(&facts.subject, &facts.body, &facts.from, &signals).category;
+        learned::add_signals(Some(l), rules_category, &mut signals, &mut notes);
+    }
     let text = grounding::own_text(&facts.subject, &facts.body);
     let entities = extract_entities(&text);
     let account_email = facts
