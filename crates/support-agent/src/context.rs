@@ -66,7 +66,7 @@ fn clip(s: &str, max: usize) -> String {
 
 /// Neutralises our own delimiters inside customer text, so a message cannot close its
 /// `<customer_message>` tag and pose as the system.
-fn defang(s: &str) -> String {
+pub(crate) fn defang(s: &str) -> String {
     s.replace("<customer_message", "‹customer_message")
         .replace("</customer_message", "‹/customer_message")
         .replace("<facts", "‹facts")

@@ -29,8 +29,8 @@ use crate::actions::{ActionError, ActionService, Proposal, Verdict};
 use crate::app_tools::AppDirectory;
 use crate::context::Preview;
 use crate::decide::{
-    AppFacts, Facts, FactsError, ModelOpinion, POLICY_INVALID, Plan, app_policy, decide,
-    decide_without_policy, gather_facts,
+    AppFacts, Facts, FactsError, POLICY_INVALID, Plan, app_policy, decide, decide_without_policy,
+    gather_facts,
 };
 use crate::request::{ActionRequest, CommentParams, DraftParams, EscalateParams};
 
@@ -105,6 +105,8 @@ pub struct BrainSettings {
     /// The learned classifier beside the rules (needs the embedding model); without it the
     /// rules decide alone.
     pub learned: Option<Arc<crate::learned::LearnedBrain>>,
+    /// How far the model's tool-using loop may go per decision.
+    pub agent: crate::agent::AgentLimits,
 }
 
 impl BrainSettings {
@@ -134,16 +136,30 @@ impl Default for BrainSettings {
             context_budget: crate::context::DEFAULT_BUDGET_TOKENS,
             search: None,
             learned: None,
+            agent: crate::agent::AgentLimits::default(),
         }
     }
 }
 
-/// What the model step returned (journaled, so a replay never calls the model again).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct LlmOutcome {
-    opinion: Option<ModelOpinion>,
-    error: Option<String>,
-    elapsed_ms: i64,
+/// The run's journal for the model's loop: each turn and each tool call is a step, so a
+/// replay reads the model's answers back instead of asking again.
+struct Journaled<'a>(&'a EmbeddedCtx);
+
+impl crate::agent::Journal for Journaled<'_> {
+    type Error = WfError;
+    async fn step<T, Fut>(&self, name: String, fut: Fut) -> WfResult<T>
+    where
+        T: Serialize + serde::de::DeserializeOwned + Send,
+        Fut: std::future::Future<Output = T> + Send,
+    {
+        self.0
+            .run(
+                &name,
+                RetryPolicy::DEFAULT,
+                move || async move { Ok(fut.await) },
+            )
+            .await
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -297,15 +313,28 @@ impl InboundService {
         let plan = match app_policy(app.policy.as_deref()) {
             Err(e) => decide_without_policy(&facts, &e),
             Ok(policy_cfg) => {
-                let opinion = match (&d.brain.llm, d.brain.mode_for(&policy_cfg)) {
-                    (Some(client), BrainMode::Llm | BrainMode::Tiered) => {
-                        match crate::llm_brain::opinion(client.as_ref(), &context).await {
-                            Ok(o) => Some(o),
-                            Err(e) => {
-                                model_error = Some(e.to_string());
-                                None
-                            }
-                        }
+                let wants_model = match d.brain.mode_for(&policy_cfg) {
+                    BrainMode::Rules => false,
+                    BrainMode::Llm => true,
+                    BrainMode::Tiered => {
+                        !crate::decide::rules_are_sure(&facts, d.brain.tiered_min_confidence)
+                    }
+                };
+                let opinion = match (&d.brain.llm, wants_model) {
+                    (Some(client), true) => {
+                        let search = d.agent_search(Some(app_id));
+                        let input = crate::agent::AgentInput {
+                            facts: &facts,
+                            context: &context,
+                            earlier: &[],
+                            search: &search,
+                            limits: d.brain.agent,
+                        };
+                        let Ok(run) =
+                            crate::agent::run(client.clone(), input, &crate::agent::Unjournaled)
+                                .await;
+                        model_error = run.error;
+                        run.opinion
                     }
                     _ => None,
                 };
@@ -374,6 +403,17 @@ struct Deps {
     apps: Arc<dyn AppDirectory>,
     stripe: Arc<dyn StripeApi>,
     brain: BrainSettings,
+}
+
+impl Deps {
+    /// Where the model's `search_knowledge` looks for this app.
+    fn agent_search(&self, app_id: Option<&str>) -> crate::agent::Search {
+        crate::agent::Search {
+            index: self.brain.search.clone(),
+            apps: self.apps.clone(),
+            app_id: app_id.map(str::to_owned),
+        }
+    }
 }
 
 /// How many earlier messages get a preview.
@@ -544,29 +584,17 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
             }
         },
     };
-    let model: Option<LlmOutcome> = match (&deps.brain.llm, wants_model) {
+    let model: Option<crate::agent::AgentRun> = match (&deps.brain.llm, wants_model) {
         (Some(client), true) => {
-            let (client, b) = (client.clone(), built.clone());
-            Some(
-                ctx.run("llm", local, || async move {
-                    let t = std::time::Instant::now();
-                    let r = crate::llm_brain::opinion(client.as_ref(), &b).await;
-                    let elapsed_ms = i64::try_from(t.elapsed().as_millis()).unwrap_or(i64::MAX);
-                    Ok(match r {
-                        Ok(o) => LlmOutcome {
-                            opinion: Some(o),
-                            error: None,
-                            elapsed_ms,
-                        },
-                        Err(e) => LlmOutcome {
-                            opinion: None,
-                            error: Some(e.to_string()),
-                            elapsed_ms,
-                        },
-                    })
-                })
-                .await?,
-            )
+            let search = deps.agent_search(input.app_id.as_deref());
+            let agent_input = crate::agent::AgentInput {
+                facts: &facts,
+                context: &built,
+                earlier: &gathered.earlier,
+                search: &search,
+                limits: deps.brain.agent,
+            };
+            Some(crate::agent::run(client.clone(), agent_input, &Journaled(&ctx)).await?)
         }
         _ => None,
     };
@@ -616,6 +644,13 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
             "dropped": built.dropped,
             "facts_note": app_facts.note,
             "model_ms": model.as_ref().map(|m| m.elapsed_ms),
+            "model": model.as_ref().map(|m| json!({
+                "turns": m.turns,
+                "input_tokens": m.usage.input_tokens,
+                "output_tokens": m.usage.output_tokens,
+                "calls": m.calls,
+                "error": m.error,
+            })),
             "draft": plan.draft,
             "comment": plan.comment,
         }),

@@ -5,6 +5,7 @@
 //! approvals. Brains only propose, through [`actions::ActionService::propose`].
 
 pub mod actions;
+pub mod agent;
 pub mod app_tools;
 pub mod context;
 pub mod decide;

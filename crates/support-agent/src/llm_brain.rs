@@ -1,26 +1,28 @@
-//! The LLM brain: one tool call (`triage`) that classifies the message, may pick an action
-//! and a purchase, and may write a reply. The model's output is validated against the tool's
-//! JSON schema (`support_llm::schema`, fail-closed) and only those structured fields reach
-//! [`crate::decide::decide`], where the deterministic routing rules and the app's policy
-//! decide. There is no path from model text to a verdict, an amount or an approver.
+//! The LLM brain's prompt and its `triage` tool: the call that classifies the message, may
+//! pick an action and a purchase, and may write a reply, ending the tool-using loop in
+//! [`crate::agent`]. The model's output is validated against the tool's JSON schema
+//! (`support_llm::schema`, fail-closed) and only those structured fields reach
+//! [`crate::decide::decide`], where the deterministic routing rules, the grounding and the
+//! app's policy decide. There is no path from model text to a verdict, an amount or an
+//! approver.
 //!
 //! Any failure — transport, retries exhausted, no tool call, a schema violation, an unknown
-//! category — is an [`LlmBrainError`]; the caller escalates to a human (never silence, never
-//! an automatic reply).
+//! category, a bound of the loop — leaves no opinion; the caller escalates to a human (never
+//! silence, never an automatic reply).
 
 use serde_json::{Value, json};
 use support_core::classify::Category;
-use support_llm::{ChatRequest, LlmClient, LlmError, Message, ToolCallError, ToolChoice, ToolSpec};
+use support_llm::{LlmClient, LlmError, ToolCallError, ToolSpec, ValidatedCall};
 
-use crate::context::BuiltContext;
 use crate::decide::ModelOpinion;
 use crate::request::RequestKind;
 
 /// Recorded on every decision the model contributed to; bump it whenever the prompt or the
 /// tool schema changes.
-pub const PROMPT_VERSION: &str = "triage-v1";
+pub const PROMPT_VERSION: &str = "agent-v1";
 
-const TOOL: &str = "triage";
+/// The call that ends the loop with the model's triage.
+pub const TRIAGE: &str = "triage";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LlmBrainError {
@@ -49,13 +51,15 @@ pub enum Unusable {
 pub fn system_prompt() -> String {
     let categories = Category::ALL.map(Category::as_str).join(", ");
     format!(
-        "You triage customer-support email for a software product. Call the `triage` tool \
-         exactly once.\n\
+        "You triage customer-support email for a software product. You may first call the \
+         read tools (the sender's account and purchases, the conversation, a search) and at \
+         most one propose_ tool for the action the customer asked for; then call `triage` \
+         exactly once to finish. Every call must be a tool call.\n\
          - category: one of {categories}. Use unknown when unsure.\n\
          - confidence: how sure you are, 0 to 1.\n\
          - action: refund, magic_link, transfer_purchase, or none. You only propose; a \
            separate policy decides and may refuse. Never promise an outcome.\n\
-         - purchase_id: only an id listed in <facts>.\n\
+         - purchase_id: only an id of the sender's purchases, the one the customer named.\n\
          - transfer_to: only an email address the customer wrote.\n\
          - draft: a short, plain reply to the customer when no action is needed (questions, \
            billing, presales). Use only what <facts> and <knowledge> say; if they do not \
@@ -70,7 +74,7 @@ pub fn system_prompt() -> String {
 pub fn triage_tool() -> ToolSpec {
     let categories: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
     ToolSpec {
-        name: TOOL.into(),
+        name: TRIAGE.into(),
         description: "Record the triage of the customer's message.".into(),
         input_schema: json!({
             "type": "object",
@@ -89,18 +93,6 @@ pub fn triage_tool() -> ToolSpec {
     }
 }
 
-/// The request for a built context.
-pub fn request(context: &BuiltContext) -> ChatRequest {
-    ChatRequest {
-        system: system_prompt(),
-        messages: vec![Message::user(context.text.clone())],
-        tools: vec![triage_tool()],
-        max_tokens: 1_024,
-        temperature: Some(0.0),
-        tool_choice: ToolChoice::Tool(TOOL.into()),
-    }
-}
-
 fn text(args: &serde_json::Map<String, Value>, key: &str) -> Option<String> {
     args.get(key)
         .and_then(Value::as_str)
@@ -109,14 +101,20 @@ fn text(args: &serde_json::Map<String, Value>, key: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Asks the model and turns its validated tool call into a [`ModelOpinion`].
-pub async fn opinion(
-    client: &dyn LlmClient,
-    context: &BuiltContext,
-) -> Result<ModelOpinion, LlmBrainError> {
-    let tools = [triage_tool()];
-    let response = client.complete(&request(context)).await?;
-    let call = response.validated_call(&tools)?;
+/// `provider/model`, as the decision record names the model.
+pub fn model_name(client: &dyn LlmClient) -> String {
+    format!(
+        "{}/{}",
+        serde_json::to_value(client.provider())
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        client.model()
+    )
+}
+
+/// Turns the model's validated `triage` call into a [`ModelOpinion`].
+pub fn opinion_from_call(call: &ValidatedCall, model: &str) -> Result<ModelOpinion, LlmBrainError> {
     let args = call.arguments();
     let category = args
         .get("category")
@@ -144,14 +142,7 @@ pub async fn opinion(
         purchase_id: text(args, "purchase_id"),
         transfer_to: text(args, "transfer_to"),
         draft: text(args, "draft"),
-        model: format!(
-            "{}/{}",
-            serde_json::to_value(client.provider())
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
-            client.model()
-        ),
+        model: model.to_owned(),
     })
 }
 

@@ -105,13 +105,23 @@ pub struct BrainConfig {
     pub mode: BrainMode,
     /// In `tiered` mode, rules confidence at or above this keeps the rules' classification.
     pub tiered_min_confidence: f64,
+    /// The model's tool-using loop: model calls per decision (the last must finish it).
+    pub max_turns: u32,
+    /// Tool calls per decision.
+    pub max_tool_calls: u32,
+    /// Input plus output tokens per decision, over all turns.
+    pub max_tokens: u64,
 }
 
 impl Default for BrainConfig {
     fn default() -> Self {
+        let limits = support_agent::agent::AgentLimits::default();
         Self {
             mode: BrainMode::Rules,
             tiered_min_confidence: 0.7,
+            max_turns: limits.max_turns,
+            max_tool_calls: limits.max_tool_calls,
+            max_tokens: limits.max_tokens,
         }
     }
 }
@@ -375,6 +385,21 @@ impl Config {
         if !(0.0..=1.0).contains(&self.brain.tiered_min_confidence) {
             return Err(ConfigError::Invalid(
                 "brain.tiered_min_confidence must be between 0 and 1".into(),
+            ));
+        }
+        if !(1..=20).contains(&self.brain.max_turns) {
+            return Err(ConfigError::Invalid(
+                "brain.max_turns must be between 1 and 20".into(),
+            ));
+        }
+        if self.brain.max_tool_calls > 100 {
+            return Err(ConfigError::Invalid(
+                "brain.max_tool_calls must be at most 100".into(),
+            ));
+        }
+        if !(1_000..=1_000_000).contains(&self.brain.max_tokens) {
+            return Err(ConfigError::Invalid(
+                "brain.max_tokens must be between 1000 and 1000000".into(),
             ));
         }
         if !matches!(self.log_format.as_str(), "json" | "pretty") {

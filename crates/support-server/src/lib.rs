@@ -55,6 +55,11 @@ fn brain_settings(config: &Config) -> anyhow::Result<support_agent::inbound::Bra
         mode,
         llm,
         tiered_min_confidence: config.brain.tiered_min_confidence,
+        agent: support_agent::agent::AgentLimits {
+            max_turns: config.brain.max_turns,
+            max_tool_calls: config.brain.max_tool_calls,
+            max_tokens: config.brain.max_tokens,
+        },
         ..BrainSettings::default()
     })
 }

@@ -67,9 +67,10 @@ async fn a_model_proposing_an_out_of_policy_refund_never_gets_an_automatic_one()
         );
         assert_eq!(app.stripe_posts(), 0, "{provider:?}: no money moved");
         assert_eq!(app.stripe.refund_count(), 0);
-        // The model saw the customer's text only as data, and the tool it had to call.
+        // The model saw the customer's text only as data, and the tools it may call (the
+        // loop's reads and proposals, and the triage that ends it).
         let req = llm.last_request().expect("a request");
-        assert_eq!(req.tool_names(), ["triage"]);
+        assert!(req.tool_names().iter().any(|t| t == "triage"));
         assert!(
             req.last_user_text()
                 .unwrap_or_default()
@@ -106,7 +107,7 @@ async fn within_policy_the_models_choice_runs_and_is_recorded() {
 
     let d = app.decisions_for(&cnv).await.pop().expect("decision");
     assert_eq!(d.model.as_deref(), Some("openai_compat/fake-model"));
-    assert_eq!(d.prompt_version.as_deref(), Some("triage-v1"));
+    assert_eq!(d.prompt_version.as_deref(), Some("agent-v1"));
     assert_eq!(d.inputs_hash.as_deref().map(str::len), Some(64));
     assert!(d.latency_ms.is_some_and(|ms| ms >= 0));
     let context: Value =

@@ -17,6 +17,15 @@ pub const DISAGREEMENT_PENALTY: f64 = 0.15;
 /// The learned category must be at least this sure for a disagreement to count.
 const DISAGREEMENT_MIN_P: f32 = 0.6;
 
+/// The learned classifier is sure of a category other than the rules' (known) one.
+pub fn disagrees(learned: Option<&LearnedOpinion>, rules: Category) -> bool {
+    learned.is_some_and(|l| {
+        rules != Category::Unknown
+            && l.category_p >= DISAGREEMENT_MIN_P
+            && Category::parse(&l.category).is_some_and(|t| t != rules)
+    })
+}
+
 /// Adds the signals the learned heads fired (before classification, which reads signals).
 pub fn add_signals(
     learned: Option<&LearnedOpinion>,
@@ -62,11 +71,7 @@ pub fn adjust(c: &mut Classification, learned: Option<&LearnedOpinion>, notes: &
         c.confidence = c.confidence.min(INJECTION_CONFIDENCE_CAP);
         notes.push("learned classifier: reads an attempt to instruct the assistant".into());
     }
-    let theirs = Category::parse(&l.category);
-    if c.category != Category::Unknown
-        && l.category_p >= DISAGREEMENT_MIN_P
-        && theirs.is_some_and(|t| t != c.category)
-    {
+    if disagrees(Some(l), c.category) {
         c.confidence = ((c.confidence - DISAGREEMENT_PENALTY).max(0.0) * 100.0).round() / 100.0;
         notes.push(format!(
             "learned classifier reads {} ({:.2}): confidence lowered to {:.2}",
@@ -142,5 +147,33 @@ mod tests {
         );
         adjust(&mut c2, None, &mut notes);
         assert_eq!(c2.confidence, 0.84);
+    }
+
+    /// `tiered` asks the model when the learned classifier disagrees with sure rules.
+    #[test]
+    fn a_learned_disagreement_makes_the_rules_unsure() {
+        let facts = |learned: Option<LearnedOpinion>| crate::decide::Facts {
+            subject: "Refund please".into(),
+            body: "I want a refund for my course, I bought the wrong one.".into(),
+            from: "a@example.com".into(),
+            user: None,
+            purchases: vec![],
+            charges: Default::default(),
+            knowledge: vec![],
+            similar: vec![],
+            responses: vec![],
+            thread: Default::default(),
+            learned,
+            now: 0,
+        };
+        assert!(crate::decide::rules_are_sure(&facts(None), 0.7));
+        assert!(crate::decide::rules_are_sure(
+            &facts(Some(opinion("support_refund", 0.9, &[]))),
+            0.7
+        ));
+        assert!(!crate::decide::rules_are_sure(
+            &facts(Some(opinion("support_billing", 0.9, &[]))),
+            0.7
+        ));
     }
 }

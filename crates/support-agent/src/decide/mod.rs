@@ -246,11 +246,21 @@ fn classification(
     }
 }
 
-/// The rules alone: whether they are sure enough to decide without a model (`tiered`).
+/// Whether the rules and the learned classifier (when loaded) are sure enough to decide
+/// without a model (`tiered`): the classification `decide` makes is sure, and the learned
+/// classifier does not read another category.
 pub fn rules_are_sure(facts: &Facts, min_confidence: f64) -> bool {
-    let signals = detect(&facts.subject, &facts.body, &facts.from);
-    let c = classify(&facts.subject, &facts.body, &facts.from, &signals);
-    c.category != Category::Unknown && c.confidence >= min_confidence
+    let mut signals = detect(&facts.subject, &facts.body, &facts.from);
+    let mut notes = Vec::new();
+    if let Some(l) = facts.learned.as_ref() {
+        let rules_category = classify(&facts.subject, &facts.body, &facts.from, &signals).category;
+        learned::add_signals(Some(l), rules_category, &mut signals, &mut notes);
+    }
+    let mut c = classify(&facts.subject, &facts.body, &facts.from, &signals);
+    learned::adjust(&mut c, facts.learned.as_ref(), &mut notes);
+    c.category != Category::Unknown
+        && c.confidence >= min_confidence
+        && !learned::disagrees(facts.learned.as_ref(), c.category)
 }
 
 /// A refund's template reply, by verdict (escalations get a human, not a template).
@@ -435,7 +445,7 @@ impl Proposer<'_> {
 }
 
 /// The customer's purchases as grounding reads them.
-fn owned(purchases: &[SdkPurchase]) -> Vec<Owned<'_>> {
+pub(crate) fn owned(purchases: &[SdkPurchase]) -> Vec<Owned<'_>> {
     purchases
         .iter()
         .map(|p| Owned {
