@@ -124,6 +124,10 @@ struct Inner {
     /// The embedder's model and dimension, when there is an embedder.
     model: Option<ModelKey>,
     recovery: Recovery,
+    /// The last few query vectors by query text: one decision searches knowledge, similar
+    /// tickets and trusted replies with the same text, and embedding it is most of a
+    /// search's time.
+    recent_queries: std::sync::Mutex<RecentQueries>,
     /// To the writer thread; taken on drop so the thread ends.
     jobs: Option<mpsc::Sender<Job>>,
     writer_thread: Option<JoinHandle<()>>,
@@ -253,6 +257,7 @@ impl LocalIndex {
                 embedder,
                 model,
                 recovery,
+                recent_queries: Default::default(),
                 jobs: Some(jobs),
                 writer_thread: Some(writer_thread),
             }),
@@ -528,6 +533,39 @@ async fn embed_all(embedder: &dyn Embed, texts: Vec<String>) -> Vec<Option<Vec<f
     out
 }
 
+/// Query vectors remembered per index.
+const RECENT_QUERIES: usize = 16;
+
+/// Query texts and their vectors, oldest first.
+type RecentQueries = std::collections::VecDeque<(String, Vec<f32>)>;
+
+impl LocalIndex {
+    /// The query's vector: remembered if the same text was embedded lately, else embedded.
+    async fn query_vector(
+        &self,
+        embedder: &dyn Embed,
+        text: &str,
+    ) -> Result<Vec<f32>, EmbedFailure> {
+        let remembered = self
+            .inner
+            .recent_queries
+            .lock()
+            .ok()
+            .and_then(|q| q.iter().find(|(t, _)| t == text).map(|(_, v)| v.clone()));
+        if let Some(v) = remembered {
+            return Ok(v);
+        }
+        let v = embed_query(embedder, text).await?;
+        if let Ok(mut q) = self.inner.recent_queries.lock() {
+            if q.len() >= RECENT_QUERIES {
+                q.pop_front();
+            }
+            q.push_back((text.to_owned(), v.clone()));
+        }
+        Ok(v)
+    }
+}
+
 async fn embed_query(embedder: &dyn Embed, text: &str) -> Result<Vec<f32>, EmbedFailure> {
     let mut vs = embedder.embed(vec![text.to_owned()]).await?;
     let v = vs.pop().filter(|_| vs.is_empty());
@@ -570,7 +608,7 @@ impl VectorStore for LocalIndex {
                     "dense search needs an embedding model; this index is keyword-only".to_owned(),
                 ));
             }
-            (mode, Some(e)) => match embed_query(e.as_ref(), &query.data).await {
+            (mode, Some(e)) => match self.query_vector(e.as_ref(), &query.data).await {
                 Ok(v) => Some(v),
                 Err(failure) if mode == QueryMode::Dense => {
                     return Err(StoreError::Unavailable(Box::new(failure)));

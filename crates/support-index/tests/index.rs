@@ -1001,3 +1001,32 @@ async fn keyword_only_writes_never_pair_new_text_with_an_old_vector() {
     assert_eq!(hit[0].id, "edit");
     assert!((hit[0].score - 1.0).abs() < 1e-5);
 }
+
+/// One decision searches three document types with the same text: the text is embedded once.
+#[tokio::test]
+async fn the_same_query_text_is_embedded_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fake = FakeEmbed::new("fake-bow-64", 64);
+    let store = LocalIndex::open(dir.path(), Some(fake.clone())).expect("open");
+    store
+        .upsert(vec![doc("a", "app", DocType::Knowledge, "refund policy")])
+        .await
+        .expect("upsert");
+    let before = fake.calls.load(std::sync::atomic::Ordering::SeqCst);
+    for _ in 0..3 {
+        store
+            .query(&query("how do refunds work", QueryMode::Hybrid, None, 5))
+            .await
+            .expect("query");
+    }
+    let after = fake.calls.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(after - before, 1, "three searches, one embedding");
+    store
+        .query(&query("another question", QueryMode::Hybrid, None, 5))
+        .await
+        .expect("query");
+    assert_eq!(
+        fake.calls.load(std::sync::atomic::Ordering::SeqCst) - after,
+        1
+    );
+}

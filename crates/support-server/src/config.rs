@@ -485,6 +485,30 @@ mod tests {
     }
 
     #[test]
+    fn the_models_loop_is_bounded_by_config() {
+        let d = Config::default().brain;
+        assert_eq!(
+            (d.max_turns, d.max_tool_calls, d.max_tokens),
+            (6, 12, 40_000)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("support.toml");
+        std::fs::write(&file, "[brain]\nmax_turns = 3\nmax_tokens = 5000\n").unwrap();
+        let b = Config::load(Some(&file)).unwrap().brain;
+        assert_eq!((b.max_turns, b.max_tokens), (3, 5_000));
+        for (bad, named) in [
+            ("max_turns = 0", "max_turns"),
+            ("max_turns = 21", "max_turns"),
+            ("max_tool_calls = 101", "max_tool_calls"),
+            ("max_tokens = 10", "max_tokens"),
+        ] {
+            std::fs::write(&file, format!("[brain]\n{bad}\n")).unwrap();
+            let err = Config::load(Some(&file)).unwrap_err().to_string();
+            assert!(err.contains(named), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn file_then_env_layering_and_errors() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("support.toml");

@@ -81,6 +81,7 @@ pub(super) const ANGRY: &[&str] = &[
     "useless",
 ];
 
+/// The legal lexicon of the first rules brain; read with the steps of `legal.rs`.
 pub(super) const LEGAL: &[&str] = &[
     "lawyer*",
     "attorney*",
@@ -121,9 +122,6 @@ pub(super) const LEGAL: &[&str] = &[
     "ombudsman",
     "cease and desist",
 ];
-
-/// Lexicon entries that, right after "i am a" / "as a", describe a job rather than a threat.
-pub(super) const PROFESSIONS: &[&str] = &["lawyer", "attorney", "solicitor"];
 
 pub(super) const OUTSIDE_WINDOW_PHRASES: &[&str] = &[
     "over a month ago",

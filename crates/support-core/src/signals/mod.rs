@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 mod entities;
 mod fold;
+mod legal;
 mod lexicon;
 
 pub use entities::{Entities, extract_entities};
@@ -172,6 +173,11 @@ const SPELLED: &[&str] = &[
     "receipt",
     "transfer",
     "purchase",
+    "legal",
+    "attorney",
+    "complaint",
+    "breaches",
+    "representative",
 ];
 
 /// True when `w` is exactly one edit from `canonical` (optimal string alignment), both
@@ -329,7 +335,7 @@ pub fn detect(subject: &str, body: &str, from: &str) -> Vec<Signal> {
     if is_angry(&combined, &norm) {
         found.insert(Signal::Angry);
     }
-    if is_legal_threat(&norm) {
+    if legal::threatens_recourse(&combined) {
         found.insert(Signal::LegalThreat);
     }
     if purchase_outside_window(&norm) {
@@ -408,34 +414,6 @@ fn exclaims(raw: &str) -> bool {
         }
     }
     false
-}
-
-fn is_legal_threat(norm: &Norm) -> bool {
-    LEGAL.iter().any(|entry| {
-        if !norm.has(entry) {
-            return false;
-        }
-        let word = entry.trim_end_matches('*');
-        if PROFESSIONS.contains(&word) {
-            // "I'm a lawyer and want to buy the course" is not a threat; "my lawyer" is.
-            return lexicon_other_use(norm, word);
-        }
-        true
-    })
-}
-
-/// Whether `word` occurs somewhere other than right after "i am a"/"im a"/"as a"/"work as a".
-fn lexicon_other_use(norm: &Norm, word: &str) -> bool {
-    let tokens: Vec<&str> = norm.tokens().collect();
-    tokens.iter().enumerate().any(|(i, t)| {
-        if !t.starts_with(word) {
-            return false;
-        }
-        let before = |k: usize| i.checked_sub(k).map(|j| tokens[j]);
-        let self_described =
-            matches!(before(1), Some("a" | "an")) && matches!(before(2), Some("im" | "am" | "as"));
-        !self_described
-    })
 }
 
 /// The purchase happened more than 30 days ago, going by what the customer wrote.
