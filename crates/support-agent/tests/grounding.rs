@@ -318,3 +318,55 @@ fn a_learned_injection_caps_confidence_and_a_disagreement_lowers_it() {
     assert_eq!(agree.confidence, alone.confidence);
     assert_eq!(record(&agree)[0]["verdict"], record(&alone)[0]["verdict"]);
 }
+
+/// Written after a held-out case moved a purchase to the person who was named as holding it.
+#[test]
+fn a_transfer_moves_only_to_an_address_written_as_the_destination() {
+    let p = plan(
+        "Our former employee x.y@example.com still holds the course we paid for. Please transfer it to this account.",
+        vec![purchase("pur_sql", "Advanced SQL", 5, 14_900, "active")],
+    );
+    assert!(no_automatic_write(&p), "{:?}", record(&p));
+    assert!(
+        p.proposals.iter().all(|x| !matches!(
+            x.request,
+            support_agent::request::ActionRequest::TransferPurchase(_)
+        )),
+        "{:?}",
+        record(&p)
+    );
+    let p = plan(
+        "Please move my Advanced SQL purchase to x.y@example.com, my work address.",
+        vec![purchase("pur_sql", "Advanced SQL", 5, 14_900, "active")],
+    );
+    assert!(
+        p.proposals.iter().any(|x| matches!(
+            x.request,
+            support_agent::request::ActionRequest::TransferPurchase(_)
+        ) && x.verdict.is_auto()),
+        "{:?}",
+        (p.category, p.routing, &p.route_rule, record(&p))
+    );
+}
+
+/// A `respond` route with nothing to send leaves the teammate a note saying why, instead of
+/// nothing at all.
+#[test]
+fn a_question_nothing_answers_gets_a_note_for_the_teammate() {
+    let p = plan(
+        "When will I see the refund on my card?",
+        vec![purchase("pur_q", "Advanced SQL", 3, 14_900, "active")],
+    );
+    assert!(p.proposals.is_empty() && p.draft.is_none(), "{p:?}");
+    let note = p.comment.expect("a note for the teammate");
+    assert!(
+        note.starts_with("No reply drafted") && note.contains("asks about a refund"),
+        "{note}"
+    );
+    // A plan that drafts a reply leaves no such note.
+    let p = plan(
+        "Please refund my Advanced SQL purchase, I bought the wrong course.",
+        vec![purchase("pur_q", "Advanced SQL", 3, 14_900, "active")],
+    );
+    assert!(p.draft.is_some() && p.comment.is_none(), "{p:?}");
+}

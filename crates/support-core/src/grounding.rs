@@ -432,6 +432,47 @@ fn is_contact_address(text: &str, email: &str) -> bool {
     })
 }
 
+/// Words that, among the four before an address, write it as where something goes ("move
+/// it to …", "to my other email …", "my new email is …").
+const DESTINATION: &[&str] = &["to", "into", "onto", "is", "be", "use", "new"];
+
+/// Words that, among the three before an address, write it as where something is now or
+/// comes from ("registered to …", "from …", "… still holds it").
+const SOURCE: &[&str] = &[
+    "from",
+    "belongs",
+    "belonging",
+    "registered",
+    "owned",
+    "holds",
+    "bought",
+    "under",
+];
+
+/// Whether `email` is written as the destination of a move: a [`DESTINATION`] word among the
+/// four words before it and no [`SOURCE`] word among the three. An address that merely names someone
+/// ("our former employee … still holds the course") is not one.
+pub fn is_destination_address(text: &str, email: &str) -> bool {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '@' && c != '.')
+                .trim_end_matches('.')
+                .to_lowercase()
+        })
+        .collect();
+    let email = email.to_lowercase();
+    words.iter().enumerate().any(|(i, w)| {
+        *w == email
+            && words[i.saturating_sub(4)..i]
+                .iter()
+                .any(|b| DESTINATION.contains(&b.as_str()))
+            && !words[i.saturating_sub(3)..i]
+                .iter()
+                .any(|b| SOURCE.contains(&b.as_str()))
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Someone else.
 // ---------------------------------------------------------------------------------------------
@@ -1439,6 +1480,23 @@ mod tests {
             &owned()[..1],
         );
         assert!(matches!(r, Resolution::ThirdParty { .. }), "{r:?}");
+    }
+
+    #[test]
+    fn a_move_needs_an_address_written_as_its_destination() {
+        let holder = "Our former employee x.y@example.com still holds the course we paid for. Please transfer it to this account.";
+        assert!(!is_destination_address(holder, "x.y@example.com"));
+        assert!(is_destination_address(
+            "Please move my course to new.me@example.com.",
+            "new.me@example.com"
+        ));
+        assert!(is_destination_address(
+            "My new email is a@b.example, move the course there",
+            "a@b.example"
+        ));
+        let both = "The course is registered to old@x.example, please move it to new@x.example";
+        assert!(!is_destination_address(both, "old@x.example"));
+        assert!(is_destination_address(both, "new@x.example"));
     }
 
     #[test]

@@ -324,9 +324,12 @@ fn propose(
             return Executed::error("to_email is required");
         };
         let written = entities.emails.iter().any(|e| e.eq_ignore_ascii_case(to));
-        if !written || to.eq_ignore_ascii_case(account.0) {
+        if !written
+            || to.eq_ignore_ascii_case(account.0)
+            || !grounding::is_destination_address(&text, to)
+        {
             return Executed::refused(format!(
-                "{to:?} is not another address the customer wrote in the message"
+                "{to:?} is not an address the customer wrote as where the purchase should go"
             ));
         }
         Some(to.to_owned())

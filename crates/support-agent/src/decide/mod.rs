@@ -107,7 +107,8 @@ pub struct Plan {
     pub proposals: Vec<Proposal>,
     /// The reply to draft, when the route is `respond`.
     pub draft: Option<String>,
-    /// The internal note for the teammate on the conversation, when the route is `comment`.
+    /// The internal note for the teammate on the conversation: when the route is `comment`,
+    /// or when a `respond` route has nothing to send.
     pub comment: Option<String>,
     pub policy_version: String,
     pub policy_fingerprint: String,
@@ -397,28 +398,57 @@ impl Proposer<'_> {
         refund_draft(Some(&v), p)
     }
 
-    /// The transfer of the grounded purchase `p` to an address the customer wrote; returns
-    /// the reply to draft.
+    /// The transfer of the grounded purchase `p` to an address the customer wrote as its
+    /// destination; returns the reply to draft. With no such address (another address is
+    /// only the current holder, "X still has the course"), nothing moves: the request is
+    /// unresolved and the policy escalates it.
     fn transfer(
         &mut self,
+        text: &str,
         user: &SdkUser,
         p: &SdkPurchase,
         entities: &Entities,
         opinion: Option<&ModelOpinion>,
         res: &Resolution,
     ) -> Option<String> {
-        // The new owner must be an address the customer wrote; a model may pick among them
-        // but not invent one.
+        let others: Vec<&str> = entities
+            .emails
+            .iter()
+            .map(String::as_str)
+            .filter(|e| !e.eq_ignore_ascii_case(user.email.as_str()))
+            .collect();
+        let destinations: Vec<&str> = others
+            .iter()
+            .copied()
+            .filter(|e| grounding::is_destination_address(text, e))
+            .collect();
+        // A model may pick among the destinations the customer wrote, not invent one.
         let from_model = opinion
             .and_then(|o| o.transfer_to.as_deref())
-            .filter(|t| entities.emails.iter().any(|e| e.eq_ignore_ascii_case(t)));
-        let to = from_model.or_else(|| {
-            entities
-                .emails
-                .iter()
-                .find(|e| !e.eq_ignore_ascii_case(user.email.as_str()))
-                .map(String::as_str)
-        })?;
+            .and_then(|t| {
+                destinations
+                    .iter()
+                    .copied()
+                    .find(|e| e.eq_ignore_ascii_case(t))
+            });
+        let Some(to) = from_model.or_else(|| destinations.first().copied()) else {
+            let unresolved = match others.first() {
+                Some(other) => Resolution::ThirdParty {
+                    named: (*other).to_owned(),
+                },
+                None => Resolution::NothingFits,
+            };
+            self.propose(
+                ActionRequest::Unresolved {
+                    kind: RequestKind::TransferPurchase,
+                    purchase_id: p.id.clone(),
+                },
+                ActionKind::TransferPurchase,
+                None,
+                &unresolved,
+            );
+            return None;
+        };
         let email = support_types::Email::parse(to).ok()?;
         let v = self.propose(
             ActionRequest::TransferPurchase(TransferParams {
@@ -512,10 +542,14 @@ pub fn decide(
         && email_change.is_none()
         && opinion.is_none()
         && c.injection.is_empty()
-        && matches!(
+        && (matches!(
             c.category,
             Category::Unknown | Category::SupportRefund | Category::SupportAccess
-        )
+        ) || (c.confidence < ACCOUNT_CHANGE_CONFIDENCE
+            && entities.emails.iter().any(|e| {
+                !e.eq_ignore_ascii_case(account_email)
+                    && grounding::is_destination_address(&text, e)
+            })))
     {
         c.category = Category::SupportTransfer;
         c.confidence = c.confidence.max(ACCOUNT_CHANGE_CONFIDENCE);
@@ -629,7 +663,7 @@ pub fn decide(
                     (_, Some(p)) if kind == RequestKind::Refund => {
                         out.refund(facts, p, stripe_account, &res)
                     }
-                    (_, Some(p)) => out.transfer(user, p, &entities, opinion, &res),
+                    (_, Some(p)) => out.transfer(&text, user, p, &entities, opinion, &res),
                     (Resolution::Ambiguous { candidates }, None) => {
                         Some(which_purchase_draft(candidates, &facts.purchases))
                     }
@@ -791,6 +825,22 @@ pub fn decide(
                 )
             }
         )
+    });
+    // A `respond` route with nothing to send (no action, no draft: a question the app's
+    // knowledge does not answer) still tells the teammate why, so it is not left unseen.
+    let comment = comment.or_else(|| {
+        (routing == RouteOutcome::Respond && draft.is_none() && proposals.is_empty()).then(|| {
+            let why = if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", notes.join("; "))
+            };
+            format!(
+                "No reply drafted: read as {} ({:.2}){why}, and nothing in the app's knowledge answers it. This one is yours to answer.",
+                category.as_str(),
+                c.confidence
+            )
+        })
     });
     let mut reasoning = match opinion {
         Some(o) => vec![o.reasoning.clone()],

@@ -12,9 +12,9 @@ use super::metrics::{self, Binary, ClassScores, Confusion, Gate, Latency};
 use super::runner::{LedgerSeen, Observation};
 use super::tally::{self, Tally};
 
-/// Ledger kinds that only talk to people (a Front draft, a tag and a Slack post): never a
-/// write on the customer's account or money.
-pub const NON_WRITES: [&str; 2] = ["draft_response", "escalate_to_human"];
+/// Ledger kinds that only talk to people (a Front draft, an internal comment, a tag and a
+/// Slack post): never a write on the customer's account or money.
+pub const NON_WRITES: [&str; 3] = ["draft_response", "add_comment", "escalate_to_human"];
 /// Ledger states an action reaches only once it was allowed to run.
 pub const RAN: [&str; 5] = ["approved", "executing", "succeeded", "failed", "uncertain"];
 /// What the report calls a missing label (no decision was recorded).
