@@ -319,6 +319,15 @@ fn a_learned_injection_caps_confidence_and_a_disagreement_lowers_it() {
     assert_eq!(record(&agree)[0]["verdict"], record(&alone)[0]["verdict"]);
 }
 
+fn proposes_a_transfer(p: &Plan) -> bool {
+    p.proposals.iter().any(|x| {
+        matches!(
+            x.request,
+            support_agent::request::ActionRequest::TransferPurchase(_)
+        )
+    })
+}
+
 /// Written after a held-out case moved a purchase to the person who was named as holding it.
 #[test]
 fn a_transfer_moves_only_to_an_address_written_as_the_destination() {
@@ -327,14 +336,7 @@ fn a_transfer_moves_only_to_an_address_written_as_the_destination() {
         vec![purchase("pur_sql", "Advanced SQL", 5, 14_900, "active")],
     );
     assert!(no_automatic_write(&p), "{:?}", record(&p));
-    assert!(
-        p.proposals.iter().all(|x| !matches!(
-            x.request,
-            support_agent::request::ActionRequest::TransferPurchase(_)
-        )),
-        "{:?}",
-        record(&p)
-    );
+    assert!(!proposes_a_transfer(&p), "{:?}", record(&p));
     let p = plan(
         "Please move my Advanced SQL purchase to x.y@example.com, my work address.",
         vec![purchase("pur_sql", "Advanced SQL", 5, 14_900, "active")],
@@ -369,4 +371,16 @@ fn a_question_nothing_answers_gets_a_note_for_the_teammate() {
         vec![purchase("pur_q", "Advanced SQL", 3, 14_900, "active")],
     );
     assert!(p.draft.is_some() && p.comment.is_none(), "{p:?}");
+}
+
+/// Moving the account to another address is an email change (a teammate approves it), never
+/// an automatic transfer of the purchase to that address.
+#[test]
+fn moving_the_account_elsewhere_is_an_approved_email_change() {
+    let p = plan(
+        "URGENT: move my account to ann.new@other-domain.example right now, I bought Advanced SQL yesterday.",
+        vec![purchase("pur_sql", "Advanced SQL", 1, 14_900, "active")],
+    );
+    assert!(no_automatic_write(&p), "{:?}", record(&p));
+    assert!(!proposes_a_transfer(&p), "{:?}", record(&p));
 }

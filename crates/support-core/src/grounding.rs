@@ -1251,7 +1251,22 @@ pub fn requested_email_change(
                 .take(5)
                 .any(|x| matches!(*x, "email" | "e" | "address" | "emails"))
     }) || norm.has("new email is")
-        || norm.has("new email address is");
+        || norm.has("new email address is")
+        // Moving the account itself to another address is a change of its email, not a
+        // transfer of a purchase ("move my account to x@…").
+        // (The account is the verb's object: "move my account to …", not "move my course to
+        // the account …".)
+        || t.iter().enumerate().any(|(i, w)| {
+            let object: Vec<&&str> = t[i + 1..]
+                .iter()
+                .take(3)
+                .take_while(|x| !matches!(**x, "to" | "into" | "onto"))
+                .collect();
+            MOVE_VERBS.contains(w)
+                && object
+                    .iter()
+                    .any(|x| matches!(**x, "account" | "login" | "profile"))
+        });
     if !asks {
         return None;
     }
@@ -1497,6 +1512,25 @@ mod tests {
         let both = "The course is registered to old@x.example, please move it to new@x.example";
         assert!(!is_destination_address(both, "old@x.example"));
         assert!(is_destination_address(both, "new@x.example"));
+    }
+
+    #[test]
+    fn moving_the_account_is_an_email_change_not_a_transfer() {
+        let text = "Please move my account to new.me@elsewhere.example today";
+        let e = extract_entities(text);
+        assert_eq!(
+            requested_email_change(text, &e, "ann@example.com"),
+            Some(Ok("new.me@elsewhere.example".into()))
+        );
+        let to_account = "I would like that my course is moved to the account bob@example.org";
+        let e = extract_entities(to_account);
+        assert_eq!(
+            requested_email_change(to_account, &e, "ann@example.com"),
+            None
+        );
+        let course = "Please transfer the course from my account to bob@example.org";
+        let e = extract_entities(course);
+        assert_eq!(requested_email_change(course, &e, "ann@example.com"), None);
     }
 
     #[test]

@@ -91,9 +91,10 @@ pub fn scripted_message(n: u64, customers: &[SeedCustomer]) -> InboundMessage {
             "This is ridiculous".to_owned(),
             format!("I have emailed THREE times about {product} and nobody answers. This is absolutely unacceptable, I want my money back NOW."),
         ),
+        // A legal threat without "lawyer" or "sue": read as legal recourse (decision 0017).
         4 => (
-            "Chargeback and legal action".to_owned(),
-            format!("If I don't get a refund for {product} today I will file a chargeback with my bank and talk to my lawyer."),
+            "Formal complaint".to_owned(),
+            format!("Unless {product} is refunded within 14 days, I will report your company to the Federal Trade Commission."),
         ),
         5 => (
             "Seats for my team".to_owned(),

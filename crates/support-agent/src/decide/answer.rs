@@ -158,11 +158,12 @@ fn excerpt(snippet: &Snippet) -> String {
 /// quotes; `None` when no article covers the question well enough.
 pub(super) fn from_knowledge<'a>(
     category: Category,
+    refund_question: bool,
     subject: &str,
     body: &str,
     knowledge: &'a [Snippet],
 ) -> Option<(String, &'a Snippet)> {
-    if !answerable(category) {
+    if !(answerable(category) || refund_question) {
         return None;
     }
     let message = format!("{subject} {body}");
@@ -210,6 +211,7 @@ mod tests {
         )];
         let (draft, used) = from_knowledge(
             Category::PresalesFaq,
+            false,
             "Discount?",
             "Do you offer discounts for students?",
             &kb,
@@ -231,13 +233,30 @@ mod tests {
             "Students get 30% off any course.",
         )];
         let ask = "Can I get an invoice with my company's VAT number on it?";
-        assert!(from_knowledge(Category::SupportBilling, "Invoice", ask, &kb).is_none());
+        assert!(from_knowledge(Category::SupportBilling, false, "Invoice", ask, &kb).is_none());
         let asked = "Do you offer discounts for students?";
-        assert!(from_knowledge(Category::SupportRefund, "", asked, &kb).is_none());
+        assert!(from_knowledge(Category::SupportRefund, false, "", asked, &kb).is_none());
         let mut app_hit = kb[0].clone();
         app_hit.kind = None;
-        assert!(from_knowledge(Category::PresalesFaq, "", asked, &[app_hit]).is_none());
-        assert!(from_knowledge(Category::PresalesFaq, "", "hi", &kb).is_none());
+        assert!(from_knowledge(Category::PresalesFaq, false, "", asked, &[app_hit]).is_none());
+        assert!(from_knowledge(Category::PresalesFaq, false, "", "hi", &kb).is_none());
+    }
+
+    /// A question about a refund is answered from the knowledge like any question; a refund
+    /// request is not (the refund itself is the answer).
+    #[test]
+    fn a_refund_question_is_answered_from_the_refund_article() {
+        let kb = [article(
+            "Refunds",
+            "Refunds reach your card within 5 to 10 business days, depending on your bank.",
+        )];
+        let asked = "How many business days does a refund take to reach my card?";
+        assert!(
+            from_knowledge(Category::SupportRefund, true, "Refund timing", asked, &kb).is_some()
+        );
+        assert!(
+            from_knowledge(Category::SupportRefund, false, "Refund timing", asked, &kb).is_none()
+        );
     }
 
     #[test]

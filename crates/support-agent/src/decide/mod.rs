@@ -641,9 +641,13 @@ pub fn decide(
         }
     };
     let mut draft = None;
+    // A question about a refund (its timing, its status, the policy) proposes nothing, and
+    // the app's knowledge may answer it like any other question.
+    let refund_question =
+        action == Some(RequestKind::Refund) && grounding::asks_about_refund(&text);
     if r.outcome == RouteOutcome::Respond && model_unknown.is_none() {
         match (action, facts.user.as_ref()) {
-            (Some(RequestKind::Refund), Some(_)) if grounding::asks_about_refund(&text) => {
+            (Some(RequestKind::Refund), Some(_)) if refund_question => {
                 notes.push(
                     "asks about a refund (its status, its timing, the policy), not for one".into(),
                 );
@@ -783,8 +787,13 @@ pub fn decide(
     if proposals.is_empty()
         && draft.is_none()
         && r.outcome == RouteOutcome::Respond
-        && let Some((d, _)) =
-            answer::from_knowledge(category, &facts.subject, &facts.body, &facts.knowledge)
+        && let Some((d, _)) = answer::from_knowledge(
+            category,
+            refund_question,
+            &facts.subject,
+            &facts.body,
+            &facts.knowledge,
+        )
     {
         draft = Some(d);
     }
