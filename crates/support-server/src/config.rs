@@ -141,6 +141,8 @@ pub struct RetrievalConfig {
     pub embed_queue: usize,
     /// Texts per forward pass.
     pub embed_batch: usize,
+    /// An Upstash Vector index in place of the embedded one (`[retrieval.upstash]`).
+    pub upstash: Option<UpstashSettings>,
 }
 
 impl Default for RetrievalConfig {
@@ -150,8 +152,38 @@ impl Default for RetrievalConfig {
             index_dir: None,
             embed_queue: 256,
             embed_batch: 32,
+            upstash: None,
         }
     }
+}
+
+/// An Upstash Vector index (the scale-out search backend).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstashSettings {
+    /// The index's REST URL (`UPSTASH_VECTOR_REST_URL`).
+    pub url: String,
+    /// The index's REST token; better from `SUPPORT_RETRIEVAL__UPSTASH__TOKEN`.
+    pub token: Secret,
+    /// The namespace the platform uses; `""` is the index's default one.
+    #[serde(default)]
+    pub namespace: String,
+    /// The index has a sparse half too, so text queries may ask for hybrid search.
+    #[serde(default)]
+    pub hybrid: bool,
+    /// Who turns text into vectors: `hosted` (the index was created with an embedding
+    /// model) or `local` (the platform's own model, which must then be installed).
+    #[serde(default)]
+    pub embedding: UpstashEmbedding,
+}
+
+/// Who embeds for an Upstash index.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum UpstashEmbedding {
+    #[default]
+    Hosted,
+    Local,
 }
 
 impl Config {
@@ -387,6 +419,22 @@ impl Config {
                 "brain.tiered_min_confidence must be between 0 and 1".into(),
             ));
         }
+        if let Some(u) = &self.retrieval.upstash {
+            let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+                .iter()
+                .any(|p| u.url.starts_with(p));
+            if !(u.url.starts_with("https://") || loopback) {
+                return Err(ConfigError::Invalid(
+                    "retrieval.upstash.url must be https:// (or http:// on loopback)".into(),
+                ));
+            }
+            if u.token.is_empty() {
+                return Err(ConfigError::Invalid(
+                    "retrieval.upstash.token is empty (set SUPPORT_RETRIEVAL__UPSTASH__TOKEN)"
+                        .into(),
+                ));
+            }
+        }
         if !(1..=20).contains(&self.brain.max_turns) {
             return Err(ConfigError::Invalid(
                 "brain.max_turns must be between 1 and 20".into(),
@@ -503,6 +551,38 @@ mod tests {
             ("max_tokens = 10", "max_tokens"),
         ] {
             std::fs::write(&file, format!("[brain]\n{bad}\n")).unwrap();
+            let err = Config::load(Some(&file)).unwrap_err().to_string();
+            assert!(err.contains(named), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_upstash_index_is_checked_when_configured() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("support.toml");
+        std::fs::write(
+            &file,
+            "[retrieval.upstash]\nurl = \"https://x-1.upstash.io\"\ntoken = \"t\"\nnamespace = \"support\"\nembedding = \"local\"\n",
+        )
+        .unwrap();
+        let u = Config::load(Some(&file))
+            .unwrap()
+            .retrieval
+            .upstash
+            .unwrap();
+        assert_eq!(
+            (u.namespace.as_str(), u.embedding),
+            ("support", UpstashEmbedding::Local)
+        );
+        for (bad, named) in [
+            ("url = \"http://x.upstash.io\"\ntoken = \"t\"", "https"),
+            ("url = \"https://x.upstash.io\"\ntoken = \"\"", "token"),
+            (
+                "url = \"https://x.upstash.io\"\ntoken = \"t\"\nembedding = \"cloud\"",
+                "embedding",
+            ),
+        ] {
+            std::fs::write(&file, format!("[retrieval.upstash]\n{bad}\n")).unwrap();
             let err = Config::load(Some(&file)).unwrap_err().to_string();
             assert!(err.contains(named), "{bad}: {err}");
         }

@@ -1,6 +1,7 @@
-//! Search for the brain's context: the embedded hybrid index under the data directory, fed
-//! by knowledge syncs. Dense search needs the embedding model; without one the platform runs
-//! on keywords (BM25) alone and says so once at start and in `skill status`.
+//! Search for the brain's context: the embedded hybrid index under the data directory, or an
+//! Upstash Vector index when `[retrieval.upstash]` names one, fed by knowledge syncs. Dense
+//! search on the embedded index needs the embedding model; without one the platform runs on
+//! keywords (BM25) alone and says so once at start and in `skill status`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -20,6 +21,13 @@ pub enum SearchMode {
     Hybrid { model: String, dim: usize },
     /// Keywords only, and why.
     KeywordOnly { reason: String },
+    /// An Upstash Vector index.
+    Upstash {
+        namespace: String,
+        /// `hosted` or the local model's id.
+        embedding: String,
+        hybrid: bool,
+    },
 }
 
 impl SearchMode {
@@ -30,15 +38,23 @@ impl SearchMode {
                 format!("hybrid (BM25 + {model}, {dim} dimensions)")
             }
             SearchMode::KeywordOnly { reason } => format!("keyword-only (BM25): {reason}"),
+            SearchMode::Upstash {
+                namespace,
+                embedding,
+                hybrid,
+            } => format!(
+                "Upstash Vector ({}, namespace {namespace:?}, embedding: {embedding})",
+                if *hybrid { "hybrid" } else { "dense" }
+            ),
         }
     }
 }
 
-/// The embedding queue, when a model loaded, and the index.
+/// The embedding queue, when a model loaded, and the store searches go to.
 pub struct Retrieval {
     embedder: Option<EmbedQueue>,
     mode: SearchMode,
-    index: Option<LocalIndex>,
+    index: Option<Arc<dyn VectorStore>>,
 }
 
 /// What a knowledge sync changed.
@@ -67,11 +83,15 @@ impl Retrieval {
     /// costs search (the brain then decides without it), neither costs availability.
     pub async fn start(config: &Config) -> Self {
         let mut retrieval = Self::load_model(config);
+        if let Some(upstash) = &config.retrieval.upstash {
+            retrieval.use_upstash(upstash);
+            return retrieval;
+        }
         let dir = config.index_dir();
         let embedder = retrieval.embedder();
         let opened = tokio::task::spawn_blocking(move || LocalIndex::open(&dir, embedder)).await;
         match opened {
-            Ok(Ok(index)) => retrieval.index = Some(index),
+            Ok(Ok(index)) => retrieval.index = Some(Arc::new(index)),
             Ok(Err(e)) => {
                 tracing::error!(index = %config.index_dir().display(), "search index: {e}");
                 retrieval.mode = SearchMode::KeywordOnly {
@@ -81,6 +101,54 @@ impl Retrieval {
             Err(e) => tracing::error!("search index: {e}"),
         }
         retrieval
+    }
+
+    /// Searches go to the Upstash index. With `local` embedding and no model loaded there is
+    /// nothing to search with (the index holds our vectors): search is off, and says why.
+    fn use_upstash(&mut self, u: &crate::config::UpstashSettings) {
+        let client = support_upstash::UpstashClient::new(
+            support_upstash::UpstashConfig::new(u.url.clone(), u.token.expose())
+                .with_namespace(u.namespace.clone())
+                .with_hybrid(u.hybrid),
+        );
+        let client = match client {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!("Upstash Vector: {e}");
+                self.mode = SearchMode::KeywordOnly {
+                    reason: format!("the Upstash client did not start: {e}"),
+                };
+                return;
+            }
+        };
+        let (store, embedding) = match (u.embedding, self.embedder()) {
+            (crate::config::UpstashEmbedding::Hosted, _) => (
+                support_upstash::UpstashStore::with_hosted_embedding(client),
+                "hosted".to_owned(),
+            ),
+            (crate::config::UpstashEmbedding::Local, Some(e)) => {
+                let id = e.model_id().to_owned();
+                (
+                    support_upstash::UpstashStore::with_local_embedder(client, e),
+                    id,
+                )
+            }
+            (crate::config::UpstashEmbedding::Local, None) => {
+                let reason = "retrieval.upstash.embedding is local but no embedding model \
+                              loaded; `skill models fetch` installs it"
+                    .to_owned();
+                tracing::error!(search = "off", "{reason}");
+                self.mode = SearchMode::KeywordOnly { reason };
+                return;
+            }
+        };
+        self.mode = SearchMode::Upstash {
+            namespace: u.namespace.clone(),
+            embedding,
+            hybrid: u.hybrid,
+        };
+        tracing::info!(search = "upstash", "{}", self.mode.describe());
+        self.index = Some(Arc::new(store));
     }
 
     fn load_model(config: &Config) -> Self {
@@ -137,9 +205,7 @@ impl Retrieval {
 
     /// The index the brain searches, when it is open.
     pub fn store(&self) -> Option<Arc<dyn VectorStore>> {
-        self.index
-            .clone()
-            .map(|i| Arc::new(i) as Arc<dyn VectorStore>)
+        self.index.clone()
     }
 
     /// Makes the app's knowledge in the index match `files`: new and changed chunks are
@@ -153,7 +219,7 @@ impl Retrieval {
         let index = self.index.as_ref().ok_or_else(|| {
             RetrievalError::NoIndex(match &self.mode {
                 SearchMode::KeywordOnly { reason } => reason.clone(),
-                SearchMode::Hybrid { .. } => "not opened".into(),
+                SearchMode::Hybrid { .. } | SearchMode::Upstash { .. } => "not opened".into(),
             })
         })?;
         let redactor = support_core::redact::Redactor::default();
