@@ -558,6 +558,37 @@ impl TestApp {
         d.conversation_id
     }
 
+    /// `PUT /api/v1/apps/{slug}/knowledge` with `files` (`{"path", "text"}` each): the status
+    /// and the sync report (or error body).
+    pub async fn put_knowledge(
+        &self,
+        slug: &str,
+        files: &[serde_json::Value],
+    ) -> (u16, serde_json::Value) {
+        let resp = self
+            .http
+            .put(format!("{}/api/v1/apps/{slug}/knowledge", self.url))
+            .bearer_auth(&self.token)
+            .json(&serde_json::json!({ "files": files }))
+            .send()
+            .await
+            .expect("send");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// The body of the conversation's `draft_response` action; panics, listing the actions,
+    /// when there is none.
+    pub async fn draft_body(&self, front_conversation: &str) -> String {
+        let actions = self.actions_for(front_conversation).await;
+        let draft = actions
+            .iter()
+            .find(|a| a.kind == "draft_response")
+            .unwrap_or_else(|| panic!("no draft: {actions:#?}"));
+        let params: serde_json::Value = serde_json::from_str(&draft.params).expect("json");
+        params["body"].as_str().unwrap_or_default().to_owned()
+    }
+
     /// The ledger actions of a conversation (by Front's id), newest first.
     pub async fn actions_for(
         &self,

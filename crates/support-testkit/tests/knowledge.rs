@@ -14,16 +14,7 @@ fn shop_files() -> Vec<Value> {
 }
 
 async fn sync(app: &TestApp, slug: &str, files: &[Value]) -> (u16, Value) {
-    let resp = app
-        .http
-        .put(format!("{}/api/v1/apps/{slug}/knowledge", app.url))
-        .bearer_auth(&app.token)
-        .json(&json!({ "files": files }))
-        .send()
-        .await
-        .expect("send");
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    app.put_knowledge(slug, files).await
 }
 
 #[tokio::test]
@@ -127,13 +118,7 @@ async fn a_question_an_article_covers_gets_a_cited_answer_and_the_decision_recor
             "Does the course include lifetime updates, and is there a student discount?",
         )
         .await;
-    let actions = app.actions_for(&conv).await;
-    let draft = actions
-        .iter()
-        .find(|a| a.kind == "draft_response")
-        .unwrap_or_else(|| panic!("no draft: {actions:#?}"));
-    let params: Value = serde_json::from_str(&draft.params).unwrap();
-    let body = params["body"].as_str().unwrap_or_default().to_owned();
+    let body = app.draft_body(&conv).await;
     assert!(body.contains("lifetime updates"), "{body}");
     assert!(body.contains("Students get 30% off any course"), "{body}");
     assert!(

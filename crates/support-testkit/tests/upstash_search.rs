@@ -32,16 +32,9 @@ async fn spawn() -> (TestApp, FakeUpstash) {
 }
 
 async fn sync(app: &TestApp, files: &[Value]) -> Value {
-    let resp = app
-        .http
-        .put(format!("{}/api/v1/apps/first-app/knowledge", app.url))
-        .bearer_auth(&app.token)
-        .json(&json!({ "files": files }))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(resp.status().as_u16(), 200);
-    resp.json().await.expect("json")
+    let (status, report) = app.put_knowledge("first-app", files).await;
+    assert_eq!(status, 200, "{report}");
+    report
 }
 
 #[tokio::test]
@@ -84,13 +77,7 @@ async fn knowledge_lives_in_upstash_and_answers_questions_with_citations() {
             "Does the course include lifetime updates, and is there a student discount?",
         )
         .await;
-    let actions = app.actions_for(&conv).await;
-    let draft = actions
-        .iter()
-        .find(|a| a.kind == "draft_response")
-        .unwrap_or_else(|| panic!("no draft: {actions:#?}"));
-    let params: Value = serde_json::from_str(&draft.params).expect("json");
-    let body = params["body"].as_str().unwrap_or_default();
+    let body = app.draft_body(&conv).await;
     assert!(body.contains("Students get 30% off any course"), "{body}");
     let decision = app.decisions_for(&conv).await.pop().expect("decision");
     assert!(decision.retrieved.contains("kb:"), "{}", decision.retrieved);
