@@ -3,6 +3,7 @@
 //! keeps every rule testable to the second. (Webhook signing lives in `support-signing`.)
 
 pub mod classify;
+pub mod diff;
 pub mod grounding;
 pub mod learned;
 pub mod policy;

@@ -17,6 +17,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod indexing;
 pub mod pipeline;
 pub mod retrieval;
 pub mod secrets;

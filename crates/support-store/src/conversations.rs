@@ -9,6 +9,7 @@ use crate::{Result, Store, new_id, now_ms, on_pool};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conversation {
     pub id: String,
+    pub app_id: Option<String>,
     pub app_slug: Option<String>,
     pub front_conversation_id: String,
     pub subject: String,
@@ -16,6 +17,8 @@ pub struct Conversation {
     pub status: String,
     pub message_count: i64,
     pub updated_at: i64,
+    /// When Front last reported it archived; `None` while open.
+    pub resolved_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +27,8 @@ pub struct Message {
     pub front_message_id: String,
     pub direction: String,
     pub author: Option<String>,
+    /// The sender's display name as Front gave it (untrusted text).
+    pub author_name: Option<String>,
     pub body: Option<String>,
     pub created_at: i64,
 }
@@ -38,11 +43,12 @@ pub struct NewMessage {
     /// `inbound` or `outbound`.
     pub direction: String,
     pub author: Option<String>,
+    pub author_name: Option<String>,
     pub body: String,
     pub created_at: i64,
 }
 
-const CONVERSATION_SELECT: &str = "SELECT c.id, a.slug AS app_slug, c.front_conversation_id, c.subject, c.customer_email, c.status, c.updated_at,
+const CONVERSATION_SELECT: &str = "SELECT c.id, c.app_id, a.slug AS app_slug, c.front_conversation_id, c.subject, c.customer_email, c.status, c.updated_at, c.resolved_at,
         (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count
  FROM conversations c LEFT JOIN apps a ON a.id = c.app_id";
 
@@ -51,8 +57,8 @@ macro_rules! conversation_from_row {
         let row = $row;
         crate::from_columns! {
             row, Conversation {
-                id, app_slug, front_conversation_id, subject, customer_email, status, message_count,
-                updated_at,
+                id, app_id, app_slug, front_conversation_id, subject, customer_email, status, message_count,
+                updated_at, resolved_at,
             }
         }
     }};
@@ -63,7 +69,7 @@ macro_rules! message_from_row {
         let r = $row;
         crate::from_columns! {
             r, Message {
-                id, front_message_id, direction, author, body, created_at,
+                id, front_message_id, direction, author, author_name, body, created_at,
             }
         }
     }};
@@ -82,7 +88,9 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, 'open', $6, $6)
                  ON CONFLICT (front_conversation_id) DO UPDATE SET updated_at = excluded.updated_at,
                     app_id = COALESCE(conversations.app_id, excluded.app_id),
-                    customer_email = COALESCE(conversations.customer_email, excluded.customer_email)",
+                    customer_email = COALESCE(conversations.customer_email, excluded.customer_email),
+                    status = CASE WHEN $7 THEN 'open' ELSE conversations.status END,
+                    resolved_at = CASE WHEN $7 THEN NULL ELSE conversations.resolved_at END",
             )
             .bind(new_id())
             .bind(&m.app_id)
@@ -90,6 +98,8 @@ impl Store {
             .bind(&m.subject)
             .bind(&m.customer_email)
             .bind(now)
+            // The customer writing again reopens a resolved conversation, as Front does.
+            .bind(m.direction == "inbound")
             .execute(&mut *tx)
             .await?;
             let conv_id: String =
@@ -99,8 +109,8 @@ impl Store {
                     .await?
                     .try_get(0)?;
             let inserted = sqlx::query(
-                "INSERT INTO messages (id, conversation_id, front_message_id, direction, author, body, body_sha256, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                "INSERT INTO messages (id, conversation_id, front_message_id, direction, author, author_name, body, body_sha256, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                  ON CONFLICT (front_message_id) DO NOTHING",
             )
             .bind(new_id())
@@ -108,6 +118,7 @@ impl Store {
             .bind(&m.front_message_id)
             .bind(&m.direction)
             .bind(&m.author)
+            .bind(&m.author_name)
             .bind(&m.body)
             .bind(&digest)
             .bind(m.created_at)
@@ -154,7 +165,7 @@ impl Store {
             };
             let conv = conversation_from_row!(row);
             let rows = sqlx::query(
-                "SELECT id, front_message_id, direction, author, body, created_at FROM messages
+                "SELECT id, front_message_id, direction, author, author_name, body, created_at FROM messages
                  WHERE conversation_id = $1 ORDER BY created_at, id",
             )
             .bind(&conv.id)
@@ -162,5 +173,69 @@ impl Store {
             .await?;
             Ok(Some((conv, crate::map_rows!(rows, message_from_row))))
         })
+    }
+
+    /// Records that Front archived (`Some(at)`) or reopened (`None`) the conversation, by our
+    /// id or Front's. Returns our id, or `None` for a conversation we never stored.
+    pub async fn set_conversation_resolved(
+        &self,
+        id: &str,
+        resolved_at: Option<i64>,
+    ) -> Result<Option<String>> {
+        let now = now_ms();
+        let status = if resolved_at.is_some() {
+            "archived"
+        } else {
+            "open"
+        };
+        crate::on_writer!(self, |p| {
+            let row = sqlx::query(
+                "UPDATE conversations SET resolved_at = $1, status = $2, updated_at = $3
+                 WHERE id = $4 OR front_conversation_id = $4 RETURNING id",
+            )
+            .bind(resolved_at)
+            .bind(status)
+            .bind(now)
+            .bind(id)
+            .fetch_optional(p)
+            .await?;
+            Ok(match row {
+                Some(r) => Some(r.try_get(0)?),
+                None => None,
+            })
+        })
+    }
+
+    /// Conversation ids in id order after `after`, of one app or of every app: the pages of
+    /// an index backfill.
+    pub async fn conversation_ids_after(
+        &self,
+        app_id: Option<&str>,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<String>> {
+        on_pool!(self.read_pool(), |p| {
+            let rows = sqlx::query(
+                "SELECT id FROM conversations WHERE ($1 IS NULL OR app_id = $1) AND id > $2
+                 ORDER BY id LIMIT $3",
+            )
+            .bind(app_id)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(|r| r.try_get::<String, _>(0).map_err(Into::into))
+                .collect()
+        })
+    }
+
+    /// How many conversations one app (or every app) has.
+    pub async fn count_conversations(&self, app_id: Option<&str>) -> Result<i64> {
+        crate::read_value!(
+            self,
+            "SELECT COUNT(*) FROM conversations WHERE ($1 IS NULL OR app_id = $1)",
+            [app_id]
+        )
     }
 }

@@ -52,6 +52,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_client_ref.sql"),
         postgres: include_str!("../migrations/postgres/0006_client_ref.sql"),
     },
+    Migration {
+        version: 7,
+        name: "indexing",
+        sqlite: include_str!("../migrations/sqlite/0007_indexing.sql"),
+        postgres: include_str!("../migrations/postgres/0007_indexing.sql"),
+    },
 ];
 
 /// The schema version this build expects.

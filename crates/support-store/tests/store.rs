@@ -267,6 +267,7 @@ fn message(conv: &str, msg: &str, body: &str) -> NewMessage {
         front_message_id: msg.into(),
         direction: "inbound".into(),
         author: Some("ada@example.com".into()),
+        author_name: Some("Ada Lovelace".into()),
         body: body.into(),
         created_at: 1_000,
     }
@@ -321,6 +322,119 @@ async fn conversations_converge_on_front_ids(store: Store) {
             .expect("get")
             .is_none()
     );
+    assert_eq!(msgs[0].author_name.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(detail.resolved_at, None);
+
+    // Archived in Front, then reopened: by Front's id or ours.
+    let id = store
+        .set_conversation_resolved("cnv_1", Some(5_000))
+        .await
+        .expect("archive");
+    assert_eq!(id.as_deref(), Some(c1.as_str()));
+    let (detail, _) = store.conversation(&c1).await.expect("get").expect("found");
+    assert_eq!(
+        (detail.resolved_at, detail.status.as_str()),
+        (Some(5_000), "archived")
+    );
+    store
+        .set_conversation_resolved(&c1, None)
+        .await
+        .expect("reopen");
+    let (detail, _) = store.conversation(&c1).await.expect("get").expect("found");
+    assert_eq!((detail.resolved_at, detail.status.as_str()), (None, "open"));
+    // Archived again, then the customer writes: open again.
+    store
+        .set_conversation_resolved(&c1, Some(6_000))
+        .await
+        .expect("archive");
+    store
+        .record_message(&message("cnv_1", "msg_9", "one more thing"))
+        .await
+        .expect("m9");
+    let (detail, _) = store.conversation(&c1).await.expect("get").expect("found");
+    assert_eq!((detail.resolved_at, detail.status.as_str()), (None, "open"));
+    assert_eq!(
+        store
+            .set_conversation_resolved("cnv_missing", Some(1))
+            .await
+            .expect("unknown"),
+        None
+    );
+
+    // Pages of a backfill, in id order.
+    let mut all = [
+        c1.clone(),
+        store
+            .conversation("cnv_2")
+            .await
+            .expect("get")
+            .expect("c2")
+            .0
+            .id,
+    ];
+    all.sort();
+    assert_eq!(store.count_conversations(None).await.expect("count"), 2);
+    assert_eq!(
+        store
+            .conversation_ids_after(None, "", 1)
+            .await
+            .expect("page"),
+        all[..1]
+    );
+    assert_eq!(
+        store
+            .conversation_ids_after(None, &all[0], 10)
+            .await
+            .expect("page"),
+        all[1..]
+    );
+    assert!(
+        store
+            .conversation_ids_after(Some("app_none"), "", 10)
+            .await
+            .expect("page")
+            .is_empty()
+    );
+}
+
+both!(index_rebuild_progress_moves_once_per_page);
+async fn index_rebuild_progress_moves_once_per_page(store: Store) {
+    assert_eq!(store.index_rebuild("*").await.expect("none"), None);
+    store.start_index_rebuild("*").await.expect("start");
+    assert!(
+        store
+            .advance_index_rebuild("*", "", "c1", 1, 2, false)
+            .await
+            .expect("page 1")
+    );
+    // A second rebuild that read the same page cannot count it again.
+    assert!(
+        !store
+            .advance_index_rebuild("*", "", "c1", 1, 2, false)
+            .await
+            .expect("stale")
+    );
+    assert!(
+        store
+            .advance_index_rebuild("*", "c1", "c2", 1, 0, true)
+            .await
+            .expect("last")
+    );
+    let r = store.index_rebuild("*").await.expect("get").expect("row");
+    assert_eq!(
+        (r.cursor.as_str(), r.conversations, r.documents),
+        ("c2", 2, 2)
+    );
+    assert!(r.finished_at.is_some());
+    // Finished: nothing moves until a new start.
+    assert!(
+        !store
+            .advance_index_rebuild("*", "c2", "c3", 1, 1, false)
+            .await
+            .expect("done")
+    );
+    let again = store.start_index_rebuild("*").await.expect("restart");
+    assert_eq!((again.cursor.as_str(), again.finished_at), ("", None));
 }
 
 fn audit(action: &str) -> NewAuditEntry {

@@ -558,6 +558,29 @@ impl TestApp {
         d.conversation_id
     }
 
+    /// A teammate answers from Front — with our draft as it is when `text` is `None` — and
+    /// archives the conversation; runs what both events lead to.
+    pub async fn teammate_resolves(&self, front_conversation: &str, text: Option<&str>) {
+        let text = match text {
+            Some(t) => t.to_owned(),
+            None => self.draft_body(front_conversation).await,
+        };
+        let sent = self
+            .front
+            .teammate_replies(front_conversation, &text)
+            .await
+            .expect("teammate reply");
+        assert_eq!(sent.status, 200);
+        self.drain().await;
+        let archived = self
+            .front
+            .teammate_archives(front_conversation)
+            .await
+            .expect("archive");
+        assert_eq!(archived.status, 200);
+        self.drain().await;
+    }
+
     /// `PUT /api/v1/apps/{slug}/knowledge` with `files` (`{"path", "text"}` each): the status
     /// and the sync report (or error body).
     pub async fn put_knowledge(

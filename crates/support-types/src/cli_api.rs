@@ -353,3 +353,48 @@ mod tests {
         );
     }
 }
+
+/// `POST /api/v1/index/rebuild`: start a backfill of the search index from the platform's
+/// own history (one app's conversations, or every app's), or resume the unfinished one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IndexRebuildRequest {
+    /// The app's slug; every app when absent.
+    #[serde(default)]
+    pub app: Option<String>,
+    /// Start over even if an earlier rebuild did not finish.
+    #[serde(default)]
+    pub restart: bool,
+}
+
+/// `POST /api/v1/index/rebuild/next`: index the next page of conversations.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IndexRebuildNext {
+    #[serde(default)]
+    pub app: Option<String>,
+    /// Conversations per page (1–1000; 100 when absent).
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// Conversations read at once while building a page's documents (1–16; 4 when absent).
+    #[serde(default)]
+    pub concurrency: Option<usize>,
+}
+
+/// Where a rebuild stands.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IndexRebuildStatus {
+    /// The app's slug, or `*` for every app.
+    pub scope: String,
+    /// Conversations looked at so far, and how many there are in the scope.
+    pub conversations: i64,
+    pub total: i64,
+    /// Documents written so far (resolved conversations and unmodified sent replies).
+    pub documents: i64,
+    pub finished: bool,
+    /// The start call found an unfinished rebuild and continues it.
+    #[serde(default)]
+    pub resumed: bool,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+}

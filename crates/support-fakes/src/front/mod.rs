@@ -247,6 +247,42 @@ impl FakeFront {
         })
     }
 
+    /// A teammate archives the conversation in Front (it is resolved): the status changes
+    /// and the signed `archive` event is POSTed to the webhook, source the teammate, no
+    /// target, as Front sends it. `message_id` of the result is empty.
+    pub async fn teammate_archives(&self, conversation_id: &str) -> anyhow::Result<Delivery> {
+        let (hook_url, secret) = self.webhook()?;
+        let (payload, event_id) = {
+            let mut d = lock(&self.shared.data);
+            let conv = d
+                .conversation_mut(conversation_id)
+                .ok_or_else(|| anyhow::anyhow!("unknown conversation {conversation_id}"))?;
+            conv.status = "archived".to_owned();
+            conv.updated_at = now_secs_f64();
+            let event_id = d.push_event(
+                "archive",
+                conversation_id,
+                json!({"_meta": {"type": "teammate"}, "data": {"id": "tea_fake_teammate", "email": "teammate@fake.test"}}),
+                Value::Null,
+            );
+            let payload = d
+                .events
+                .iter()
+                .find(|e| e.id == event_id)
+                .map(|e| event_json(&self.shared.url, &d, e))
+                .unwrap_or(Value::Null);
+            (payload, event_id)
+        };
+        let body = serde_json::to_vec(&payload)?;
+        let (status, _) = self.shared.deliver(&hook_url, &secret, body, None).await?;
+        Ok(Delivery {
+            event_id,
+            conversation_id: conversation_id.to_owned(),
+            message_id: String::new(),
+            status,
+        })
+    }
+
     /// Send Front's webhook validation request (`{"type":"sync",…}` with an
     /// `x-front-challenge` header, signed like every event) and return the receiver's status
     /// and body, so a test can check the challenge is echoed only after verification.

@@ -24,6 +24,7 @@ pub mod apps_api;
 pub mod dashboard;
 pub mod health;
 pub mod html;
+mod index_api;
 mod knowledge;
 pub mod operator;
 pub mod ops;
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(agent_api::routes())
         .merge(apps_api::routes())
         .merge(knowledge::routes())
+        .merge(index_api::routes())
         .merge(operator::routes())
         .merge(ops::routes())
         .merge(dashboard::routes())

@@ -100,6 +100,8 @@ pub enum HandleError {
         #[source]
         source: ActionError,
     },
+    #[error("indexing the conversation: {0}")]
+    Index(#[from] crate::indexing::IndexingError),
 }
 
 impl HandleError {
@@ -115,7 +117,8 @@ impl HandleError {
             HandleError::Store(_)
             | HandleError::Schedule(_)
             | HandleError::Stripe { .. }
-            | HandleError::Action { .. } => true,
+            | HandleError::Action { .. }
+            | HandleError::Index(_) => true,
         }
     }
 }

@@ -20,7 +20,7 @@ use super::topics::{TOPIC_FRONT, front_envelope};
 pub const OVERLAP_MS: i64 = 15 * 60 * 1000;
 
 /// The event types the worker acts on (see `worker::handle_front_event`).
-const TYPES: &[&str] = &["inbound", "outbound", "out_reply"];
+const TYPES: &[&str] = &["inbound", "outbound", "out_reply", "archive", "reopen"];
 
 /// What a pass did: the API's answer, and the data of its audit entry.
 pub type Reconciled = support_types::api::ReconcileResponse;

@@ -94,8 +94,12 @@ async fn handle_front_event(state: &Pipeline, event_id: &str) -> Result<(), Hand
             source,
         })?;
     // Inbound messages are decided on; replies sent from Front (by a teammate: the platform
-    // only drafts) are recorded so the next decision knows the thread.
+    // only drafts) are recorded so the next decision knows the thread, and indexed when
+    // they went out as we drafted them; an archived conversation is resolved and indexed.
     let inbound = event.kind == "inbound";
+    if matches!(event.kind.as_str(), "archive" | "reopen") {
+        return resolved(state, &event).await;
+    }
     if !inbound && !matches!(event.kind.as_str(), "outbound" | "out_reply") {
         tracing::info!(kind = %event.kind, "front event stored; no handler for this type yet");
         return Ok(());
@@ -156,6 +160,7 @@ async fn handle_front_event(state: &Pipeline, event_id: &str) -> Result<(), Hand
             }
             .into(),
             author: from,
+            author_name: msg.from_name().map(str::to_owned),
             body,
             created_at: (msg.created_at * 1000.0) as i64,
         })
@@ -167,6 +172,8 @@ async fn handle_front_event(state: &Pipeline, event_id: &str) -> Result<(), Hand
             .inbound
             .on_message(Some(&app.id), &conversation_id, &msg.id, &event.id)
             .await?;
+    } else {
+        index(state, &conversation_id).await?;
     }
     // Customer-written text only ever goes into log *fields*; the JSON formatter escapes it,
     // so a name carrying a forged log line stays one value of this one entry.
@@ -217,4 +224,46 @@ pub async fn run(state: Pipeline, mut shutdown: tokio::sync::watch::Receiver<boo
             _ = shutdown.changed() => return,
         }
     }
+}
+
+/// Front archived (resolved) or reopened a conversation: recorded, and an archived one is
+/// indexed. A conversation we never stored has nothing to index.
+async fn resolved(state: &Pipeline, event: &WebhookEvent) -> Result<(), HandleError> {
+    let Some(conv) = &event.conversation else {
+        return Err(HandleError::Malformed(
+            "archive event without a conversation",
+        ));
+    };
+    let at = match event.emitted_at_ms() {
+        0 => state.clock.now_ms(),
+        ms => ms,
+    };
+    let archived = event.kind == "archive";
+    let Some(id) = state
+        .store
+        .set_conversation_resolved(&conv.id, archived.then_some(at))
+        .await?
+    else {
+        tracing::info!(front_conversation = %conv.id, kind = %event.kind, "conversation not stored; nothing to resolve");
+        return Ok(());
+    };
+    if archived {
+        index(state, &id).await?;
+    }
+    Ok(())
+}
+
+/// Puts what the conversation now gives the index there (nothing without an index: `skill
+/// index rebuild` backfills once there is one).
+async fn index(state: &Pipeline, conversation_id: &str) -> Result<(), HandleError> {
+    let Some(search) = state.retrieval.store() else {
+        tracing::debug!(conversation = %conversation_id, "no search index; not indexed");
+        return Ok(());
+    };
+    let written =
+        crate::indexing::index_conversation(&state.store, search.as_ref(), conversation_id).await?;
+    if written > 0 {
+        tracing::info!(conversation = %conversation_id, documents = written, "conversation indexed");
+    }
+    Ok(())
 }
