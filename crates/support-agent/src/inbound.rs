@@ -655,14 +655,14 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
             "comment": plan.comment,
         }),
     );
-    let retrieved = json!(
+    let retrieved_ids = json!(
         built
             .snippets
             .iter()
             .map(|(id, score)| json!({"id": id, "score": score}))
             .collect::<Vec<_>>()
-    )
-    .to_string();
+    );
+    let retrieved = retrieved_ids.to_string();
     let latency_ms = now - started_at;
     ctx.run("record_decision", local, || async move {
         let json_text = |v: Value| v.to_string();
@@ -676,6 +676,9 @@ async fn inbound_workflow(ctx: EmbeddedCtx, deps: Arc<Deps>, input: Value) -> Wf
             "proposals": p.proposals,
             "messages": i.message_ids,
             "facts_note": f.note,
+            // What the context was built from, so `skill logs` shows which articles, tickets
+            // and replies a decision saw.
+            "retrieved": retrieved_ids,
             "brain": p.brain,
             "model": p.model,
             "policy": p.policy(),

@@ -12,6 +12,7 @@ pub mod customers;
 pub mod data;
 pub mod eval;
 pub mod front;
+pub mod index;
 pub mod kb;
 pub mod keys;
 pub mod models;

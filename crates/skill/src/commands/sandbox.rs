@@ -179,6 +179,33 @@ impl AppEventSender {
     }
 }
 
+/// Waits (up to a minute) for the platform's draft on `conversation`, then sends it from
+/// Front unchanged and archives the conversation, as a teammate who agrees with it would.
+async fn teammate_sends_draft(
+    front: std::sync::Arc<support_fakes::front::FakeFront>,
+    conversation: String,
+) {
+    for _ in 0..120 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let Some(draft) = front.drafts(&conversation).pop() else {
+            continue;
+        };
+        let sent = front.teammate_replies(&conversation, &draft.text).await;
+        let archived = front.teammate_archives(&conversation).await;
+        match (sent, archived) {
+            (Ok(_), Ok(_)) => tracing::info!(
+                conversation = %conversation,
+                "sandbox: a teammate sent the draft as written and archived the conversation (indexed: a similar ticket and a trusted reply)"
+            ),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "sandbox: the simulated teammate could not send the draft")
+            }
+        }
+        return;
+    }
+    tracing::info!(conversation = %conversation, "sandbox: no draft within a minute; the simulated teammate left it");
+}
+
 pub async fn run(args: &SandboxArgs) -> Result<(), CliError> {
     let mut config = load_config(args.config.as_deref(), args.bind, None)?;
     init_logging(&config.log_format);
@@ -252,7 +279,14 @@ pub async fn run(args: &SandboxArgs) -> Result<(), CliError> {
             } else {
                 match front.inject_inbound(msg).await {
                     Ok(d) => {
-                        tracing::info!(conversation = %d.conversation_id, status = d.status, "sandbox: customer message delivered")
+                        tracing::info!(conversation = %d.conversation_id, status = d.status, "sandbox: customer message delivered");
+                        // The knowledge question's draft is sent as written by a simulated
+                        // teammate, who then archives the conversation: the reply becomes a
+                        // trusted response and the conversation a similar ticket for the
+                        // next customer who asks the same (decision 0018).
+                        if n % 10 == 6 {
+                            tokio::spawn(teammate_sends_draft(front.clone(), d.conversation_id));
+                        }
                     }
                     Err(e) => tracing::warn!(error = %e, "sandbox: delivering a message failed"),
                 }

@@ -49,6 +49,11 @@ impl Progress {
         self.bar.inc(1);
     }
 
+    /// Moves the counter to `done` (a resumed job starts part of the way).
+    pub fn set(&mut self, done: u64) {
+        self.bar.set_position(done);
+    }
+
     /// Leaves the last count on its line; what is printed next starts on a new one.
     pub fn finish(&mut self) {
         if !self.bar.is_finished() {
