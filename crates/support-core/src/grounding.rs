@@ -848,7 +848,7 @@ pub fn product_phrases(text: &str) -> Vec<Vec<String>> {
     let norm = Norm::new(text);
     let t: Vec<&str> = norm.tokens().collect();
     for (i, w) in t.iter().enumerate() {
-        if !PRODUCT_NOUNS.contains(w) {
+        if !is_product_noun(w) {
             continue;
         }
         let mut j = i;
@@ -859,6 +859,31 @@ pub fn product_phrases(text: &str) -> Vec<Vec<String>> {
         push(t[j..i].iter().map(|s| (*s).to_owned()).collect());
     }
     out
+}
+
+/// Product nouns long and rare enough that a word one typo away is that noun misspelt.
+/// Not "purchase" ("purchased" is a verb), "course" ("source") or "class" ("glass").
+const TYPO_NOUNS: &[&str] = &[
+    "masterclass",
+    "bootcamp",
+    "membership",
+    "subscription",
+    "certification",
+    "tutorial",
+    "workshop",
+    "programme",
+    "webinar",
+    "seminar",
+];
+
+/// A product noun, or a misspelling of one of [`TYPO_NOUNS`] ("mastecrlass", "bootcmap"):
+/// a misspelt noun still names a product, and the words before it its name. A verb form
+/// ("-ed", "-ing") is never a misspelt noun.
+fn is_product_noun(word: &str) -> bool {
+    PRODUCT_NOUNS.contains(&word)
+        || (!word.ends_with("ed")
+            && !word.ends_with("ing")
+            && TYPO_NOUNS.iter().any(|n| near(word, n)))
 }
 
 /// Words of greetings, closings and addresses, which are capitalised without naming anything.
@@ -1407,6 +1432,19 @@ mod tests {
             resolve("I'd like my money back for Rust Fundamentals", &owned()).purchase_id(),
             Some("pur_rust")
         );
+        // Typos in the name and in its noun; a verb one letter from a noun is still a verb.
+        assert_eq!(
+            resolve("please refund the advnaced sql bootcmap", &owned()).purchase_id(),
+            Some("pur_sql")
+        );
+        assert_eq!(
+            resolve(
+                "I accidentally purchased Advanced SQL while logged into this old account",
+                &owned()
+            )
+            .purchase_id(),
+            Some("pur_sql")
+        );
     }
 
     #[test]
@@ -1453,6 +1491,8 @@ mod tests {
             "refund charge ch_notyours00001",
             "I want my $250 back",
             "refund \"Data Science for Managers\" please",
+            // A misspelt product noun still names a product.
+            "i bought photorgaphy mastecrlass by mistake, refund it",
         ] {
             let r = resolve(text, &owned());
             assert!(

@@ -476,13 +476,13 @@ const COURSE_PARTS: &[&str] = &[
 ];
 
 /// Accents off (NFD, combining marks dropped), for the languages that use them.
-fn unaccented(s: &str) -> String {
+pub(super) fn unaccented(s: &str) -> String {
     s.nfd().filter(|c| !is_combining_mark(*c)).collect()
 }
 
 /// The message's sentences (split at `.`, `!`, `?`, `;` and line breaks), each with whether
 /// it is a question.
-fn sentences(text: &str) -> impl Iterator<Item = (&str, bool)> {
+pub(super) fn sentences(text: &str) -> impl Iterator<Item = (&str, bool)> {
     text.split_inclusive(['.', '!', '?', ';', '\n'])
         .map(|s| {
             let s = s.trim();
@@ -630,13 +630,13 @@ fn quoted(sentence_lower: &str, entry: &str) -> bool {
 /// A sentence read twice: apostrophes joining words as the other lexicons read them
 /// ("cant"), and splitting them, as elisions ("all'Autorità") and contractions ("I'll")
 /// need.
-struct Read {
-    joined: Norm,
-    split: Norm,
+pub(super) struct Read {
+    pub(super) joined: Norm,
+    pub(super) split: Norm,
 }
 
 impl Read {
-    fn new(sentence: &str) -> Self {
+    pub(super) fn new(sentence: &str) -> Self {
         let spaced: String = sentence
             .chars()
             .map(|c| {
@@ -652,10 +652,10 @@ impl Read {
             split: Norm::new(&spaced),
         }
     }
-    fn has(&self, entry: &str) -> bool {
+    pub(super) fn has(&self, entry: &str) -> bool {
         self.joined.has(entry) || self.split.has(entry)
     }
-    fn any(&self, lexicon: &[&str]) -> bool {
+    pub(super) fn any(&self, lexicon: &[&str]) -> bool {
         lexicon.iter().any(|e| self.has(e))
     }
 }

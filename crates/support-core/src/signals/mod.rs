@@ -15,6 +15,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+mod anger;
 mod entities;
 mod fold;
 mod legal;
@@ -332,7 +333,7 @@ pub fn detect(subject: &str, body: &str, from: &str) -> Vec<Signal> {
     let norm = Norm::new(&combined);
 
     let mut found = BTreeSet::new();
-    if is_angry(&combined, &norm) {
+    if anger::is_angry(&combined, &norm) {
         found.insert(Signal::Angry);
     }
     if legal::threatens_recourse(&combined) {
@@ -354,10 +355,6 @@ pub fn detect(subject: &str, body: &str, from: &str) -> Vec<Signal> {
         found.insert(Signal::PersonalToInstructor);
     }
     found.into_iter().collect()
-}
-
-fn is_angry(raw: &str, norm: &Norm) -> bool {
-    norm.any(ANGRY) || shouts(raw) || exclaims(raw)
 }
 
 /// A run of at least three all-caps words (two letters or more; one of them four or more).
