@@ -2,28 +2,16 @@
 //! whose index lost the conversations' history: it walks every page, resumes an unfinished
 //! rebuild, and refuses bad flags with the usage exit code.
 
+mod common;
+
 use std::process::Output;
 
 use serde_json::{Value, json};
 use support_retrieval::DocType;
 use support_testkit::TestApp;
 
-const BIN: &str = env!("CARGO_BIN_EXE_skill");
-
 async fn skill(app: &TestApp, args: &[&str]) -> Output {
-    let mut c = tokio::process::Command::new(BIN);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("SUPPORT_") {
-            c.env_remove(k);
-        }
-    }
-    c.args(args)
-        .env("SKILL_URL", &app.url)
-        .env("SKILL_TOKEN", &app.token)
-        .env("SKILL_CONFIG", app.dir().join("cli.toml"))
-        .output()
-        .await
-        .expect("run skill")
+    common::against(app, args).await
 }
 
 fn json(o: &Output) -> Value {

@@ -6,6 +6,8 @@
 //! policy and the ledger (rows inside the refund window refund, the others wait for an
 //! approver), then run again from the same file with nothing executed twice.
 
+mod common;
+
 use std::process::Output;
 use std::time::Instant;
 
@@ -29,19 +31,7 @@ async fn setup(app: &TestApp, policy: Option<&str>) -> FirstApp {
 
 /// `skill ARGS` against the TestApp, asynchronously (the server runs on this runtime).
 async fn skill(app: &TestApp, args: &[&str]) -> Output {
-    let mut c = tokio::process::Command::new(BIN);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("SUPPORT_") {
-            c.env_remove(k);
-        }
-    }
-    c.args(args)
-        .env("SKILL_URL", &app.url)
-        .env("SKILL_TOKEN", &app.token)
-        .env("SKILL_CONFIG", app.dir().join("cli.toml"))
-        .output()
-        .await
-        .expect("run skill")
+    common::against(app, args).await
 }
 
 fn stdout(o: &Output) -> String {

@@ -581,6 +581,17 @@ impl TestApp {
         self.drain().await;
     }
 
+    /// The ids and scores of what the conversation's first decision retrieved, as recorded.
+    pub async fn retrieved(&self, front_conversation: &str) -> Vec<(String, f64)> {
+        let decisions = self.decisions_for(front_conversation).await;
+        let first = decisions.first().expect("a decision");
+        let list: Vec<serde_json::Value> =
+            serde_json::from_str(&first.retrieved).expect("retrieved is a JSON list");
+        list.iter()
+            .filter_map(|r| Some((r["id"].as_str()?.to_owned(), r["score"].as_f64()?)))
+            .collect()
+    }
+
     /// `PUT /api/v1/apps/{slug}/knowledge` with `files` (`{"path", "text"}` each): the status
     /// and the sync report (or error body).
     pub async fn put_knowledge(

@@ -22,6 +22,19 @@ pub fn command() -> Command {
     c
 }
 
+/// `skill ARGS` against a TestApp (its URL and token, a CLI config file of its own),
+/// asynchronously, since the server runs on the test's runtime.
+pub async fn against(app: &support_testkit::TestApp, args: &[&str]) -> std::process::Output {
+    tokio::process::Command::from(command())
+        .args(args)
+        .env("SKILL_URL", &app.url)
+        .env("SKILL_TOKEN", &app.token)
+        .env("SKILL_CONFIG", app.dir().join("cli.toml"))
+        .output()
+        .await
+        .expect("run skill")
+}
+
 pub fn db_url(dir: &Path) -> String {
     format!("sqlite://{}/support.db", dir.display())
 }

@@ -229,12 +229,7 @@ impl FakeFront {
                 json!({"_meta": {"type": "inboxes"}, "data": [inbox_json(&self.shared.url, &inbox)]}),
                 json!({"_meta": {"type": "message"}, "data": preview}),
             );
-            let payload = d
-                .events
-                .iter()
-                .find(|e| e.id == event_id)
-                .map(|e| event_json(&self.shared.url, &d, e))
-                .unwrap_or(Value::Null);
+            let payload = event_payload(&self.shared.url, &d, &event_id);
             (payload, message_id, event_id)
         };
         let body = serde_json::to_vec(&payload)?;
@@ -265,12 +260,7 @@ impl FakeFront {
                 json!({"_meta": {"type": "teammate"}, "data": {"id": "tea_fake_teammate", "email": "teammate@fake.test"}}),
                 Value::Null,
             );
-            let payload = d
-                .events
-                .iter()
-                .find(|e| e.id == event_id)
-                .map(|e| event_json(&self.shared.url, &d, e))
-                .unwrap_or(Value::Null);
+            let payload = event_payload(&self.shared.url, &d, &event_id);
             (payload, event_id)
         };
         let body = serde_json::to_vec(&payload)?;
@@ -495,11 +485,15 @@ fn ingest_inbound(
         json!({"_meta": {"type": "inboxes"}, "data": [inbox_json(url, &inbox)]}),
         json!({"_meta": {"type": "message"}, "data": preview}),
     );
-    let payload = data
-        .events
+    let payload = event_payload(url, data, &event_id);
+    Ok((payload, conversation_id, message_id, event_id))
+}
+
+/// The webhook body of a stored event, as Front POSTs it.
+fn event_payload(url: &str, d: &FrontData, event_id: &str) -> Value {
+    d.events
         .iter()
         .find(|e| e.id == event_id)
-        .map(|e| event_json(url, data, e))
-        .unwrap_or(Value::Null);
-    Ok((payload, conversation_id, message_id, event_id))
+        .map(|e| event_json(url, d, e))
+        .unwrap_or(Value::Null)
 }
