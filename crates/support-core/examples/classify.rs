@@ -25,6 +25,10 @@ fn score_labels(v: &serde_json::Value, confusion: &mut Confusion) {
     for (label, signal) in [
         ("legal", support_core::signals::Signal::LegalThreat),
         ("angry", support_core::signals::Signal::Angry),
+        (
+            "instructor",
+            support_core::signals::Signal::PersonalToInstructor,
+        ),
     ] {
         let Some(want) = v["labels"][label].as_i64().filter(|w| *w >= 0) else {
             continue;

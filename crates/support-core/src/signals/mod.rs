@@ -20,6 +20,7 @@ mod entities;
 mod fold;
 mod legal;
 mod lexicon;
+mod personal;
 
 pub use entities::{Entities, extract_entities};
 pub(crate) use fold::{decoded, fold};
@@ -351,7 +352,11 @@ pub fn detect(subject: &str, body: &str, from: &str) -> Vec<Signal> {
     if is_team_enterprise(&norm) {
         found.insert(Signal::TeamEnterprise);
     }
-    if norm.any(PERSONAL_STRONG) && !crate::classify::has_support_request(&norm) {
+    // A personal note asks support for nothing: no request the classifier sees, or no
+    // question and no request at all whatever topic words it names.
+    if personal::is_personal(&norm)
+        && (!crate::classify::has_support_request(&norm) || personal::asks_nothing(&own, &norm))
+    {
         found.insert(Signal::PersonalToInstructor);
     }
     found.into_iter().collect()
