@@ -1,7 +1,7 @@
 //! `skill bench retrieval` as a user runs it: without a model it says how to install one; with
 //! MiniLM (`MINILM_WHEEL` or `MINILM_DIR`; with `CI=true` a missing model
 //! fails) it runs on the full Bitext dev set and fusing BM25 and MiniLM must group the
-//! utterances by intent better than BM25 alone.
+//! utterances by intent better than BM25 alone and than MiniLM alone.
 
 mod common;
 
@@ -83,25 +83,19 @@ fn precision(report: &serde_json::Value, mode: &str) -> f64 {
     report[mode]["precision_at_5"].as_f64().unwrap()
 }
 
+/// The acceptance claim: fusing BM25 and MiniLM groups the utterances by intent better than
+/// either alone. The fusion (RRF k = 20, the dense list weighted 8) was chosen on BANKING77
+/// (`--dataset tune`), not on this set; the margin over dense is small (docs/bench.md).
 #[test]
-fn hybrid_beats_sparse_on_the_bitext_dev_set() {
+fn hybrid_beats_sparse_and_dense_on_the_bitext_dev_set() {
     let Some(report) = full_report() else {
         return;
     };
-    let (sparse, hybrid) = (precision(&report, "sparse"), precision(&report, "hybrid"));
+    let (sparse, dense, hybrid) = (
+        precision(&report, "sparse"),
+        precision(&report, "dense"),
+        precision(&report, "hybrid"),
+    );
     assert!(hybrid > sparse, "hybrid {hybrid} <= sparse {sparse}");
-}
-
-/// The claim hybrid search is usually sold on. It does not hold here: RRF k = 60 over the
-/// index's own candidate lists, untuned, lands between BM25 and MiniLM, just under MiniLM
-/// (docs/bench.md has the figures and why). Kept, ignored, so the claim is checked again
-/// whenever the model, the fusion or the data changes: `--ignored`.
-#[test]
-#[ignore = "fails on this set: hybrid 0.9465 < dense 0.9492 (docs/bench.md)"]
-fn hybrid_beats_dense_on_the_bitext_dev_set() {
-    let Some(report) = full_report() else {
-        return;
-    };
-    let (dense, hybrid) = (precision(&report, "dense"), precision(&report, "hybrid"));
     assert!(hybrid > dense, "hybrid {hybrid} <= dense {dense}");
 }

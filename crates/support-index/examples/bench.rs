@@ -98,15 +98,25 @@ async fn main() {
         "invoice tax country",
         "cancel subscription renew",
     ];
-    for (mode, filter) in [
-        (QueryMode::Sparse, "appId = 'app-1'"),
-        (QueryMode::Dense, "appId = 'app-1'"),
-        (QueryMode::Hybrid, "appId = 'app-1'"),
+    // The last three are `skill bench search`'s query: one app and type, text and metadata.
+    let app_type = "appId = 'app-3' AND type = 'conversation'";
+    for (mode, filter, data) in [
+        (QueryMode::Sparse, "appId = 'app-1'", false),
+        (QueryMode::Dense, "appId = 'app-1'", false),
+        (QueryMode::Hybrid, "appId = 'app-1'", false),
         (
             QueryMode::Hybrid,
             "appId = 'app-1' AND type = 'knowledge' AND trustScore > 0.5",
+            false,
         ),
-        (QueryMode::Hybrid, "appId = 'app-1' OR trustScore > 0.99"),
+        (
+            QueryMode::Hybrid,
+            "appId = 'app-1' OR trustScore > 0.99",
+            false,
+        ),
+        (QueryMode::Hybrid, app_type, true),
+        (QueryMode::Sparse, app_type, true),
+        (QueryMode::Dense, app_type, true),
     ] {
         let mut times = Vec::new();
         for i in 0..200 {
@@ -114,6 +124,7 @@ async fn main() {
             q.mode = mode;
             q.top_k = 10;
             q.include_metadata = true;
+            q.include_data = data;
             q.filter = Some(Filter::parse(filter).expect("filter"));
             let start = Instant::now();
             let hits = store.query(&q).await.expect("query");
@@ -122,9 +133,11 @@ async fn main() {
         }
         times.sort();
         println!(
-            "{mode:?} [{filter}]: p50 {:.2?}, p95 {:.2?}, max {:.2?}",
+            "{mode:?} [{filter}]{}: p50 {:.2?}, p95 {:.2?}, p99 {:.2?}, max {:.2?}",
+            if data { " +data" } else { "" },
             percentile(&times, 0.5),
             percentile(&times, 0.95),
+            percentile(&times, 0.99),
             times[times.len() - 1]
         );
     }

@@ -43,10 +43,18 @@
 //!   `category` equality conjuncts narrow inside tantivy; every candidate is re-checked
 //!   with [`Filter::matches`](support_retrieval::Filter::matches), and the candidate list
 //!   grows until `top_k` pass or none are left, so any filter is exact.
-//! - Dense: one pass of dot products over all unit vectors in memory; the filter is
-//!   evaluated on the metadata kept beside each vector, for every vector that would enter
-//!   the top list, so it is exact too.
-//! - Hybrid: reciprocal rank fusion (k = 60) of both lists, each `max(4·top_k, 50)` long.
+//! - Dense: exact dot products over the unit vectors in memory, kept in one matrix per
+//!   `appId` and `type`; the filter's top-level `appId`/`type` equality conjuncts pick the
+//!   matrices to scan (all of them for a filter without such conjuncts, e.g. an `OR`), a
+//!   scan of more than 32k rows is split over two threads, and the filter is evaluated on
+//!   the metadata kept beside each vector, for every vector that would enter the top list,
+//!   so it is exact too.
+//! - Hybrid: both lists, each `max(4·top_k, 50)` long, fused by [`fusion::Fusion::DEFAULT`]:
+//!   reciprocal rank fusion with k = 20 and the dense list weighted 8 (chosen on a tuning
+//!   set, decision 0013's amendment of stop 15): a document gets `8 / (20 + rank)` from the
+//!   dense list and `1 / (20 + rank)` from the sparse one, so BM25 reorders what the
+//!   embedding finds close, and a document third in both lists still beats the first of
+//!   one.
 //!
 //! Without an embedder the store is keyword-only. When the embedder is busy or down, a
 //! hybrid query runs as sparse, a dense one fails with `Unavailable` (the caller asked for
@@ -54,6 +62,7 @@
 //! pending rather than losing them.
 
 mod bm25;
+pub mod fusion;
 mod narrow;
 pub mod synthetic;
 mod vectors;
@@ -71,13 +80,14 @@ use async_trait::async_trait;
 use serde_json::Value;
 use support_retrieval::{
     BoxError, Capabilities, Document, Embed, EmbedFailure, Hit, Query, QueryMode, RangePage,
-    StoreError, StoreInfo, VectorStore, reciprocal_rank_fusion,
+    StoreError, StoreInfo, VectorStore,
 };
 use tantivy::directory::MmapDirectory;
 use tantivy::{Index, IndexWriter, ReloadPolicy};
 use tokio::sync::oneshot;
 
 use crate::bm25::Stored;
+use crate::fusion::Fusion;
 use crate::vectors::{ModelKey, VectorLog, VectorSet};
 use crate::writer::{Job, Prepared, Shared, State, Writer};
 
@@ -86,14 +96,12 @@ pub use crate::vectors::Recovery;
 /// Tantivy's indexing memory: one indexing thread (the machine has few cores and queries
 /// need them) with a budget large enough that a batch rarely flushes mid-way.
 const WRITER_MEMORY: usize = 64 << 20;
+/// How hybrid queries fuse their two lists (see [`fusion`]).
+const FUSION: Fusion = Fusion::DEFAULT;
 /// Texts per embedder call, so one huge upsert does not hold the model for long.
 const EMBED_BATCH: usize = 64;
 /// Ids are raw tantivy terms; a longer one would not be indexed.
 const MAX_ID_BYTES: usize = 512;
-/// Each list fused by a hybrid query is at least this long.
-const HYBRID_DEPTH: usize = 50;
-/// The RRF constant, the paper's and Upstash's.
-const RRF_K: f64 = 60.0;
 const VECTOR_FILE: &str = "vectors.log";
 const BM25_DIR: &str = "bm25";
 
@@ -361,7 +369,6 @@ impl Inner {
 
     fn search(&self, q: &Query, qvec: Option<Vec<f32>>) -> Result<Vec<Hit>, StoreError> {
         let filter = q.filter.as_ref();
-        let keep = |v: &Value| filter.is_none_or(|f| f.matches(v));
         // The dense list under the state lock, then the lock is let go and BM25 runs on the
         // searcher of the same snapshot, so a slow filtered search never holds up a commit.
         let (searcher, dense, top_k, depth) = {
@@ -370,12 +377,12 @@ impl Inner {
             let total = s.ids.len();
             let top_k = q.top_k.min(total);
             let depth = match q.mode {
-                QueryMode::Hybrid => top_k.saturating_mul(4).max(HYBRID_DEPTH).min(total),
+                QueryMode::Hybrid => fusion::hybrid_depth(top_k).min(total),
                 _ => top_k,
             };
             let dense: Option<Vec<(String, f64)>> = qvec.map(|v| {
                 s.vectors
-                    .top_k(&v, depth, keep)
+                    .top_k(&v, depth, filter)
                     .into_iter()
                     .map(|(id, score)| (id.to_owned(), f64::from(score)))
                     .collect()
@@ -405,11 +412,8 @@ impl Inner {
         let ranked = match (q.mode, dense) {
             (QueryMode::Dense, Some(dense)) => dense,
             (QueryMode::Hybrid, Some(dense)) => {
-                let lists: Vec<Vec<String>> = vec![
-                    dense.into_iter().map(|(id, _)| id).collect(),
-                    sparse(depth)?.into_iter().map(|(id, _)| id).collect(),
-                ];
-                reciprocal_rank_fusion(&lists, RRF_K, top_k)
+                let sparse = sparse(depth)?;
+                fusion::fuse(FUSION, &dense, &sparse, top_k)
             }
             (QueryMode::Dense, None) => {
                 return Err(StoreError::Unsupported(

@@ -19,12 +19,18 @@
 //! too-new batch and the file is cut back there, so the log never holds anything tantivy
 //! does not. The header names the embedding model: vectors of another model are never read.
 
-use std::collections::HashMap;
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
+use support_retrieval::Filter;
+
+use crate::narrow::{self, Conjunct};
 
 const MAGIC: &[u8; 8] = b"SIXVEC01";
 const PUT: u8 = 1;
@@ -383,16 +389,94 @@ fn decode(body: &[u8], dim: usize) -> Option<Decoded> {
     }
 }
 
-/// Every vector in one contiguous matrix, so a query is one pass of dot products, with the
-/// document's metadata (as the filter sees it) beside it, so a filter is exact over every
-/// vector without touching the BM25 index.
+/// Every vector, in one contiguous matrix per partition, so a query is a pass of dot
+/// products over the partitions its filter can reach, with the document's metadata (as the
+/// filter sees it) beside each vector, so a filter is exact without touching the BM25 index.
+///
+/// A partition holds the documents of one `appId` and `type` (as strings in the metadata;
+/// absent or not a string is a partition of its own). Every query the platform makes names
+/// its tenant and usually the type (`appId = 'x' AND type = 'y' AND …`), so the scan reads
+/// only that tenant's vectors. Pre-narrowing reads the filter's top-level conjuncts as the
+/// BM25 side does ([`narrow::conjuncts`]) and never drops a partition the filter could
+/// accept; every candidate is still checked with [`Filter::matches`].
 #[derive(Clone, Default)]
 pub(crate) struct VectorSet {
     dim: usize,
+    parts: Vec<Part>,
+    part_of: HashMap<PartKey, usize>,
+    /// id → (partition, row).
+    slots: HashMap<String, (usize, usize)>,
+}
+
+/// A partition's key: the metadata's `appId` and `type`, when they are strings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+struct PartKey {
+    app: Option<String>,
+    doc_type: Option<String>,
+}
+
+impl PartKey {
+    fn of(meta: &Value) -> Self {
+        let text = |key: &str| match meta.get(key) {
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        Self {
+            app: text("appId"),
+            doc_type: text("type"),
+        }
+    }
+
+    /// Whether a document of this partition can satisfy every conjunct (each one says
+    /// "this string field is one of these strings"; `category` is not partitioned on and
+    /// is left to the re-check).
+    fn admits(&self, conjuncts: &[Conjunct]) -> bool {
+        conjuncts.iter().all(|c| {
+            let have = match c.field {
+                "appId" => &self.app,
+                "type" => &self.doc_type,
+                _ => return true,
+            };
+            have.as_ref().is_some_and(|v| c.values.contains(v))
+        })
+    }
+}
+
+/// One partition's rows: `ids[i]`, `meta[i]` and `data[i * dim..(i + 1) * dim]`.
+#[derive(Clone, Default)]
+struct Part {
+    key: PartKey,
     ids: Vec<String>,
     data: Vec<f32>,
-    meta: Vec<std::sync::Arc<Value>>,
-    slots: HashMap<String, usize>,
+    meta: Vec<Arc<Value>>,
+}
+
+/// A scan of more rows than this is split over two threads (when there are two cores):
+/// below it, starting a thread costs more than it saves.
+const SPLIT_ROWS: usize = 32 * 1024;
+
+/// A scored row; "greater" is better: a higher score, then the smaller id.
+#[derive(PartialEq)]
+struct Cand<'a>(f32, &'a str);
+
+impl Eq for Cand<'_> {}
+
+impl Ord for Cand<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.total_cmp(&other.0).then_with(|| other.1.cmp(self.1))
+    }
+}
+
+impl PartialOrd for Cand<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A contiguous run of rows of one partition.
+struct Span<'a> {
+    part: &'a Part,
+    rows: Range<usize>,
 }
 
 impl VectorSet {
@@ -404,112 +488,193 @@ impl VectorSet {
     }
 
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.slots.len()
     }
 
     #[cfg(test)]
     pub fn get(&self, id: &str) -> Option<&[f32]> {
-        let slot = *self.slots.get(id)?;
-        Some(&self.data[slot * self.dim..(slot + 1) * self.dim])
+        let (p, row) = *self.slots.get(id)?;
+        Some(&self.parts[p].data[row * self.dim..(row + 1) * self.dim])
     }
 
-    pub fn put(&mut self, id: &str, vector: &[f32], meta: std::sync::Arc<Value>) {
+    pub fn put(&mut self, id: &str, vector: &[f32], meta: Arc<Value>) {
         debug_assert_eq!(vector.len(), self.dim);
-        match self.slots.get(id) {
-            Some(&slot) => {
-                self.data[slot * self.dim..(slot + 1) * self.dim].copy_from_slice(vector);
-                self.meta[slot] = meta;
-            }
+        let key = PartKey::of(&meta);
+        let p = match self.part_of.get(&key) {
+            Some(&p) => p,
             None => {
-                self.slots.insert(id.to_owned(), self.ids.len());
-                self.ids.push(id.to_owned());
-                self.data.extend_from_slice(vector);
-                self.meta.push(meta);
+                self.parts.push(Part {
+                    key: key.clone(),
+                    ..Part::default()
+                });
+                self.part_of.insert(key, self.parts.len() - 1);
+                self.parts.len() - 1
             }
+        };
+        match self.slots.get(id).copied() {
+            Some((old, row)) if old == p => {
+                let part = &mut self.parts[p];
+                part.data[row * self.dim..(row + 1) * self.dim].copy_from_slice(vector);
+                part.meta[row] = meta;
+                return;
+            }
+            // Its appId or type changed: it moves to another partition.
+            Some(_) => self.remove(id),
+            None => {}
         }
+        let part = &mut self.parts[p];
+        self.slots.insert(id.to_owned(), (p, part.ids.len()));
+        part.ids.push(id.to_owned());
+        part.data.extend_from_slice(vector);
+        part.meta.push(meta);
     }
 
     pub fn remove(&mut self, id: &str) {
-        let Some(slot) = self.slots.remove(id) else {
+        let Some((p, row)) = self.slots.remove(id) else {
             return;
         };
-        let last = self.ids.len() - 1;
-        if slot != last {
-            self.ids.swap(slot, last);
-            self.meta.swap(slot, last);
-            let (head, tail) = self.data.split_at_mut(last * self.dim);
-            head[slot * self.dim..(slot + 1) * self.dim].copy_from_slice(&tail[..self.dim]);
-            self.slots.insert(self.ids[slot].clone(), slot);
+        let dim = self.dim;
+        let part = &mut self.parts[p];
+        let last = part.ids.len() - 1;
+        if row != last {
+            part.ids.swap(row, last);
+            part.meta.swap(row, last);
+            let (head, tail) = part.data.split_at_mut(last * dim);
+            head[row * dim..(row + 1) * dim].copy_from_slice(&tail[..dim]);
+            self.slots.insert(part.ids[row].clone(), (p, row));
         }
-        self.ids.pop();
-        self.meta.pop();
-        self.data.truncate(last * self.dim);
+        part.ids.pop();
+        part.meta.pop();
+        part.data.truncate(last * dim);
     }
 
     /// The id → vector map, for compaction.
     pub fn to_map(&self) -> HashMap<String, Vec<f32>> {
-        self.ids
+        self.parts
             .iter()
-            .enumerate()
-            .map(|(slot, id)| {
-                (
-                    id.clone(),
-                    self.data[slot * self.dim..(slot + 1) * self.dim].to_vec(),
-                )
-            })
+            .flat_map(|part| part.ids.iter().zip(part.data.chunks_exact(self.dim.max(1))))
+            .map(|(id, v)| (id.clone(), v.to_vec()))
             .collect()
     }
 
-    /// The `k` best vectors by dot product among those whose metadata `keep` accepts, best
-    /// first; equal scores in id order, so results do not depend on insertion history.
-    pub fn top_k(
+    /// The `k` best vectors by dot product among those whose metadata `filter` accepts,
+    /// best first; equal scores in id order, so results depend neither on insertion
+    /// history nor on how the scan was divided.
+    pub fn top_k(&self, query: &[f32], k: usize, filter: Option<&Filter>) -> Vec<(&str, f32)> {
+        self.top_k_split(query, k, filter, SPLIT_ROWS)
+    }
+
+    /// [`Self::top_k`], splitting scans of more than `split_rows` rows over two threads.
+    fn top_k_split(
         &self,
         query: &[f32],
         k: usize,
-        keep: impl Fn(&Value) -> bool,
+        filter: Option<&Filter>,
+        split_rows: usize,
     ) -> Vec<(&str, f32)> {
-        use std::cmp::{Ordering, Reverse};
-        use std::collections::BinaryHeap;
-
-        #[derive(PartialEq)]
-        struct Cand<'a>(f32, &'a str);
-        impl Eq for Cand<'_> {}
-        impl Ord for Cand<'_> {
-            // "Greater" is better: higher score, then the smaller id.
-            fn cmp(&self, other: &Self) -> Ordering {
-                self.0.total_cmp(&other.0).then_with(|| other.1.cmp(self.1))
-            }
-        }
-        impl PartialOrd for Cand<'_> {
-            fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-                Some(self.cmp(other))
-            }
-        }
-
-        if k == 0 || query.len() != self.dim {
+        if k == 0 || query.len() != self.dim || self.dim == 0 {
             return Vec::new();
         }
-        let mut heap: BinaryHeap<Reverse<Cand<'_>>> = BinaryHeap::with_capacity(k + 1);
-        // The filter runs only on a vector good enough to enter the heap: after the first
-        // few, that is rare, and a dot product is far cheaper than walking a filter.
-        for (slot, row) in self.data.chunks_exact(self.dim.max(1)).enumerate() {
-            let cand = Cand(dot(row, query), &self.ids[slot]);
-            let full = heap.len() >= k;
-            if full && heap.peek().is_some_and(|Reverse(worst)| cand <= *worst) {
-                continue;
-            }
-            if !keep(&self.meta[slot]) {
-                continue;
-            }
-            if full {
-                heap.pop();
-            }
-            heap.push(Reverse(cand));
-        }
-        let mut out: Vec<Cand<'_>> = heap.into_iter().map(|Reverse(c)| c).collect();
-        out.sort_by(|a, b| b.cmp(a));
-        out.into_iter().map(|c| (c.1, c.0)).collect()
+        let conjuncts = filter.map(narrow::conjuncts).unwrap_or_default();
+        let spans: Vec<Span<'_>> = self
+            .parts
+            .iter()
+            .filter(|p| !p.ids.is_empty() && p.key.admits(&conjuncts))
+            .map(|part| Span {
+                part,
+                rows: 0..part.ids.len(),
+            })
+            .collect();
+        let rows: usize = spans.iter().map(|s| s.rows.len()).sum();
+        let keep = |v: &Value| filter.is_none_or(|f| f.matches(v));
+        let mut best = if rows > split_rows && cores() > 1 {
+            let (first, second) = halve(spans, rows);
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| self.scan(&second, query, k, &keep));
+                let mut mine = self.scan(&first, query, k, &keep);
+                // A panic in the other half is a bug; surface it rather than lose rows.
+                match other.join() {
+                    Ok(theirs) => mine.extend(theirs),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+                mine
+            })
+        } else {
+            self.scan(&spans, query, k, &keep)
+        };
+        best.sort_by(|a, b| b.cmp(a));
+        best.truncate(k);
+        best.into_iter().map(|c| (c.1, c.0)).collect()
     }
+
+    /// The `k` best accepted rows of `spans`, in no particular order.
+    fn scan<'a>(
+        &'a self,
+        spans: &[Span<'a>],
+        query: &[f32],
+        k: usize,
+        keep: &(impl Fn(&Value) -> bool + Sync),
+    ) -> Vec<Cand<'a>> {
+        let mut heap: BinaryHeap<Reverse<Cand<'a>>> = BinaryHeap::with_capacity(k + 1);
+        let dim = self.dim;
+        for span in spans {
+            let part = span.part;
+            let data = &part.data[span.rows.start * dim..span.rows.end * dim];
+            for (i, row) in data.chunks_exact(dim).enumerate() {
+                let slot = span.rows.start + i;
+                let cand = Cand(dot(row, query), &part.ids[slot]);
+                let full = heap.len() >= k;
+                // The filter runs only on a vector good enough to enter the heap: after
+                // the first few, that is rare, and a dot product is far cheaper than
+                // walking a filter.
+                if full && heap.peek().is_some_and(|Reverse(worst)| cand <= *worst) {
+                    continue;
+                }
+                if !keep(&part.meta[slot]) {
+                    continue;
+                }
+                if full {
+                    heap.pop();
+                }
+                heap.push(Reverse(cand));
+            }
+        }
+        heap.into_iter().map(|Reverse(c)| c).collect()
+    }
+}
+
+/// Splits `spans` (holding `rows` rows) into two lists of about half the rows each,
+/// cutting one partition in two if needed.
+fn halve(spans: Vec<Span<'_>>, rows: usize) -> (Vec<Span<'_>>, Vec<Span<'_>>) {
+    let mut want = rows / 2;
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    for span in spans {
+        let n = span.rows.len();
+        if want == 0 {
+            second.push(span);
+        } else if n <= want {
+            want -= n;
+            first.push(span);
+        } else {
+            let cut = span.rows.start + want;
+            first.push(Span {
+                part: span.part,
+                rows: span.rows.start..cut,
+            });
+            second.push(Span {
+                part: span.part,
+                rows: cut..span.rows.end,
+            });
+            want = 0;
+        }
+    }
+    (first, second)
+}
+
+/// The machine's cores, asked once.
+fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Eight independent accumulators, so the compiler vectorises the loop.
@@ -621,16 +786,134 @@ mod tests {
     #[test]
     fn vector_set_top_k_and_remove() {
         let mut set = VectorSet::new(2);
-        let m = std::sync::Arc::new(Value::Null);
+        let m = Arc::new(Value::Null);
         set.put("a", &[1.0, 0.0], m.clone());
         set.put("b", &[0.0, 1.0], m.clone());
         set.put("c", &[0.6, 0.8], m.clone());
-        let top = set.top_k(&[0.0, 1.0], 2, |_| true);
+        let top = set.top_k(&[0.0, 1.0], 2, None);
         assert_eq!(top.iter().map(|t| t.0).collect::<Vec<_>>(), ["b", "c"]);
         set.remove("b");
         assert_eq!(set.len(), 2);
         assert_eq!(set.get("c"), Some(&[0.6, 0.8][..]));
-        let top = set.top_k(&[0.0, 1.0], 5, |_| true);
+        let top = set.top_k(&[0.0, 1.0], 5, None);
         assert_eq!(top.iter().map(|t| t.0).collect::<Vec<_>>(), ["c", "a"]);
+    }
+
+    /// Every vector checked against the filter, sorted: what `top_k` must equal.
+    fn brute_force<'a>(
+        rows: &'a HashMap<String, (Vec<f32>, Arc<Value>)>,
+        query: &[f32],
+        k: usize,
+        filter: Option<&Filter>,
+    ) -> Vec<(&'a str, f32)> {
+        let mut all: Vec<Cand<'a>> = rows
+            .iter()
+            .filter(|(_, (_, m))| filter.is_none_or(|f| f.matches(m)))
+            .map(|(id, (v, _))| Cand(dot(v, query), id.as_str()))
+            .collect();
+        all.sort_by(|a, b| b.cmp(a));
+        all.truncate(k);
+        all.into_iter().map(|c| (c.1, c.0)).collect()
+    }
+
+    #[test]
+    fn narrowed_and_split_scans_equal_a_filtered_brute_force() {
+        // xorshift, so the test needs no dependency and is the same everywhere.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let dim = 8;
+        let apps = ["a0", "a1", "a2"];
+        let types = ["knowledge", "conversation", "response"];
+        let mut set = VectorSet::new(dim);
+        let mut model: HashMap<String, (Vec<f32>, Arc<Value>)> = HashMap::new();
+        for round in 0..6000 {
+            let id = format!("d{:04}", next(2500));
+            if next(10) == 0 {
+                set.remove(&id);
+                model.remove(&id);
+                continue;
+            }
+            // Few distinct values, so many scores tie and the id order is tested too.
+            let v: Vec<f32> = (0..dim).map(|_| next(3) as f32 - 1.0).collect();
+            let meta = match next(20) {
+                // Odd metadata: no appId, a number for appId, not an object at all.
+                0 => serde_json::json!({ "type": "knowledge" }),
+                1 => serde_json::json!({ "appId": 1, "type": "response" }),
+                2 => Value::Null,
+                _ => serde_json::json!({
+                    "appId": apps[next(3) as usize],
+                    "type": types[next(3) as usize],
+                    "category": if round % 2 == 0 { "billing" } else { "access" },
+                    "trustScore": next(100) as f64 / 100.0,
+                }),
+            };
+            let meta = Arc::new(meta);
+            set.put(&id, &v, meta.clone());
+            model.insert(id, (v, meta));
+        }
+        assert_eq!(set.len(), model.len());
+        let filters = [
+            None,
+            Some("appId = 'a1'"),
+            Some("appId = 'a1' AND type = 'knowledge'"),
+            Some("type = 'response' AND appId IN ('a0', 'a2')"),
+            Some("appId = 'a2' AND type = 'conversation' AND trustScore > 0.5"),
+            Some("appId = 'a0' AND category = 'billing'"),
+            Some("appId = 'a0' AND appId = 'a1'"),
+            Some("appId = 'nobody'"),
+            // Not narrowable: every partition is scanned and the filter decides.
+            Some("appId = 'a1' OR type = 'response'"),
+            Some("appId != 'a1'"),
+            Some("appId NOT IN ('a0') AND type = 'knowledge'"),
+            Some("trustScore > 0.9"),
+            Some("appId = 1"),
+            Some("HAS NOT FIELD appId"),
+            Some("type = 'knowledge' AND (appId = 'a0' OR appId GLOB 'a[12]')"),
+        ];
+        for text in filters {
+            let filter = text.map(|t| Filter::parse(t).expect("filter parses"));
+            for q in 0..20 {
+                let query: Vec<f32> = (0..dim).map(|_| next(5) as f32 - 2.0).collect();
+                let k = [1, 5, 10, 50, 5000][q % 5];
+                let want = brute_force(&model, &query, k, filter.as_ref());
+                assert_eq!(
+                    set.top_k(&query, k, filter.as_ref()),
+                    want,
+                    "{text:?} k {k}"
+                );
+                // Split over two threads at any size: the same answer.
+                for split in [0, 100, 1000] {
+                    assert_eq!(
+                        set.top_k_split(&query, k, filter.as_ref(), split),
+                        want,
+                        "{text:?} k {k} split {split}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_document_whose_app_changes_moves_partition() {
+        let mut set = VectorSet::new(2);
+        let app = |a: &str| Arc::new(serde_json::json!({ "appId": a, "type": "knowledge" }));
+        set.put("x", &[1.0, 0.0], app("a"));
+        set.put("y", &[0.0, 1.0], app("a"));
+        set.put("x", &[0.6, 0.8], app("b"));
+        assert_eq!(set.len(), 2);
+        assert_eq!(set.get("x"), Some(&[0.6, 0.8][..]));
+        let only = |a: &str| Filter::parse(&format!("appId = '{a}'")).expect("filter");
+        let ids =
+            |hits: Vec<(&str, f32)>| hits.into_iter().map(|h| h.0.to_owned()).collect::<Vec<_>>();
+        assert_eq!(ids(set.top_k(&[1.0, 0.0], 5, Some(&only("a")))), ["y"]);
+        assert_eq!(ids(set.top_k(&[1.0, 0.0], 5, Some(&only("b")))), ["x"]);
+        assert_eq!(set.to_map().len(), 2);
+        set.remove("y");
+        assert!(set.top_k(&[1.0, 0.0], 5, Some(&only("a"))).is_empty());
     }
 }

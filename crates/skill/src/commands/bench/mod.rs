@@ -85,10 +85,10 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         passes: usize,
     },
-    /// Retrieval quality on the Bitext dev set (eval/retrieval): every utterance is indexed,
+    /// Retrieval quality on a labelled set (eval/retrieval): every utterance is indexed,
     /// then each asks for its 5 nearest others by BM25 (sparse), MiniLM (dense) and both
-    /// fused with RRF (hybrid); intent-precision@5 is the share of them with its intent.
-    /// Also query latency per mode and the indexing time.
+    /// fused as the index's hybrid mode does; intent-precision@5 is the share of them with
+    /// its intent. Also query latency per mode and the indexing time.
     Retrieval {
         /// The model folder [default: the server's, {data_dir}/models/all-minilm-l6-v2].
         #[arg(long, value_name = "DIR")]
@@ -96,9 +96,16 @@ pub enum BenchCommand {
         /// The server's configuration file (for the default model folder).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        /// Only the first N utterances [default: all 3,612].
+        /// Only the first N utterances [default: all].
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
+        /// dev: Bitext, the reported figure; tune: BANKING77, the only set fusion
+        /// parameters are chosen on.
+        #[arg(long, value_enum, default_value_t = retrieval::Dataset::Dev)]
+        dataset: retrieval::Dataset,
+        /// Also score a grid of fusions (weighted RRF, DBSF) from the same lists; tune only.
+        #[arg(long)]
+        sweep: bool,
     },
     /// Search speed at scale: synthetic documents over several apps indexed through the
     /// embedder into a fresh local index, then hybrid queries filtered to one app and type
@@ -244,14 +251,17 @@ pub async fn run(cmd: &BenchCommand, json: bool) -> Result<(), CliError> {
             model,
             config,
             limit,
+            dataset,
+            sweep,
         } => {
             let dir = model_dir(model.as_deref(), config.as_deref())?;
-            let r = retrieval::run(&dir, *limit).await?;
+            let r = retrieval::run(&dir, *dataset, *limit, *sweep).await?;
             if json {
                 print_json(&r)?;
             } else {
                 println!(
-                    "{} utterances, {} intents, {} ({} dims), indexed in {:.1} s",
+                    "{}: {} utterances, {} intents, {} ({} dims), indexed in {:.1} s",
+                    r.dataset,
                     r.utterances,
                     r.intents,
                     r.model,
@@ -261,12 +271,23 @@ pub async fn run(cmd: &BenchCommand, json: bool) -> Result<(), CliError> {
                 for (name, m) in [
                     ("sparse (BM25)", &r.sparse),
                     ("dense (MiniLM)", &r.dense),
-                    ("hybrid (RRF)", &r.hybrid),
+                    ("hybrid", &r.hybrid),
                 ] {
                     println!(
                         "  {name:<15} intent-precision@5 {:.4}  query p50 {:.2} ms  p95 {:.2} ms",
                         m.precision_at_5, m.latency.p50_ms, m.latency.p95_ms
                     );
+                }
+                println!("  hybrid fusion: {}", r.fusion);
+                if !r.sweep.is_empty() {
+                    println!("sweep (offline from the same dense and sparse lists):");
+                    for row in &r.sweep {
+                        let mark = if row.current { "  <- the index's" } else { "" };
+                        println!(
+                            "  {:<24} intent-precision@5 {:.4}{mark}",
+                            row.fusion, row.precision_at_5
+                        );
+                    }
                 }
             }
             Ok(())
