@@ -1,16 +1,18 @@
-//! A BERT encoder (the architecture of all-MiniLM-L6-v2) on candle's CPU tensors.
+//! A BERT encoder (the architecture of all-MiniLM-L6-v2): weights loaded with candle from
+//! safetensors, the forward pass on plain slices ([`crate::kernels`]).
 //!
-//! Our own ~150 lines instead of `candle-transformers`, which compiles every model it ships
+//! Our own ~200 lines instead of `candle-transformers`, which compiles every model it ships
 //! (about two minutes of a release build) when we need this one. Only what inference needs:
 //! absolute positions, one token type, exact (erf) GELU, post-norm layers, a padding mask.
 
-use candle_core::{D, DType, Device, Tensor};
-use candle_nn::ops::{layer_norm, softmax_last_dim};
+use candle_core::{DType, Tensor};
+use pulp::Arch;
 use rayon::prelude::*;
 use serde::Deserialize;
 use std::collections::HashMap;
 
 use crate::EmbedError;
+use crate::kernels::{Activation, Attention, dense, layer_norm};
 
 /// The fields of a Hugging Face `config.json` that the encoder uses. Anything it cannot run
 /// (another activation, relative positions) is refused when the folder is loaded.
@@ -99,7 +101,8 @@ impl Weights {
         Self { tensors }
     }
 
-    fn take(&mut self, name: &str, shape: &[usize]) -> Result<Tensor, EmbedError> {
+    /// The tensor's values, row-major, as `f32`.
+    fn take(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>, EmbedError> {
         let t = self
             .tensors
             .remove(name)
@@ -110,68 +113,29 @@ impl Weights {
                 t.dims()
             )));
         }
-        Ok(t.to_dtype(DType::F32)?)
+        let t: Tensor = t.to_dtype(DType::F32)?;
+        Ok(t.flatten_all()?.to_vec1::<f32>()?)
     }
 }
 
 struct Linear {
-    /// `[out, in]`, as stored.
-    weight: Tensor,
-    bias: Tensor,
-    /// Row blocks of `weight` (views, no copies), one per thread: each thread computes its
-    /// share of the outputs. candle's own gemm threading follows RAYON_NUM_THREADS or the
-    /// physical core count, which a VM may report as 1; this does not depend on either.
-    blocks: Vec<Tensor>,
+    /// `[out, in]`, row-major, as stored: each output is one contiguous weight row.
+    weight: Vec<f32>,
+    bias: Vec<f32>,
 }
 
 impl Linear {
     fn load(w: &mut Weights, prefix: &str, inp: usize, out: usize) -> Result<Self, EmbedError> {
-        let weight = w.take(&format!("{prefix}.weight"), &[out, inp])?;
-        let bias = w.take(&format!("{prefix}.bias"), &[out])?;
         Ok(Self {
-            weight,
-            bias,
-            blocks: Vec::new(),
+            weight: w.take(&format!("{prefix}.weight"), &[out, inp])?,
+            bias: w.take(&format!("{prefix}.bias"), &[out])?,
         })
-    }
-
-    fn split(&mut self, threads: usize) -> candle_core::Result<()> {
-        let out = self.weight.dim(0)?;
-        self.blocks.clear();
-        if threads <= 1 {
-            return Ok(());
-        }
-        let step = out.div_ceil(threads);
-        let mut start = 0;
-        while start < out {
-            let len = step.min(out - start);
-            self.blocks.push(self.weight.narrow(0, start, len)?);
-            start += len;
-        }
-        Ok(())
-    }
-
-    /// `x`: `[tokens, in]`. Computed as `(W x^T)^T`: the large output dimension becomes
-    /// the matrix product's row count, which suits the gemm kernels when tokens are few.
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let xt = x.t()?;
-        let y = if self.blocks.len() > 1 {
-            let parts = self
-                .blocks
-                .par_iter()
-                .map(|w| w.matmul(&xt))
-                .collect::<candle_core::Result<Vec<_>>>()?;
-            Tensor::cat(&parts, 0)?
-        } else {
-            self.weight.matmul(&xt)?
-        };
-        y.t()?.broadcast_add(&self.bias)
     }
 }
 
 struct Norm {
-    weight: Tensor,
-    bias: Tensor,
+    weight: Vec<f32>,
+    bias: Vec<f32>,
     eps: f32,
 }
 
@@ -184,13 +148,13 @@ impl Norm {
         })
     }
 
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        layer_norm(&x.contiguous()?, &self.weight, &self.bias, self.eps)
+    fn apply(&self, x: &mut [f32]) {
+        layer_norm(x, &self.weight, &self.bias, self.eps);
     }
 }
 
 struct Layer {
-    /// Query, key and value in one `[hidden, 3 * hidden]` projection.
+    /// Query, key and value in one `[3 * hidden, hidden]` projection.
     qkv: Linear,
     attn_out: Linear,
     attn_norm: Norm,
@@ -207,9 +171,8 @@ impl Layer {
         let k = Linear::load(w, &format!("{p}.attention.self.key"), h, h)?;
         let v = Linear::load(w, &format!("{p}.attention.self.value"), h, h)?;
         let qkv = Linear {
-            weight: Tensor::cat(&[&q.weight, &k.weight, &v.weight], 0)?.contiguous()?,
-            bias: Tensor::cat(&[&q.bias, &k.bias, &v.bias], 0)?,
-            blocks: Vec::new(),
+            weight: [q.weight, k.weight, v.weight].concat(),
+            bias: [q.bias, k.bias, v.bias].concat(),
         };
         Ok(Self {
             qkv,
@@ -231,70 +194,72 @@ impl Layer {
         })
     }
 
-    /// `x`: `[batch * seq, hidden]`; `mask_bias`: `[batch, 1, 1, seq]` (0 or a large negative).
-    fn forward(
-        &self,
-        x: &Tensor,
-        mask_bias: Option<&Tensor>,
-        batch: usize,
-        seq: usize,
-        heads: usize,
-    ) -> candle_core::Result<Tensor> {
-        let hidden = x.dim(1)?;
-        let head_dim = hidden / heads;
-        // [b*s, 3h] -> [b, s, 3, heads, d] -> three [b, heads, s, d]
-        let qkv = self
-            .qkv
-            .forward(x)?
-            .reshape((batch, seq, 3, heads, head_dim))?;
-        let part = |i: usize| {
-            qkv.narrow(2, i, 1)?
-                .squeeze(2)?
-                .transpose(1, 2)?
-                .contiguous()
+    /// `x`: `[batch * seq, hidden]`; `real`: `[batch * seq]`, false for padding.
+    fn forward(&self, bert: &Bert, x: &[f32], real: &[bool], seq: usize) -> Vec<f32> {
+        let (arch, threads, hidden) = (bert.arch, bert.threads, bert.hidden);
+        let tokens = real.len();
+        let dense =
+            |x: &[f32], l: &Linear, act| dense(arch, x, tokens, &l.weight, &l.bias, threads, act);
+        let qkv = dense(x, &self.qkv, Activation::None);
+        let mut context = vec![0.0f32; tokens * hidden];
+        let attend = |((out, qkv), real): ((&mut [f32], &[f32]), &[bool])| {
+            arch.dispatch(Attention {
+                qkv,
+                real,
+                heads: bert.heads,
+                hidden,
+                out,
+            })
         };
-        let (q, k, v) = (part(0)?, part(1)?, part(2)?);
-        let scale = 1.0 / (head_dim as f64).sqrt();
-        let mut scores = (q.matmul(&k.t()?)? * scale)?;
-        if let Some(bias) = mask_bias {
-            scores = scores.broadcast_add(bias)?;
+        if tokens > seq {
+            context
+                .par_chunks_mut(seq * hidden)
+                .zip(qkv.par_chunks(seq * 3 * hidden))
+                .zip(real.par_chunks(seq))
+                .for_each(attend);
+        } else {
+            context
+                .chunks_mut(seq * hidden)
+                .zip(qkv.chunks(seq * 3 * hidden))
+                .zip(real.chunks(seq))
+                .for_each(attend);
         }
-        let probs = softmax_last_dim(&scores)?;
-        let context = probs
-            .matmul(&v)?
-            .transpose(1, 2)?
-            .contiguous()?
-            .reshape((batch * seq, hidden))?;
-        let attended = self
-            .attn_norm
-            .forward(&(self.attn_out.forward(&context)? + x)?)?;
-        let inner = self.intermediate.forward(&attended)?.gelu_erf()?;
-        self.out_norm
-            .forward(&(self.output.forward(&inner)? + attended)?)
+        let mut attended = dense(&context, &self.attn_out, Activation::None);
+        add(&mut attended, x);
+        self.attn_norm.apply(&mut attended);
+        let inner = dense(&attended, &self.intermediate, Activation::GeluErf);
+        let mut y = dense(&inner, &self.output, Activation::None);
+        add(&mut y, &attended);
+        self.out_norm.apply(&mut y);
+        y
+    }
+}
+
+fn add(y: &mut [f32], x: &[f32]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += x;
     }
 }
 
 /// The encoder: token ids in, one hidden state per token out.
 pub struct Bert {
-    word: Tensor,
-    position: Tensor,
-    token_type0: Tensor,
+    word: Vec<f32>,
+    position: Vec<f32>,
+    token_type0: Vec<f32>,
     norm: Norm,
     layers: Vec<Layer>,
     heads: usize,
     hidden: usize,
+    vocab: usize,
     max_positions: usize,
-    device: Device,
+    /// How many ways each dense layer's outputs are split (the embedder's pool size).
+    threads: usize,
+    arch: Arch,
 }
 
 impl Bert {
     /// `threads`: how many ways each dense layer's outputs are split.
-    pub(crate) fn load(
-        mut w: Weights,
-        c: &BertConfig,
-        device: &Device,
-        threads: usize,
-    ) -> Result<Self, EmbedError> {
+    pub(crate) fn load(mut w: Weights, c: &BertConfig, threads: usize) -> Result<Self, EmbedError> {
         c.check()?;
         let h = c.hidden_size;
         let word = w.take("embeddings.word_embeddings.weight", &[c.vocab_size, h])?;
@@ -307,30 +272,22 @@ impl Bert {
             &[c.type_vocab_size, h],
         )?;
         let norm = Norm::load(&mut w, "embeddings.LayerNorm", h, c.layer_norm_eps)?;
-        let mut layers = (0..c.num_hidden_layers)
+        let layers = (0..c.num_hidden_layers)
             .map(|i| Layer::load(&mut w, i, c))
             .collect::<Result<Vec<_>, _>>()?;
-        for layer in &mut layers {
-            for linear in [
-                &mut layer.qkv,
-                &mut layer.attn_out,
-                &mut layer.intermediate,
-                &mut layer.output,
-            ] {
-                linear.split(threads)?;
-            }
-        }
         Ok(Self {
             word,
             position,
             // Sentence embeddings encode one segment: every token has type 0.
-            token_type0: token_type.get(0)?,
+            token_type0: token_type[..h].to_vec(),
             norm,
             layers,
             heads: c.num_attention_heads,
             hidden: h,
+            vocab: c.vocab_size,
             max_positions: c.max_position_embeddings,
-            device: device.clone(),
+            threads: threads.max(1),
+            arch: Arch::new(),
         })
     }
 
@@ -350,42 +307,63 @@ impl Bert {
         mask: &[u32],
         batch: usize,
         seq: usize,
-    ) -> candle_core::Result<Vec<Vec<f32>>> {
-        let ids = Tensor::from_slice(ids, batch * seq, &self.device)?;
-        let positions = self.position.narrow(0, 0, seq)?;
-        let x = self
-            .word
-            .index_select(&ids, 0)?
-            .reshape((batch, seq, self.hidden))?
-            .broadcast_add(&positions)?
-            .broadcast_add(&self.token_type0)?
-            .reshape((batch * seq, self.hidden))?;
-        let mut x = self.norm.forward(&x)?;
-
-        let mask_f: Vec<f32> = mask.iter().map(|&m| m as f32).collect();
-        let mask_t = Tensor::from_vec(mask_f, (batch, seq), &self.device)?;
-        // Padding only exists when rows differ in length; skip the add when none is there.
-        let bias = if mask.contains(&0) {
-            let neg = ((mask_t.ones_like()? - &mask_t)? * f32::MIN as f64)?;
-            Some(neg.reshape((batch, 1, 1, seq))?)
-        } else {
-            None
-        };
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let h = self.hidden;
+        if seq > self.max_positions {
+            return Err(EmbedError::Inference(format!(
+                "{seq} tokens is more than the model's {} positions",
+                self.max_positions
+            )));
+        }
+        if ids.len() != batch * seq || mask.len() != batch * seq {
+            return Err(EmbedError::Inference(format!(
+                "{} ids and {} mask values for {batch} rows of {seq}",
+                ids.len(),
+                mask.len()
+            )));
+        }
+        let mut x = vec![0.0f32; batch * seq * h];
+        for (t, (&id, row)) in ids.iter().zip(x.chunks_exact_mut(h)).enumerate() {
+            let id = id as usize;
+            if id >= self.vocab {
+                return Err(EmbedError::Inference(format!(
+                    "token id {id} is outside the vocabulary of {}",
+                    self.vocab
+                )));
+            }
+            let pos = t % seq;
+            let word = &self.word[id * h..(id + 1) * h];
+            let position = &self.position[pos * h..(pos + 1) * h];
+            for (((v, w), p), k) in row
+                .iter_mut()
+                .zip(word)
+                .zip(position)
+                .zip(&self.token_type0)
+            {
+                *v = w + p + k;
+            }
+        }
+        self.norm.apply(&mut x);
+        let real: Vec<bool> = mask.iter().map(|&m| m != 0).collect();
         for layer in &self.layers {
-            x = layer.forward(&x, bias.as_ref(), batch, seq, self.heads)?;
+            x = layer.forward(self, &x, &real, seq);
         }
 
         // Mean over real tokens, then unit length (sentence-transformers' Pooling + Normalize).
-        let x = x.reshape((batch, seq, self.hidden))?;
-        let m = mask_t.unsqueeze(2)?;
-        let summed = x.broadcast_mul(&m)?.sum(1)?;
-        let counts = m.sum(1)?.clamp(1e-9, f64::MAX)?;
-        let mean = summed.broadcast_div(&counts)?;
-        let norms = mean
-            .sqr()?
-            .sum_keepdim(D::Minus1)?
-            .sqrt()?
-            .clamp(1e-12, f64::MAX)?;
-        mean.broadcast_div(&norms)?.to_vec2::<f32>()
+        let mut out = Vec::with_capacity(batch);
+        for (states, real) in x.chunks_exact(seq * h).zip(real.chunks_exact(seq)) {
+            let mut mean = vec![0.0f32; h];
+            let mut count = 0usize;
+            for (row, _) in states.chunks_exact(h).zip(real).filter(|(_, r)| **r) {
+                add(&mut mean, row);
+                count += 1;
+            }
+            let count = (count as f32).max(1e-9);
+            mean.iter_mut().for_each(|v| *v /= count);
+            let norm = mean.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+            mean.iter_mut().for_each(|v| *v /= norm);
+            out.push(mean);
+        }
+        Ok(out)
     }
 }

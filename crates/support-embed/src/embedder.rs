@@ -133,7 +133,7 @@ impl Embedder {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
-        let bert = Bert::load(Weights::new(tensors), &config, &device, threads)?;
+        let bert = Bert::load(Weights::new(tensors), &config, threads)?;
         let model_id = dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

