@@ -845,6 +845,9 @@ pub fn product_phrases(text: &str) -> Vec<Vec<String>> {
             rest = &after[b + close.len_utf8()..];
         }
     }
+    for title in single_quoted(text) {
+        push(Norm::new(title).tokens().map(str::to_owned).collect());
+    }
     let norm = Norm::new(text);
     let t: Vec<&str> = norm.tokens().collect();
     for (i, w) in t.iter().enumerate() {
@@ -857,6 +860,40 @@ pub fn product_phrases(text: &str) -> Vec<Vec<String>> {
         }
         // A noun right after a digit-free "the"/"my" has no name; "course 3" is not a name.
         push(t[j..i].iter().map(|s| (*s).to_owned()).collect());
+    }
+    out
+}
+
+/// Titles in single quotes ('Sourdough at Home', ‘Sourdough at Home’): a quote that opens a
+/// word and one that closes a later word, two to twelve words apart. An apostrophe inside a
+/// word ("wasn't", "customer's") neither opens nor closes one.
+fn single_quoted(text: &str) -> Vec<&str> {
+    let quote = |c: char| matches!(c, '\'' | '\u{2018}' | '\u{2019}');
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut out = Vec::new();
+    let mut open: Option<usize> = None;
+    for (k, &(i, c)) in chars.iter().enumerate() {
+        if !quote(c) {
+            continue;
+        }
+        let before = k.checked_sub(1).map(|j| chars[j].1);
+        let after = chars.get(k + 1).map(|&(_, c)| c);
+        let opens = before.is_none_or(|b| b.is_whitespace() || "([{:".contains(b))
+            && after.is_some_and(char::is_alphanumeric);
+        let closes = before.is_some_and(char::is_alphanumeric)
+            && after.is_none_or(|a| a.is_whitespace() || ",.;:!?)]}-".contains(a));
+        match open {
+            Some(start) if closes => {
+                let inner = &text[start..i];
+                let words = inner.split_whitespace().count();
+                if (2..=12).contains(&words) && !inner.contains('\n') {
+                    out.push(inner);
+                }
+                open = None;
+            }
+            _ if opens => open = Some(i + c.len_utf8()),
+            _ => {}
+        }
     }
     out
 }
@@ -1185,6 +1222,24 @@ const INTERROGATIVES: &[&str] = &[
     "have", "was", "were", "will", "would", "should", "roughly", "just",
 ];
 
+/// Words that suppose rather than ask ("suppose I requested a refund…").
+const SUPPOSING: &[&str] = &[
+    "suppose",
+    "supposing",
+    "assuming",
+    "hypothetically",
+    "in theory",
+    "what if",
+    "say i",
+    "in case",
+    "were i to",
+];
+
+/// Joining words a question may open with ("and what is…", "so how long…").
+const LEADING: &[&str] = &[
+    "and", "also", "so", "but", "plus", "then", "ok", "okay", "oh", "btw",
+];
+
 /// Whether the message asks *about* a refund (when it arrives, whether it went through, what
 /// the policy is, what would happen if…, or a refund that is not ours) without asking for
 /// one now. Such a message gets an answer, never a refund.
@@ -1197,15 +1252,17 @@ pub fn asks_about_refund(text: &str) -> bool {
     let mut about = false;
     for sentence in sentences(text) {
         let norm = Norm::new(sentence);
-        // "Could I get a refund if I don't like it?" asks what would happen.
-        if norm.has("if") && !norm.has("if possible") {
+        // "Could I get a refund if I don't like it?", "Suppose I asked for a refund today…":
+        // a condition or a supposition asks what would happen.
+        if (norm.has("if") && !norm.has("if possible")) || norm.any(SUPPOSING) {
             about = true;
             continue;
         }
         if norm.any(REFUND_REQUEST) || modal_request(&norm) {
             return false;
         }
-        let first = norm.tokens().next().unwrap_or("");
+        // "…and what's the turnaround?": a question may open with a joining word.
+        let first = norm.tokens().find(|w| !LEADING.contains(w)).unwrap_or("");
         let question = sentence.trim_end().ends_with('?') && INTERROGATIVES.contains(&first);
         if norm.any(REFUND_STATUS) || norm.any(REFUND_POLICY) || norm.any(NOT_OURS) || question {
             about = true;
@@ -1255,8 +1312,13 @@ fn sentences(text: &str) -> Vec<&str> {
 
 /// Verbs of changing a detail of one's account.
 const CHANGE_VERBS: &[&str] = &[
-    "change", "update", "correct", "fix", "switch", "replace", "edit", "modify", "set",
+    "change", "update", "correct", "fix", "switch", "swap", "replace", "edit", "modify", "set",
 ];
+
+/// The account itself as a noun, or "account" one typo away ("acconut").
+fn is_account_noun(word: &str) -> bool {
+    matches!(word, "account" | "login" | "profile") || near(word, "account")
+}
 
 /// The new address of an email change the customer asks for ("change my email to
 /// new@example.com", "update my email address: new@…"): the one address in the message that
@@ -1287,11 +1349,12 @@ pub fn requested_email_change(
                 .take(3)
                 .take_while(|x| !matches!(**x, "to" | "into" | "onto"))
                 .collect();
-            MOVE_VERBS.contains(w)
-                && object
-                    .iter()
-                    .any(|x| matches!(**x, "account" | "login" | "profile"))
-        });
+            MOVE_VERBS.contains(w) && object.iter().any(|x| is_account_noun(x))
+        })
+        // …and in the passive ("I need my account moved to x@…"), when no purchase is named.
+        || (t.windows(3).any(|w| {
+            matches!(w[0], "my" | "the") && is_account_noun(w[1]) && MOVE_VERBS.contains(&w[2])
+        }) && !t.iter().any(|x| is_product_noun(x) || matches!(*x, "purchase" | "purchases")));
     if !asks {
         return None;
     }
@@ -1571,6 +1634,22 @@ mod tests {
         let course = "Please transfer the course from my account to bob@example.org";
         let e = extract_entities(course);
         assert_eq!(requested_email_change(course, &e, "ann@example.com"), None);
+        // The account moved in the passive, misspelt, or its address swapped.
+        for text in [
+            "I need my acconut moved to ann.new@elsewhere.example today.",
+            "Swap my account's address over to ann.new@elsewhere.example, this inbox closes.",
+        ] {
+            let e = extract_entities(text);
+            assert_eq!(
+                requested_email_change(text, &e, "ann@example.com"),
+                Some(Ok("ann.new@elsewhere.example".into())),
+                "{text}"
+            );
+        }
+        // A purchase on the account, moved: a transfer.
+        let seat = "Can the course on my account be transferred to bob@example.org?";
+        let e = extract_entities(seat);
+        assert_eq!(requested_email_change(seat, &e, "ann@example.com"), None);
     }
 
     #[test]
@@ -1626,6 +1705,27 @@ mod tests {
         // Everything at once is not one object.
         let r = resolve("please move all my purchases to x@y.example asap", one);
         assert!(matches!(r, Resolution::Ambiguous { .. }), "{r:?}");
+    }
+
+    #[test]
+    fn single_quoted_titles_are_names_and_apostrophes_are_not_quotes() {
+        let one = &owned()[..1];
+        let r = resolve(
+            "'Sourdough at home' wasn't what I hoped for. Money back, please.",
+            one,
+        );
+        assert!(matches!(r, Resolution::NamedNotOwned { .. }), "{r:?}");
+        let r = resolve(
+            "Please refund \u{2018}Advanced SQL\u{2019}, it isn't for me.",
+            &owned(),
+        );
+        assert_eq!(r.purchase_id(), Some("pur_sql"), "{r:?}");
+        // Apostrophes in words open and close nothing.
+        assert!(single_quoted("I can't use it and it's not what I'd hoped.").is_empty());
+        assert_eq!(
+            single_quoted("the 'Bread Basics' course (and 'x')"),
+            vec!["Bread Basics"]
+        );
     }
 
     #[test]
@@ -1731,6 +1831,8 @@ mod tests {
             "Just curious: once you process a refund, when does it usually arrive?",
             "Do I need an invoice from you to claim the course on my tax refund?",
             "Could I get a refund if the course doesn't suit me?",
+            "Supposing I asked for a refund on it tomorrow, how soon is the money back?",
+            "refunds go back to the card? and how long does that take?",
         ] {
             assert!(asks_about_refund(q), "{q}");
         }

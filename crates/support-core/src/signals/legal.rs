@@ -256,6 +256,8 @@ const ROUTES: &[&str] = &[
     "rgpd",
     "card issuer",
     "credit card company",
+    "card company",
+    "card provider",
     // Other languages.
     "ley",
     "leyes",
@@ -678,9 +680,26 @@ fn sentence_threatens(sentence: &str, question: bool) -> bool {
     }
     // A question about the law ("is it legal to share the file?") acts on nothing.
     !question
-        && ((acts
-            && (read.any(ROUTES) || names_a_statute(sentence) || names_an_institution(sentence)))
+        && (disputes_a_payment(&read)
+            || (acts
+                && (read.any(ROUTES)
+                    || names_a_statute(sentence)
+                    || names_an_institution(sentence)))
             || complains_to_an_agency(sentence))
+}
+
+/// Disputing a payment is a chargeback by another name ("otherwise I'm disputing the
+/// charge", "I'll dispute the payment with my card"): a form of "dispute" and the money or
+/// the card in one sentence.
+fn disputes_a_payment(read: &Read) -> bool {
+    let tokens: Vec<&str> = read.split.tokens().collect();
+    tokens.iter().any(|w| w.starts_with("disput"))
+        && tokens.iter().any(|w| {
+            matches!(
+                *w,
+                "charge" | "charges" | "payment" | "payments" | "transaction" | "card" | "bank"
+            )
+        })
 }
 
 /// A step of legal recourse, or a route acted on, in some sentence of the message.
@@ -715,6 +734,8 @@ mod tests {
             "I've lodged a complaint with the Information Commissioner's Office.",
             "Ich erstatte Anzeige wegen Betrugs.",
             "This is a court matter now.",
+            "Refund it, or I'm disputing the payment.",
+            "Give my money back or my card company will claw it back anyway.",
         ] {
             assert!(threatens_recourse(t), "{t}");
         }
@@ -742,6 +763,8 @@ mod tests {
             "I'm a judge at a student hackathon and want to recommend your course to participants.",
             "Can I get an invoice? My accountant (not my lawyer, don't worry!) needs it.",
             "Please refund my Python course, I bought the wrong one.",
+            "Is there a lesson on dispute resolution for card payments?",
+            "Which card company do you use for payments?",
         ] {
             assert!(!threatens_recourse(t), "{t}");
         }
