@@ -354,6 +354,11 @@ fn bulk(norm: &Norm) -> bool {
             && (w[1] != "my" && w[1] != "of" && w[1] != "the" || WHAT[..5].contains(&w[2]))
     }) || norm.has("everything i bought")
         || norm.has("everything i purchased")
+        // "Move everything…", "put everything on this account onto…": everything as the object.
+        || t.windows(2).any(|w| {
+            (MOVE_VERBS.contains(&w[0]) || matches!(w[0], "refund" | "cancel"))
+                && w[1] == "everything"
+        })
 }
 
 /// Words that place a purchase in time, and whether they mean the newest.
@@ -820,9 +825,19 @@ pub fn product_phrases(text: &str) -> Vec<Vec<String>> {
     let text = cleaned.as_str();
     let mut out: Vec<Vec<String>> = Vec::new();
     let mut push = |words: Vec<String>| {
+        // An amount is not a name ("the $166.00 course" names its price, which
+        // the amount check reads).
         let words: Vec<String> = words
             .into_iter()
-            .filter(|w| !NAME_FILLER.contains(&w.as_str()) && !PRODUCT_NOUNS.contains(&w.as_str()))
+            .filter(|w| {
+                !NAME_FILLER.contains(&w.as_str())
+                    && !PRODUCT_NOUNS.contains(&w.as_str())
+                    && !w.chars().all(|c| c.is_ascii_digit())
+                    && !matches!(
+                        w.as_str(),
+                        "usd" | "eur" | "gbp" | "dollar" | "dollars" | "euro" | "euros"
+                    )
+            })
             .collect();
         if !words.is_empty() && !out.contains(&words) {
             out.push(words);
@@ -851,7 +866,7 @@ pub fn product_phrases(text: &str) -> Vec<Vec<String>> {
     let norm = Norm::new(text);
     let t: Vec<&str> = norm.tokens().collect();
     for (i, w) in t.iter().enumerate() {
-        if !is_product_noun(w) {
+        if !(is_product_noun(w) || (*w == "one" && describes_one(&t[..i]))) {
             continue;
         }
         let mut j = i;
@@ -862,6 +877,66 @@ pub fn product_phrases(text: &str) -> Vec<Vec<String>> {
         push(t[j..i].iter().map(|s| (*s).to_owned()).collect());
     }
     out
+}
+
+/// Words before "one" that pick a purchase without describing it ("the other one", "the
+/// first one", "the cheaper one"): not a name.
+const NOT_A_DESCRIPTION: &[&str] = &[
+    "other",
+    "first",
+    "second",
+    "third",
+    "last",
+    "latest",
+    "newest",
+    "oldest",
+    "earlier",
+    "later",
+    "new",
+    "old",
+    "same",
+    "right",
+    "wrong",
+    "only",
+    "cheaper",
+    "cheap",
+    "expensive",
+    "bigger",
+    "smaller",
+    "previous",
+    "recent",
+    "next",
+    "which",
+    "each",
+    "every",
+    "any",
+    "no",
+    "another",
+    "single",
+    "little",
+    "big",
+    "good",
+    "bad",
+    "best",
+];
+
+/// "the photography one", "that sign language one": "one" standing for a purchase the words
+/// before it describe (after "the", "that" or "this", up to four words).
+fn describes_one(before: &[&str]) -> bool {
+    let start = before.len().saturating_sub(5);
+    let Some(det) = before[start..]
+        .iter()
+        .rposition(|w| matches!(*w, "the" | "that" | "this"))
+    else {
+        return false;
+    };
+    let words = &before[start + det + 1..];
+    !words.is_empty()
+        && words.iter().all(|w| {
+            !NAME_STOPS.contains(w)
+                && !NOT_A_DESCRIPTION.contains(w)
+                && !w.chars().all(|c| c.is_ascii_digit())
+        })
 }
 
 /// Titles in single quotes ('Sourdough at Home', ‘Sourdough at Home’): a quote that opens a
@@ -1054,7 +1129,10 @@ fn phrase_matches(name: &[String], product: &str) -> bool {
     if name.is_empty() {
         return false;
     }
-    let subset = |a: &[&str], b: &[&str]| a.iter().all(|w| b.iter().any(|x| near(w, x)));
+    // A word of five letters or more may also be the start of the product's word
+    // ("leather" for "Leathercraft", "photo…" for "Photography").
+    let fits = |w: &str, x: &str| near(w, x) || (w.len() >= 5 && x.starts_with(w));
+    let subset = |a: &[&str], b: &[&str]| a.iter().all(|w| b.iter().any(|x| fits(w, x)));
     subset(&name, &product) || subset(&product, &name)
 }
 
@@ -1206,8 +1284,18 @@ const REFUND_REQUEST: &[&str] = &[
 /// Refunds that are not ours to give: a bank's, a tax office's, another shop's.
 const NOT_OURS: &[&str] = &[
     "tax refund",
+    "tax office",
     "my bank",
     "the bank",
+    "airline",
+    "the flight",
+    "hotel",
+    "landlord",
+    "insurer",
+    "insurance",
+    "paypal",
+    "amazon",
+    "ebay",
     "nothing to do with",
     "another company",
     "a different company",
@@ -1220,6 +1308,36 @@ const NOT_OURS: &[&str] = &[
 const INTERROGATIVES: &[&str] = &[
     "how", "when", "what", "where", "why", "which", "who", "is", "are", "does", "do", "did", "has",
     "have", "was", "were", "will", "would", "should", "roughly", "just",
+];
+
+/// How long or how: a question with one of these asks how refunds work ("refund processing
+/// time? days or weeks?"), whatever word it opens with.
+const TIMING: &[&str] = &[
+    "time",
+    "times",
+    "days",
+    "weeks",
+    "long",
+    "soon",
+    "quickly",
+    "turnaround",
+    "normally",
+    "usually",
+    "typically",
+];
+
+/// The writer says they ask nothing ("it is only a question, I don't request anything").
+const ONLY_ASKING: &[&str] = &[
+    "only a question",
+    "just a question",
+    "just asking",
+    "only asking",
+    "just wondering",
+    "just curious",
+    "not requesting",
+    "dont request",
+    "do not request",
+    "not asking for",
 ];
 
 /// Words that suppose rather than ask ("suppose I requested a refund…").
@@ -1249,12 +1367,22 @@ const LEADING: &[&str] = &[
 /// a question that opens with a question word or an auxiliary ("how many days…", "is the
 /// refund window…"), or names a status, the policy or someone else's refund.
 pub fn asks_about_refund(text: &str) -> bool {
+    if Norm::new(text).any(ONLY_ASKING) {
+        return true;
+    }
     let mut about = false;
     for sentence in sentences(text) {
         let norm = Norm::new(sentence);
         // "Could I get a refund if I don't like it?", "Suppose I asked for a refund today…":
         // a condition or a supposition asks what would happen.
-        if (norm.has("if") && !norm.has("if possible")) || norm.any(SUPPOSING) {
+        let conditional = (norm.has("if") && !norm.has("if possible")) || norm.any(SUPPOSING);
+        // Only a condition on the refund itself: "(if anything looks strange, that's why)"
+        // beside a request supposes nothing about it.
+        if conditional
+            && norm
+                .tokens()
+                .any(|w| w.starts_with("refund") || w == "money")
+        {
             about = true;
             continue;
         }
@@ -1263,7 +1391,8 @@ pub fn asks_about_refund(text: &str) -> bool {
         }
         // "…and what's the turnaround?": a question may open with a joining word.
         let first = norm.tokens().find(|w| !LEADING.contains(w)).unwrap_or("");
-        let question = sentence.trim_end().ends_with('?') && INTERROGATIVES.contains(&first);
+        let question = sentence.trim_end().ends_with('?')
+            && (INTERROGATIVES.contains(&first) || norm.tokens().any(|w| TIMING.contains(&w)));
         if norm.any(REFUND_STATUS) || norm.any(REFUND_POLICY) || norm.any(NOT_OURS) || question {
             about = true;
         }
@@ -1708,6 +1837,41 @@ mod tests {
     }
 
     #[test]
+    fn a_price_is_not_a_name_and_a_word_may_start_a_title() {
+        let r = resolve(
+            "Please refund the $149.00 course, I bought it on impulse.",
+            &owned(),
+        );
+        assert_eq!(r.purchase_id(), Some("pur_sql"), "{r:?}");
+        let r = resolve("I'd like the adv programme refunded", &owned());
+        assert!(!r.is_grounded(), "a short word is not a start: {r:?}");
+        let r = resolve("I'd like your fundament programme refunded", &owned());
+        assert_eq!(r.purchase_id(), Some("pur_rust"), "{r:?}");
+    }
+
+    #[test]
+    fn a_described_one_is_a_name() {
+        let r = resolve(
+            "I'm requesting a refund for the graphite portraits one.",
+            &owned(),
+        );
+        assert!(matches!(r, Resolution::NamedNotOwned { .. }), "{r:?}");
+        let r = resolve(
+            "Would you mind refunding the SQL one? It needs software I lack.",
+            &owned(),
+        );
+        assert_eq!(r.purchase_id(), Some("pur_sql"), "{r:?}");
+        // "The other one", "the first one" describe nothing.
+        let one = &owned()[..1];
+        let r = resolve("Please refund the other one, thanks", one);
+        assert_eq!(r.purchase_id(), Some("pur_sql"), "{r:?}");
+        assert!(product_phrases("I want the first one refunded").is_empty());
+        // Everything at once, as the object of a move.
+        let r = resolve("put everything on this account onto x@y.example asap", one);
+        assert!(matches!(r, Resolution::Ambiguous { .. }), "{r:?}");
+    }
+
+    #[test]
     fn single_quoted_titles_are_names_and_apostrophes_are_not_quotes() {
         let one = &owned()[..1];
         let r = resolve(
@@ -1833,6 +1997,9 @@ mod tests {
             "Could I get a refund if the course doesn't suit me?",
             "Supposing I asked for a refund on it tomorrow, how soon is the money back?",
             "refunds go back to the card? and how long does that take?",
+            "quick one: refund processing time? days or weeks?",
+            "For the refunds, is it days or weeks normally? It is only a question.",
+            "The airline cancelled my flight and keeps stalling on the refund. Any idea?",
         ] {
             assert!(asks_about_refund(q), "{q}");
         }
@@ -1845,6 +2012,7 @@ mod tests {
             "Could you please refund it? It's not what I expected.",
             "Is it too late? Please refund me, I bought it 3 days ago.",
             "Is it possible to get a refund on Advanced SQL? I bought it on impulse.",
+            "I'd like to cancel that and get refunded. (If anything looks strange, the cat did it.)",
         ] {
             assert!(!asks_about_refund(r), "{r}");
         }

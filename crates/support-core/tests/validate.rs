@@ -235,6 +235,16 @@ fn code_samples_and_links_are_not_leaks() {
     assert!(v.findings.is_empty(), "{:#?}", v.findings);
 }
 
+#[test]
+fn an_address_with_underscores_is_not_an_identifier() {
+    let draft = "Hi,\n\nI've moved your Portrait Drawing purchase to valentina_petrakis565@example.org. They can sign in with that address now.\n";
+    let v = check(draft);
+    assert!(v.findings.is_empty(), "{:#?}", v.findings);
+    // An identifier beside an address is still one.
+    let v = check("Sent to ann@example.org, see cus_NffrFeUfNV2Hib.");
+    assert!(!v.valid, "{:#?}", v.findings);
+}
+
 // --- Check 42: meta-commentary is blocked --------------------------------------------------
 
 #[test]

@@ -670,7 +670,8 @@ fn sentence_threatens(sentence: &str, question: bool) -> bool {
     let lower = sentence.to_lowercase();
     let about_course = !acts && read.any(COURSE_PARTS);
     let step = STEPS.iter().chain(LEGAL).filter(|e| read.has(e)).any(|e| {
-        !described(&read.joined, e, acts)
+        !asked_of_us(&read.joined, e)
+            && !described(&read.joined, e, acts)
             && !described(&read.split, e, acts)
             && !quoted(&lower, e)
             && !about_course
@@ -686,6 +687,21 @@ fn sentence_threatens(sentence: &str, question: bool) -> bool {
                     || names_a_statute(sentence)
                     || names_an_institution(sentence)))
             || complains_to_an_agency(sentence))
+}
+
+/// "Could you reverse the charge?": reversing a payment asked of us is a refund request,
+/// not a step taken against us (the bank reversing it is).
+fn asked_of_us(norm: &Norm, entry: &str) -> bool {
+    if !entry.starts_with("reverse") {
+        return false;
+    }
+    let t: Vec<&str> = norm.tokens().collect();
+    t.iter().enumerate().any(|(i, w)| {
+        *w == "reverse"
+            && t[i.saturating_sub(3)..i]
+                .iter()
+                .any(|b| matches!(*b, "you" | "please"))
+    })
 }
 
 /// Disputing a payment is a chargeback by another name ("otherwise I'm disputing the
@@ -736,6 +752,7 @@ mod tests {
             "This is a court matter now.",
             "Refund it, or I'm disputing the payment.",
             "Give my money back or my card company will claw it back anyway.",
+            "My bank will reverse the charge if you don't.",
         ] {
             assert!(threatens_recourse(t), "{t}");
         }
@@ -765,6 +782,8 @@ mod tests {
             "Please refund my Python course, I bought the wrong one.",
             "Is there a lesson on dispute resolution for card payments?",
             "Which card company do you use for payments?",
+            "Could you reverse the charge for order 1234? Thanks.",
+            "The course isn't for me. Please reverse the payment.",
         ] {
             assert!(!threatens_recourse(t), "{t}");
         }

@@ -542,6 +542,8 @@ fn raw_leaks(raw: &str, out: &mut Findings) {
             continue;
         }
         let mut start = None;
+        // An email address's parts ("ann_lee42@example.org") are not identifiers.
+        let mut in_address = false;
         for (i, c) in chunk
             .char_indices()
             .chain(std::iter::once((chunk.len(), ' ')))
@@ -551,7 +553,9 @@ fn raw_leaks(raw: &str, out: &mut Findings) {
                 (false, Some(s)) => {
                     start = None;
                     let token = chunk[s..i].trim_end_matches(['.', ':', '-']);
-                    if token.is_empty() {
+                    let after_at = std::mem::replace(&mut in_address, c == '@');
+                    let address = c == '@' || after_at;
+                    if token.is_empty() || address {
                         continue;
                     }
                     if is_internal_id(token) {
