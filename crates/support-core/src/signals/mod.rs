@@ -182,6 +182,28 @@ const SPELLED: &[&str] = &[
     "representative",
 ];
 
+/// `w` read as the [`SPELLED`] word it misspells, inflected as written ("rfeunding" →
+/// "refunding", "pasword" → "password"); `None` when it is no such misspelling.
+fn respelled(w: &str) -> Option<String> {
+    if w.len() < 5 || SPELLED.contains(&w) {
+        return None;
+    }
+    if let Some(c) = SPELLED.iter().find(|c| one_edit(w, c)) {
+        return Some((*c).to_owned());
+    }
+    // An inflection spelled right ("purchased", "complained", "refunding") is no misspelling.
+    if SPELLED.iter().any(|c| w.starts_with(&c[..c.len() - 1])) {
+        return None;
+    }
+    ["ing", "ed", "s"].iter().find_map(|suffix| {
+        let stem = w.strip_suffix(suffix).filter(|stem| stem.len() >= 5)?;
+        SPELLED
+            .iter()
+            .find(|c| one_edit(stem, c))
+            .map(|c| format!("{c}{suffix}"))
+    })
+}
+
 /// True when `w` is exactly one edit from `canonical` (optimal string alignment), both
 /// ASCII and starting with the same letter, and `w` is not `canonical` plus a suffix.
 fn one_edit(w: &str, canonical: &str) -> bool {
@@ -246,21 +268,10 @@ impl Norm {
         if !text.ends_with(' ') {
             text.push(' ');
         }
-        if text.split(' ').any(|w| {
-            w.len() >= 5 && !SPELLED.contains(&w) && SPELLED.iter().any(|c| one_edit(w, c))
-        }) {
-            let fixed: Vec<&str> = text
+        if text.split(' ').any(|w| respelled(w).is_some()) {
+            let fixed: Vec<std::borrow::Cow<'_, str>> = text
                 .split(' ')
-                .map(|w| {
-                    if w.len() < 5 || SPELLED.contains(&w) {
-                        return w;
-                    }
-                    SPELLED
-                        .iter()
-                        .copied()
-                        .find(|c| one_edit(w, c))
-                        .unwrap_or(w)
-                })
+                .map(|w| respelled(w).map_or(std::borrow::Cow::Borrowed(w), Into::into))
                 .collect();
             text = fixed.join(" ");
         }
@@ -580,6 +591,24 @@ pub(crate) fn is_team_enterprise(norm: &Norm) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misspelt_inflected_word_keeps_its_ending() {
+        assert_eq!(respelled("rfeunding").as_deref(), Some("refunding"));
+        assert_eq!(respelled("rfeunded").as_deref(), Some("refunded"));
+        assert!(Norm::new("would you mind rfeunding it").has("refunding"));
+        for right in [
+            "purchased",
+            "complained",
+            "refunding",
+            "accountant",
+            "legally",
+            "invoices",
+            "transferring",
+        ] {
+            assert_eq!(respelled(right), None, "{right}");
+        }
+    }
 
     #[test]
     fn one_misspelt_letter_is_read_as_the_word() {
