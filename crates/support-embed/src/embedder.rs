@@ -54,9 +54,9 @@ pub struct Embedder {
     max_tokens: usize,
     model_id: String,
     options: EmbedOptions,
-    /// Every forward pass runs inside this pool. Called from outside a pool, each of the
-    /// hundreds of small parallel operations in a pass would hand its work to rayon and put
-    /// the caller to sleep until it is done; inside, the caller is one of the workers.
+    /// Every forward pass runs inside this pool, which each dense layer is split over. Called
+    /// from outside a pool, each of a pass's parallel steps would hand its work to rayon and
+    /// put the caller to sleep until it is done; inside, the caller is one of the workers.
     pool: rayon::ThreadPool,
 }
 

@@ -2,8 +2,8 @@
 //! inference and never wait behind an unbounded backlog.
 //!
 //! One worker thread owns the model and drains whatever is queued into one forward pass (up
-//! to `max_batch` texts): concurrent single-text requests share a batch. The matrix products
-//! inside a pass already use every core (candle's gemm runs on rayon), so more workers would
+//! to `max_batch` texts): concurrent single-text requests share a batch. The dense layers
+//! inside a pass already use every core (split over the embedder's pool), so more workers would
 //! only fight over the same cores. When the queue is full a caller gets [`EmbedError::Busy`]
 //! at once and can fall back to keyword search.
 
